@@ -1,0 +1,242 @@
+"""Every hook of the Trunkline plugin contract, and nothing else.
+
+A hook only ever gains arguments: pluggy lets an implementation accept any subset of a spec's
+arguments, so a plugin written against an older Trunkline keeps working. Implementations of the
+provider-targeted hooks may be ``async def``; the core awaits whatever is awaitable.
+
+Three kinds of call:
+
+* **registration** hooks are broadcast synchronously at start-up;
+* **provider-targeted** hooks are called only on the plugin that registered ``provider``
+  (pluggy's subset hook caller); the core raises ``ProviderNotFound`` when no enabled plugin
+  serves the name, so an implementation never sees another plugin's provider;
+* **broadcast** hooks are asked of every enabled plugin and the answers combined as each
+  spec says.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from .context import PluginContext
+    from .models import (
+        AvailableNumber,
+        CallOptions,
+        CoverageEntry,
+        NumberRef,
+        NumberSearch,
+        PlacedCall,
+        ProviderEvent,
+        ProviderInfo,
+        PurchasedNumber,
+        Requirement,
+        VerificationResult,
+        WebhookRequest,
+    )
+
+PROJECT_NAME = "trunkline"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Hooks the core calls only on the plugin that registered the ``provider`` argument.
+PROVIDER_HOOKS: tuple[str, ...] = (
+    "verify_cli",
+    "list_coverage",
+    "fetch_regulations",
+    "search_numbers",
+    "purchase_number",
+    "place_call",
+    "parse_webhook",
+)
+
+
+# -- registration and lifecycle --------------------------------------------------------------
+
+
+@hookspec
+def trunkline_register_providers(register: Callable[[ProviderInfo], None]) -> None:
+    """Register the carriers this plugin serves.
+
+    Broadcast, synchronous, once at start-up.
+
+    :param register: call it once per carrier with a :class:`~core.ProviderInfo`. Two plugins
+        registering one provider name is a start-up error that names both plugins.
+
+    The return value is ignored. A plugin that serves no carrier does not implement this hook.
+    """
+
+
+@hookspec(firstresult=True)
+def trunkline_settings_model() -> type[BaseModel] | None:
+    """Return the pydantic model that validates this plugin's ``[plugins.<name>]`` table.
+
+    Called on one plugin at a time, at start-up, for plugins that register no provider (a
+    carrier plugin names its model in ``ProviderInfo.settings_model`` instead). ``None``: the
+    plugin takes no settings, and a non-empty table for it is a start-up error.
+    """
+
+
+@hookspec
+def trunkline_configure(settings: BaseModel | None, context: PluginContext) -> None:
+    """Receive this plugin's validated settings and the host's services.
+
+    Called once per plugin at start-up, after every plugin registered, only on that plugin.
+    May be ``async def``.
+
+    :param settings: an instance of the plugin's settings model with ``{ env = "NAME" }``
+        references resolved, or ``None`` when the plugin has no settings model.
+    :param context: the :class:`~core.PluginContext`: public base URL, shared cache, a way to
+        report carrier events, a logger.
+
+    A plugin whose credentials are absent still configures; its operations then raise
+    ``ProviderNotConfigured``. Raising here fails start-up (or, with ``strict = false``, marks
+    the plugin failed), and the error names the plugin.
+    """
+
+
+@hookspec
+def trunkline_provider_status(provider: str) -> dict[str, Any] | None:
+    """Report a provider's state for ``/plugins`` and the providers list.
+
+    Provider-targeted, synchronous. Return a dict with at least ``configured`` (bool) and
+    optionally ``detail`` (str); never a secret. ``None`` means ``{"configured": True}``.
+    """
+
+
+@hookspec
+def trunkline_cli(app: Any) -> None:
+    """Add commands to the ``trunkline`` command line.
+
+    Broadcast, synchronous, when the CLI starts. :param app: the root ``typer.Typer``; add a
+    group with ``app.add_typer(group, name="<plugin>")``. Commands are plugin-namespaced
+    (``trunkline telnyx refresh-coverage``).
+    """
+
+
+@hookspec
+def trunkline_shutdown() -> None:
+    """Release what the plugin holds (pooled HTTP clients...). Broadcast; may be ``async def``."""
+
+
+# -- provider-targeted hooks -----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def verify_cli(provider: str, number: NumberRef, code: str | None) -> VerificationResult:
+    """Start or complete the verification of ``number`` as a caller ID with the carrier.
+
+    Provider-targeted; may be ``async def``.
+
+    :param provider: the provider name this plugin registered.
+    :param number: the stored number, with its current ``verification_status`` and
+        ``verification_ref`` (the ``provider_ref`` of the last result, or ``None``).
+    :param code: ``None`` to start (or to check on a started verification); the code the user
+        received, to complete a two-step verification.
+
+    Return a :class:`~core.VerificationResult`: ``verified`` when the carrier already lists the
+    number as a verified caller ID (already-verified errors are success), ``pending`` with
+    ``next_step`` (and ``display_code`` when the user types a code into the carrier's call), or
+    ``failed`` with ``detail`` (a wrong code: the user may try again). The core calls no carrier
+    while a verification is pending and unexpired and no code is given.
+    Carrier failures raise the core's ``Provider*`` errors; nothing is stored then.
+    """
+
+
+@hookspec(firstresult=True)
+def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
+    """List where the carrier offers numbers, per country and number type.
+
+    Provider-targeted; may be ``async def``.
+
+    :param country: ISO 3166 alpha-2 code, or ``None`` for every country.
+
+    Return one :class:`~core.CoverageEntry` per (country, number type) offered, with ``source``
+    ``live`` (asked of the carrier, possibly cached) or ``static`` (shipped data). An empty list
+    means nothing is offered there.
+    """
+
+
+@hookspec(firstresult=True)
+def fetch_regulations(
+    provider: str, country: str, number_type: str | None, end_user_type: str | None
+) -> list[Requirement]:
+    """List what an end user must provide to hold a number.
+
+    Provider-targeted; may be ``async def``.
+
+    :param country: ISO 3166 alpha-2 code.
+    :param number_type: ``local``, ``mobile``, ``toll_free``, ``national``, or ``None`` for all.
+    :param end_user_type: ``individual``, ``business``, or ``None`` for both.
+
+    Return :class:`~core.Requirement` items; ``group`` keeps the carrier's grouping of
+    alternative documents. An empty list means no requirement.
+    """
+
+
+@hookspec(firstresult=True)
+def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
+    """Search the carrier's inventory of numbers for sale.
+
+    Provider-targeted; may be ``async def``. Return at most ``query.limit`` numbers, with the
+    carrier's own prices when it gives them.
+    """
+
+
+@hookspec(firstresult=True)
+def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber:
+    """Buy ``e164`` from the carrier for ``workspace`` (its id).
+
+    Provider-targeted; may be ``async def``. Return the :class:`~core.PurchasedNumber` with the
+    carrier's own monthly and upfront cost and currency (the ledger records them at zero markup)
+    and the carrier's reference. Raise a ``Provider*`` error when the carrier refuses: the core
+    then stores nothing.
+    """
+
+
+@hookspec(firstresult=True)
+def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
+    """Place an outbound call. The core has already enforced the outbound policy.
+
+    Provider-targeted; may be ``async def``. Return the carrier's call id and first status.
+    """
+
+
+@hookspec(firstresult=True)
+def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]:
+    """Verify a carrier callback's signature, then turn it into events.
+
+    Provider-targeted; may be ``async def``.
+
+    :param request: the framework-free :class:`~core.WebhookRequest` (public URL, lower-case
+        headers, raw body).
+
+    Raise ``WebhookSignatureError`` when the signature is missing or does not hold: the core
+    then changes nothing and answers 403. Return an empty list for a callback that carries no
+    event the core acts on.
+    """
+
+
+# -- broadcast hooks ---------------------------------------------------------------------------
+
+
+@hookspec
+def is_country_outbound_blocked(country_code: str, provider: str) -> bool | None:
+    """Say whether outbound calls to or from ``country_code`` are blocked for ``provider``.
+
+    Broadcast to every enabled plugin, synchronous. The country is blocked when *any* plugin
+    answers ``True``, so the order of registration never matters; ``None`` or ``False`` means
+    this plugin has no objection.
+
+    The answer must be a pure function of the arguments and the plugin's configuration: the
+    core caches it per ``(country_code, provider)`` until the configuration changes, because the
+    outbound policy is asked before every call.
+
+    :param country_code: ISO 3166 alpha-2, upper case.
+    :param provider: the provider name of the number that would call.
+    """

@@ -1,0 +1,166 @@
+"""The pydantic models that hooks exchange with the core.
+
+These are part of the public surface re-exported by ``core``. Their fields may grow, never
+shrink or change meaning: a plugin written against an older Trunkline keeps working.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Capability = Literal["verify_cli", "coverage", "regulations", "search", "purchase", "calls", "webhooks"]
+CAPABILITIES: frozenset[str] = frozenset(
+    ["verify_cli", "coverage", "regulations", "search", "purchase", "calls", "webhooks"]
+)
+NumberType = Literal["local", "mobile", "toll_free", "national"]
+NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free", "national")
+Feature = Literal["voice", "sms", "mms", "fax"]
+VerificationStatus = Literal["none", "pending", "verified", "failed"]
+NextStep = Literal["none", "answer_call_and_enter_code", "submit_code"]
+EndUserType = Literal["individual", "business", "any"]
+RequirementKind = Literal["document", "address", "textual", "identity"]
+EventKind = Literal["verification_succeeded", "verification_failed", "call_status"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ProviderInfo(BaseModel):
+    """What a carrier plugin registers through ``trunkline_register_providers``."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    display_name: str
+    capabilities: set[Capability] = Field(default_factory=set)
+    settings_model: type[BaseModel] | None = None
+
+
+class NumberRef(_Model):
+    """What a hook is told about a stored number."""
+
+    id: str
+    workspace_id: str
+    phone_e164: str
+    country_code: str
+    provider: str
+    hosted: bool = False
+    verified_cli: bool = False
+    verification_status: VerificationStatus = "none"
+    verification_ref: str | None = None
+
+
+class VerificationResult(_Model):
+    """A carrier's answer to ``verify_cli``.
+
+    ``display_code`` is a code the user must type into the carrier's verification call
+    (Twilio's style); ``next_step`` tells the client what the user does next.
+    """
+
+    status: Literal["pending", "verified", "failed"]
+    next_step: NextStep = "none"
+    display_code: str | None = None
+    provider_ref: str | None = None
+    detail: str | None = None
+
+
+class CoverageEntry(_Model):
+    provider: str
+    country_code: str
+    number_type: NumberType
+    features: set[Feature] = Field(default_factory=set)
+    source: Literal["live", "static"]
+    as_of: date | datetime | None = None
+
+
+class Requirement(_Model):
+    """One regulatory requirement to hold a number of a type in a country."""
+
+    provider: str
+    country_code: str
+    number_type: NumberType
+    end_user_type: EndUserType
+    name: str
+    kind: RequirementKind
+    description: str = ""
+    group: str | None = None
+
+
+class NumberSearch(_Model):
+    """What ``search_numbers`` is asked for. Unset filters do not filter."""
+
+    country: str
+    number_type: NumberType = "local"
+    contains: str | None = None
+    area_code: str | None = None
+    locality: str | None = None
+    features: set[Feature] = Field(default_factory=set)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class AvailableNumber(_Model):
+    provider: str
+    phone_e164: str
+    country_code: str
+    number_type: NumberType
+    features: set[Feature] = Field(default_factory=set)
+    monthly_cost: Decimal | None = None
+    upfront_cost: Decimal | None = None
+    currency: str | None = None
+    locality: str | None = None
+    region: str | None = None
+
+
+class PurchasedNumber(_Model):
+    provider: str
+    phone_e164: str
+    country_code: str
+    number_type: NumberType
+    features: set[Feature] = Field(default_factory=set)
+    monthly_cost: Decimal | None = None
+    upfront_cost: Decimal | None = None
+    currency: str | None = None
+    provider_ref: str
+
+
+class CallOptions(_Model):
+    """Options for ``place_call``: all optional, a plugin uses what it understands."""
+
+    twiml: str | None = None
+    url: str | None = None
+    timeout_seconds: int | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class PlacedCall(_Model):
+    provider: str
+    provider_call_id: str
+    status: str
+
+
+class WebhookRequest(_Model):
+    """What ``parse_webhook`` receives, free of any web framework.
+
+    ``url`` is the public URL the carrier called (built from ``TRUNKLINE_PUBLIC_BASE_URL``),
+    ``headers`` have lower-case names, ``body`` is the raw bytes as received.
+    """
+
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: bytes = b""
+
+
+class ProviderEvent(_Model):
+    """A fact a carrier reported, which the core applies to its numbers and calls."""
+
+    provider: str
+    kind: EventKind
+    phone_e164: str | None = None
+    provider_ref: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

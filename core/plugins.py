@@ -1,0 +1,514 @@
+"""The plugin manager: discovery, loading, settings, provider routing and hook calls.
+
+Nothing is loaded at import time. :func:`create_plugin_host` builds a :class:`PluginHost`,
+called from the FastAPI lifespan and the CLI. Plugins come from entry points of the group
+``trunkline``, one at a time; a plugin that is not enabled is never imported.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from . import hookspecs
+from .cache import Cache, MemoryCache
+from .context import EventSink, PluginContext, _drop_events
+from .errors import (
+    PluginLoadError,
+    ProviderError,
+    ProviderNotFound,
+    TrunklineError,
+    UnsupportedOperation,
+)
+from .models import (
+    AvailableNumber,
+    CoverageEntry,
+    PlacedCall,
+    ProviderEvent,
+    ProviderInfo,
+    PurchasedNumber,
+    Requirement,
+    VerificationResult,
+)
+from .secrets import redact, resolve_env_refs
+from .settings import PluginsFile
+
+log = logging.getLogger("trunkline.plugins")
+trace_log = logging.getLogger("trunkline.trace")
+
+ENTRY_POINT_GROUP = "trunkline"
+BUNDLED_DISTRIBUTION = "trunkline"
+
+#: What each provider-targeted hook must return; the host validates it.
+_RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
+    "verify_cli": TypeAdapter(VerificationResult),
+    "list_coverage": TypeAdapter(list[CoverageEntry]),
+    "fetch_regulations": TypeAdapter(list[Requirement]),
+    "search_numbers": TypeAdapter(list[AvailableNumber]),
+    "purchase_number": TypeAdapter(PurchasedNumber),
+    "place_call": TypeAdapter(PlacedCall),
+    "parse_webhook": TypeAdapter(list[ProviderEvent]),
+}
+#: The capability a provider must declare for a hook to be called.
+HOOK_CAPABILITY: dict[str, str] = {
+    "verify_cli": "verify_cli",
+    "list_coverage": "coverage",
+    "fetch_regulations": "regulations",
+    "search_numbers": "search",
+    "purchase_number": "purchase",
+    "place_call": "calls",
+    "parse_webhook": "webhooks",
+}
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows of one plugin, loaded or not; shown by ``/plugins`` and the CLI."""
+
+    name: str
+    module: str
+    distribution: str | None = None
+    version: str | None = None
+    bundled: bool = False
+    enabled: bool = False
+    status: str = "disabled"  # loaded | failed | disabled
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "distribution": self.distribution,
+            "version": self.version,
+            "bundled": self.bundled,
+            "enabled": self.enabled,
+            "status": self.status,
+            "error": self.error,
+            "hooks": sorted(self.hooks),
+            "providers": sorted(self.providers),
+            "settings": self.settings,
+        }
+
+
+@dataclass
+class _Candidate:
+    name: str
+    module: str
+    load: Callable[[], object]
+    distribution: str | None
+    version: str | None
+
+
+def _entry_point_candidates() -> dict[str, _Candidate]:
+    found: dict[str, _Candidate] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        found[ep.name] = _Candidate(
+            name=ep.name,
+            module=ep.value,
+            load=ep.load,
+            distribution=dist.name if dist else None,
+            version=dist.version if dist else None,
+        )
+    return found
+
+
+class PluginHost:
+    """A pluggy manager plus Trunkline's registry of plugins and providers."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool = True,
+        trace: bool = False,
+        public_base_url: str = "http://127.0.0.1:8000",
+        cache: Cache | None = None,
+    ) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.strict = strict
+        self.trace = trace
+        self.public_base_url = public_base_url
+        self.cache: Cache = cache or MemoryCache()
+        self.event_sink: EventSink = _drop_events
+        self.records: dict[str, PluginRecord] = {}
+        self.providers: dict[str, ProviderInfo] = {}
+        self.provider_plugin: dict[str, str] = {}
+        self.plugin_settings: dict[str, BaseModel | None] = {}
+        self.missing_env: dict[str, dict[str, str]] = {}
+        self._callers: dict[tuple[str, str], Any] = {}
+        self._country_cache: dict[tuple[str, str], bool] = {}
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def _fail(self, name: str, message: str, exc: BaseException | None = None) -> None:
+        """Record a plugin failure; raise in strict mode."""
+        error = PluginLoadError(name, message)
+        record = self.records.get(name)
+        if record is not None:
+            record.status = "failed"
+            record.error = error.detail
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        for provider, owner in list(self.provider_plugin.items()):
+            if owner == name:
+                del self.provider_plugin[provider]
+                self.providers.pop(provider, None)
+        if self.strict:
+            raise error from exc
+        log.error("%s (strict = false: serving without it)", error.detail)
+
+    def load(
+        self,
+        enabled: Iterable[str],
+        tables: dict[str, dict[str, Any]] | None = None,
+        *,
+        extra: dict[str, object] | None = None,
+        candidates: dict[str, _Candidate] | None = None,
+    ) -> None:
+        """Import and register the enabled plugins, then their providers and settings.
+
+        :param enabled: entry-point names to load, in order; everything else stays unimported.
+        :param tables: each plugin's raw settings table from ``plugins.toml``.
+        :param extra: plugin objects registered directly under a name (tests, embedding).
+        """
+        tables = tables or {}
+        found = _entry_point_candidates() if candidates is None else candidates
+        enabled = list(dict.fromkeys(enabled))
+        for cand in found.values():
+            self.records[cand.name] = PluginRecord(
+                name=cand.name,
+                module=cand.module,
+                distribution=cand.distribution,
+                version=cand.version,
+                bundled=cand.distribution == BUNDLED_DISTRIBUTION,
+            )
+        for name, obj in (extra or {}).items():
+            self.records[name] = PluginRecord(
+                name=name, module=getattr(obj, "__name__", type(obj).__name__), enabled=True
+            )
+            self._register(name, lambda obj=obj: obj)
+        for name in enabled:
+            if name in (extra or {}):
+                continue
+            cand = found.get(name)
+            if cand is None:
+                self.records[name] = PluginRecord(name=name, module="?", enabled=True)
+                known = ", ".join(sorted(found)) or "none"
+                self._fail(name, f"enabled, but no installed distribution provides it "
+                                 f"(installed trunkline plugins: {known})")
+                continue
+            self.records[name].enabled = True
+            self._register(name, cand.load)
+        self._check_pending()
+        self._register_providers()
+        self._validate_settings(tables)
+        self._callers.clear()
+        self._country_cache.clear()
+
+    def _register(self, name: str, load: Callable[[], object]) -> None:
+        try:
+            plugin = load()
+            if isinstance(plugin, type):  # a plugin class: one fresh instance per host
+                plugin = plugin()
+        except Exception as exc:
+            self._fail(name, f"import failed: {type(exc).__name__}: {exc}", exc)
+            return
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            self._fail(name, f"invalid hook implementation: {exc}", exc)
+            return
+        except ValueError as exc:
+            self._fail(name, f"cannot register: {exc}", exc)
+            return
+        record = self.records[name]
+        record.status = "loaded"
+        record.hooks = [caller.name for caller in self.pm.get_hookcallers(plugin) or []]
+
+    def _check_pending(self) -> None:
+        while True:
+            try:
+                self.pm.check_pending()
+                return
+            except pluggy.PluginValidationError as exc:
+                name = self.pm.get_name(exc.plugin) or "?"
+                self._fail(name, f"misspelled or unknown hook: {exc}", exc)
+
+    def _register_providers(self) -> None:
+        hook = self.pm.hook.trunkline_register_providers
+        for impl in hook.get_hookimpls():
+            plugin_name = impl.plugin_name
+            registered: list[ProviderInfo] = []
+            try:
+                impl.function(register=registered.append)
+            except Exception as exc:
+                self._fail(plugin_name, f"trunkline_register_providers failed: {exc}", exc)
+                continue
+            for info in registered:
+                if not isinstance(info, ProviderInfo):
+                    self._fail(plugin_name, "register() takes a core.ProviderInfo")
+                    break
+                owner = self.provider_plugin.get(info.name)
+                if owner is not None and owner != plugin_name:
+                    self._fail(
+                        plugin_name,
+                        f"provider {info.name!r} is registered by both plugin {owner!r} and "
+                        f"plugin {plugin_name!r}",
+                    )
+                    break
+                self.providers[info.name] = info
+                self.provider_plugin[info.name] = plugin_name
+                self.records[plugin_name].providers.append(info.name)
+
+    def _settings_model(self, name: str) -> type[BaseModel] | None:
+        models = {
+            info.settings_model
+            for provider, info in self.providers.items()
+            if self.provider_plugin.get(provider) == name and info.settings_model is not None
+        }
+        if len(models) > 1:
+            raise PluginLoadError(name, "its providers name different settings models")
+        if models:
+            return models.pop()
+        plugin = self.pm.get_plugin(name)
+        impl = getattr(plugin, "trunkline_settings_model", None)
+        if impl is not None and self.pm.parse_hookimpl_opts(plugin, "trunkline_settings_model"):
+            result: type[BaseModel] | None = impl()
+            return result
+        return None
+
+    def _validate_settings(self, tables: dict[str, dict[str, Any]]) -> None:
+        for name, record in list(self.records.items()):
+            if record.status != "loaded":
+                continue
+            raw = tables.get(name, {})
+            resolved, missing = resolve_env_refs(raw)
+            self.missing_env[name] = missing
+            try:
+                model = self._settings_model(name)
+            except PluginLoadError as exc:
+                self._fail(name, exc.detail.split(": ", 1)[1], exc)
+                continue
+            if model is None:
+                if raw:
+                    self._fail(name, f"takes no settings, but [plugins.{name}] sets: "
+                                     + ", ".join(sorted(raw)))
+                    continue
+                self.plugin_settings[name] = None
+                record.settings = {}
+                continue
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                self._fail(name, "its settings model is not a pydantic model class")
+                continue
+            try:
+                settings = model.model_validate(resolved)
+            except ValidationError as exc:
+                self._fail(name, _settings_error(exc, missing), exc)
+                continue
+            self.plugin_settings[name] = settings
+            record.settings = redact(settings)
+
+    async def configure(self, event_sink: EventSink | None = None) -> None:
+        """Hand each loaded plugin its settings and context (``trunkline_configure``)."""
+        if event_sink is not None:
+            self.event_sink = event_sink
+        for name, record in list(self.records.items()):
+            if record.status != "loaded":
+                continue
+            plugin = self.pm.get_plugin(name)
+            if plugin is None or not self.pm.parse_hookimpl_opts(plugin, "trunkline_configure"):
+                continue
+            context = PluginContext(
+                plugin_name=name,
+                public_base_url=self.public_base_url,
+                cache=self.cache,
+                submit_events=self._submit_events,
+                logger=logging.getLogger(f"trunkline.plugins.{name}"),
+                missing_env=dict(self.missing_env.get(name, {})),
+            )
+            try:
+                result = plugin.trunkline_configure(  # type: ignore[union-attr]
+                    **_accepted(plugin.trunkline_configure,  # type: ignore[union-attr]
+                                settings=self.plugin_settings.get(name), context=context)
+                )
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                self._fail(name, f"trunkline_configure failed: {type(exc).__name__}: {exc}", exc)
+        self._callers.clear()
+        self._country_cache.clear()
+
+    async def _submit_events(self, events: list[ProviderEvent]) -> None:
+        await self.event_sink(events)
+
+    async def aclose(self) -> None:
+        """Call ``trunkline_shutdown`` on every plugin; errors are logged, never raised."""
+        for impl in self.pm.hook.trunkline_shutdown.get_hookimpls():
+            try:
+                result = impl.function()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("plugin %r failed to shut down", impl.plugin_name)
+        close = getattr(self.cache, "aclose", None)
+        if close is not None:
+            await close()
+
+    # -- calling ------------------------------------------------------------------------------
+
+    def plugin_for(self, provider: str) -> str:
+        try:
+            return self.provider_plugin[provider]
+        except KeyError:
+            raise ProviderNotFound(provider) from None
+
+    def _caller(self, hook: str, provider: str) -> Any:
+        key = (hook, provider)
+        caller = self._callers.get(key)
+        if caller is None:
+            owner = self.plugin_for(provider)
+            others = [p for n, p in self.pm.list_name_plugin() if n != owner]
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[key] = caller
+        return caller
+
+    async def call_provider(self, hook: str, provider: str, **kwargs: Any) -> Any:
+        """Call a provider-targeted hook on the one plugin serving ``provider``.
+
+        Awaits async implementations, validates the result's shape, and raises
+        ``ProviderNotFound`` / ``UnsupportedOperation`` as the contract says.
+        """
+        caller = self._caller(hook, provider)
+        info = self.providers[provider]
+        capability = HOOK_CAPABILITY.get(hook)
+        if capability is not None and capability not in info.capabilities:
+            raise UnsupportedOperation(provider, hook)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = caller(provider=provider, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            if result is None:
+                raise UnsupportedOperation(provider, hook)
+            adapter = _RESULT_TYPES.get(hook)
+            if adapter is not None:
+                try:
+                    result = adapter.validate_python(result)
+                except ValidationError as exc:
+                    raise ProviderError(
+                        f"plugin {self.provider_plugin[provider]!r} returned a malformed "
+                        f"{hook} result: {exc.errors()[0]['msg']}",
+                        provider=provider,
+                    ) from None
+            outcome = "ok"
+            return result
+        except TrunklineError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self._observe(hook, provider, outcome, elapsed)
+            if self.trace:
+                trace_log.info(
+                    "hook %s plugin=%s args=%s outcome=%s result=%s duration_ms=%.2f",
+                    hook, self.provider_plugin.get(provider), redact(kwargs), outcome,
+                    _short(locals().get("result")), elapsed * 1000,
+                )
+
+    #: Replaced by the API with a metrics recorder; (hook, provider, outcome, seconds).
+    observe: Callable[[str, str, str, float], None] | None = None
+
+    def _observe(self, hook: str, provider: str, outcome: str, seconds: float) -> None:
+        if self.observe is not None:
+            self.observe(hook, provider, outcome, seconds)
+
+    def provider_status(self, provider: str) -> dict[str, Any]:
+        """``{"configured": bool, "detail": str | None}`` for a provider; never a secret."""
+        caller = self._caller("trunkline_provider_status", provider)
+        try:
+            results = caller(provider=provider)
+        except Exception as exc:  # a status report must never take the host down
+            return {"configured": False, "detail": f"status failed: {exc}"}
+        status = next((r for r in results if r is not None), None) or {"configured": True}
+        return {"configured": bool(status.get("configured", True)), "detail": status.get("detail")}
+
+    def is_country_blocked(self, country_code: str, provider: str) -> bool:
+        """Any plugin's veto blocks; answers are cached per (country, provider)."""
+        key = (country_code, provider)
+        cached = self._country_cache.get(key)
+        if cached is None:
+            started = time.perf_counter()
+            answers = self.pm.hook.is_country_outbound_blocked(
+                country_code=country_code, provider=provider
+            )
+            cached = any(a is True for a in answers)
+            self._country_cache[key] = cached
+            if self.trace:
+                trace_log.info(
+                    "hook is_country_outbound_blocked args=%s answers=%s duration_ms=%.2f",
+                    {"country_code": country_code, "provider": provider}, answers,
+                    (time.perf_counter() - started) * 1000,
+                )
+        return cached
+
+    def clear_caches(self) -> None:
+        """Forget cached country answers (after a configuration change)."""
+        self._country_cache.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every known plugin as shown by ``/plugins`` and ``trunkline plugins list``."""
+        return [self.records[name].as_dict() for name in sorted(self.records)]
+
+
+def _accepted(func: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """The subset of ``kwargs`` that ``func`` accepts (hooks may take fewer arguments)."""
+    params = inspect.signature(func).parameters
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def _settings_error(exc: ValidationError, missing: dict[str, str]) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        if key in missing and err["type"] == "missing":
+            parts.append(f"setting {key!r}: environment variable {missing[key]} is not set")
+        else:
+            parts.append(f"setting {key!r}: {err['msg']}")
+    return "invalid settings: " + "; ".join(parts)
+
+
+def create_plugin_host(
+    plugins_file: PluginsFile,
+    *,
+    enabled_override: list[str] | None = None,
+    public_base_url: str = "http://127.0.0.1:8000",
+    cache: Cache | None = None,
+    trace: bool = False,
+    extra: dict[str, object] | None = None,
+) -> PluginHost:
+    """Build and load a host: enabled set from ``plugins.toml`` unless overridden."""
+    host = PluginHost(
+        strict=plugins_file.strict, trace=trace, public_base_url=public_base_url, cache=cache
+    )
+    enabled = plugins_file.enabled if enabled_override is None else enabled_override
+    host.load(enabled, plugins_file.tables, extra=extra)
+    return host

@@ -1,0 +1,1 @@
+"""Trunkline's bundled plugins. Each uses only the public surface of ``core``."""
