@@ -185,6 +185,13 @@ class InvalidInput(TrunklineError):
     title = "Invalid input"
 
 
+class InvalidPhoneNumber(InvalidInput):
+    """Not E.164, or not a valid number for any country."""
+
+    code = "invalid_phone_number"
+    title = "Invalid phone number"
+
+
 class DemoMode(TrunklineError):
     """DEMO_MODE is on: nothing reaches a carrier."""
 

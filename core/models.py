@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Capability = Literal["verify_cli", "coverage", "regulations", "search", "purchase", "calls", "webhooks"]
+Capability = Literal[
+    "verify_cli", "coverage", "regulations", "search", "purchase", "calls", "webhooks"
+]
 CAPABILITIES: frozenset[str] = frozenset(
     ["verify_cli", "coverage", "regulations", "search", "purchase", "calls", "webhooks"]
 )

@@ -199,19 +199,22 @@ class PluginHost:
             self.records[name] = PluginRecord(
                 name=name, module=getattr(obj, "__name__", type(obj).__name__), enabled=True
             )
-            self._register(name, lambda obj=obj: obj)
+            self._register(name, _constant(obj))
         for name in enabled:
             if name in (extra or {}):
                 continue
-            cand = found.get(name)
-            if cand is None:
+            found_cand = found.get(name)
+            if found_cand is None:
                 self.records[name] = PluginRecord(name=name, module="?", enabled=True)
                 known = ", ".join(sorted(found)) or "none"
-                self._fail(name, f"enabled, but no installed distribution provides it "
-                                 f"(installed trunkline plugins: {known})")
+                self._fail(
+                    name,
+                    f"enabled, but no installed distribution provides it "
+                    f"(installed trunkline plugins: {known})",
+                )
                 continue
             self.records[name].enabled = True
-            self._register(name, cand.load)
+            self._register(name, found_cand.load)
         self._check_pending()
         self._register_providers()
         self._validate_settings(tables)
@@ -304,8 +307,10 @@ class PluginHost:
                 continue
             if model is None:
                 if raw:
-                    self._fail(name, f"takes no settings, but [plugins.{name}] sets: "
-                                     + ", ".join(sorted(raw)))
+                    self._fail(
+                        name,
+                        f"takes no settings, but [plugins.{name}] sets: " + ", ".join(sorted(raw)),
+                    )
                     continue
                 self.plugin_settings[name] = None
                 record.settings = {}
@@ -341,8 +346,11 @@ class PluginHost:
             )
             try:
                 result = plugin.trunkline_configure(  # type: ignore[union-attr]
-                    **_accepted(plugin.trunkline_configure,  # type: ignore[union-attr]
-                                settings=self.plugin_settings.get(name), context=context)
+                    **_accepted(
+                        plugin.trunkline_configure,  # type: ignore[union-attr]
+                        settings=self.plugin_settings.get(name),
+                        context=context,
+                    )
                 )
                 if inspect.isawaitable(result):
                     await result
@@ -425,8 +433,12 @@ class PluginHost:
             if self.trace:
                 trace_log.info(
                     "hook %s plugin=%s args=%s outcome=%s result=%s duration_ms=%.2f",
-                    hook, self.provider_plugin.get(provider), redact(kwargs), outcome,
-                    _short(locals().get("result")), elapsed * 1000,
+                    hook,
+                    self.provider_plugin.get(provider),
+                    redact(kwargs),
+                    outcome,
+                    _short(locals().get("result")),
+                    elapsed * 1000,
                 )
 
     #: Replaced by the API with a metrics recorder; (hook, provider, outcome, seconds).
@@ -460,7 +472,8 @@ class PluginHost:
             if self.trace:
                 trace_log.info(
                     "hook is_country_outbound_blocked args=%s answers=%s duration_ms=%.2f",
-                    {"country_code": country_code, "provider": provider}, answers,
+                    {"country_code": country_code, "provider": provider},
+                    answers,
                     (time.perf_counter() - started) * 1000,
                 )
         return cached
@@ -472,6 +485,10 @@ class PluginHost:
     def describe(self) -> list[dict[str, Any]]:
         """Every known plugin as shown by ``/plugins`` and ``trunkline plugins list``."""
         return [self.records[name].as_dict() for name in sorted(self.records)]
+
+
+def _constant(obj: object) -> Callable[[], object]:
+    return lambda: obj
 
 
 def _accepted(func: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:

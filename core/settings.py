@@ -24,9 +24,13 @@ class Settings(BaseSettings):
         default=True, validation_alias="TELEPHONY_OUTBOUND_VERIFIED_ENABLED"
     )
     demo_mode: bool = Field(default=False, validation_alias="DEMO_MODE")
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="TRUNKLINE_DATABASE_URL")
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias="TRUNKLINE_DATABASE_URL"
+    )
     redis_url: str | None = Field(default=None, validation_alias="TRUNKLINE_REDIS_URL")
-    plugins_toml: Path = Field(default=Path("plugins.toml"), validation_alias="TRUNKLINE_PLUGINS_TOML")
+    plugins_toml: Path = Field(
+        default=Path("plugins.toml"), validation_alias="TRUNKLINE_PLUGINS_TOML"
+    )
     load_plugins: str | None = Field(default=None, validation_alias="TRUNKLINE_LOAD_PLUGINS")
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", validation_alias="TRUNKLINE_PUBLIC_BASE_URL"
@@ -114,5 +118,3 @@ def read_plugins_file(path: Path) -> PluginsFile:
     if not isinstance(tables, dict):
         raise ConfigurationError(f"{path}: [plugins] must be a table of plugin tables")
     return PluginsFile(enabled=list(enabled), strict=strict, tables=tables, path=path)
-
-

@@ -1,0 +1,1 @@
+"""Trunkline's HTTP host: the FastAPI app factory, routes and the web console."""

@@ -1,0 +1,93 @@
+"""The FastAPI app factory. Plugins load in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, SecretStr
+
+from core.runtime import Runtime, start_runtime
+from core.settings import PluginsFile, Settings, load_settings
+
+from . import logging as api_logging
+from . import problems
+from .metrics import Metrics
+from .metrics import install as install_metrics
+from .routes import campaigns, numbers, outbound, system, telephony, webhooks
+
+
+def secret_values(runtime: Runtime) -> list[str]:
+    """Every secret value in the plugins' settings, for log scrubbing."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    for settings in runtime.host.plugin_settings.values():
+        walk(settings)
+    return [s for s in found if s]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    plugins_file: PluginsFile | None = None,
+    extra_plugins: dict[str, object] | None = None,
+    configure_logging: bool = True,
+) -> FastAPI:
+    """Build the app. Settings are read from the environment when not given."""
+    settings = settings or load_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(
+            settings, plugins_file=plugins_file, extra_plugins=extra_plugins
+        )
+        runtime.host.observe = metrics.observe_carrier
+        runtime.extra["metrics"] = metrics
+        if configure_logging:
+            api_logging.configure_logging(settings.log_json, secret_values(runtime))
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="Trunkline",
+        version="0.1.0",
+        summary="Numbers, caller-ID verification and the outbound policy, for any carrier.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    problems.install(app)
+    install_metrics(app, metrics)
+    api_logging.install(app)
+    for module in (numbers, outbound, campaigns, telephony, webhooks, system):
+        app.include_router(module.router)
+    import importlib
+
+    try:  # the console ships in api/console
+        console_routes = importlib.import_module("api.console.routes")
+    except ModuleNotFoundError:
+        pass
+    else:
+        app.include_router(console_routes.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry for ``uvicorn --factory api.app:app_from_env``."""
+    return create_app()

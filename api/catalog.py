@@ -1,0 +1,41 @@
+"""Asking several providers at once; one provider's failure is reported beside the others."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from core.errors import TrunklineError
+from core.plugins import HOOK_CAPABILITY
+from core.runtime import Runtime
+
+from .schemas import CatalogOut, ProviderFailure
+
+
+async def gather(rt: Runtime, hook: str, provider: str | None, **kwargs: Any) -> CatalogOut[Any]:
+    """Call ``hook`` on ``provider`` (an unknown one raises) or on every capable provider."""
+    if provider is not None:
+        rt.host.plugin_for(provider)
+        names = [provider]
+    else:
+        capability = HOOK_CAPABILITY[hook]
+        names = sorted(
+            n for n, info in rt.host.providers.items() if capability in info.capabilities
+        )
+
+    async def one(name: str) -> tuple[str, Any]:
+        try:
+            return name, await rt.host.call_provider(hook, name, **kwargs)
+        except TrunklineError as exc:
+            if provider is not None:
+                raise
+            return name, exc
+
+    items: list[Any] = []
+    errors: list[ProviderFailure] = []
+    for name, result in await asyncio.gather(*(one(n) for n in names)):
+        if isinstance(result, TrunklineError):
+            errors.append(ProviderFailure(provider=name, code=result.code, detail=result.detail))
+        else:
+            items.extend(result)
+    return CatalogOut(items=items, errors=errors)

@@ -1,0 +1,93 @@
+"""JSON-lines logging with a request id; secrets never reach a log line."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9_\-\.]+", re.I)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Remove every known secret value and any bearer token from ``text``."""
+    text = _BEARER.sub(r"\1**********", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "**********")
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        super().__init__()
+        self.secrets = secrets or []
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return scrub(json.dumps(entry, default=str), self.secrets)
+
+
+class ScrubFilter(logging.Filter):
+    """Scrubs secrets from every record (also for handlers that are not ours, e.g. pytest's)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def configure_logging(json_lines: bool, secrets: list[str]) -> None:
+    """Log to stderr as JSON lines (or plain text), scrubbing the given secret values."""
+    root = logging.getLogger("trunkline")
+    root.setLevel(logging.INFO)
+    for handler in list(root.handlers):
+        if getattr(handler, "_trunkline", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._trunkline = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        JsonFormatter(secrets)
+        if json_lines
+        else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    handler.addFilter(ScrubFilter(secrets))
+    root.addHandler(handler)
+    root.propagate = True
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def with_request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        token = request_id.set(rid[:64])
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid[:64]
+        return response

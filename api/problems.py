@@ -1,0 +1,87 @@
+"""RFC 9457 problem documents: every error the API answers, with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import ProviderRateLimited, RateLimited, TrunklineError
+
+log = logging.getLogger("trunkline.api")
+PROBLEM = "application/problem+json"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://trunkline.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {}
+    retry_after = extra.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(float(retry_after) + 0.999))
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="trunkline"'
+
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TrunklineError)
+    extra = dict(exc.extra)
+    if isinstance(exc, ProviderRateLimited | RateLimited) and exc.retry_after is not None:
+        extra["retry_after"] = max(1, int(exc.retry_after + 0.999))
+    if exc.status >= 500:
+        log.warning("%s: %s", exc.code, exc.detail)
+    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        errors.append({"field": ".".join(loc) or None, "message": err.get("msg")})
+    fields = ", ".join(e["field"] or "body" for e in errors)
+    return problem(
+        422,
+        "validation_error",
+        "Invalid request",
+        f"invalid: {fields}",
+        request.url.path,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 401: "unauthorized"}
+    code = codes.get(exc.status_code, f"http_{exc.status_code}")
+    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        500, "internal_error", "Internal error", "an unexpected error occurred", request.url.path
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TrunklineError, _trunkline_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

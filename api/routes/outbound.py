@@ -1,0 +1,58 @@
+"""``POST /outbound/check``: the dialer's preflight before each call."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from core.errors import InvalidInput, NotFound
+from core.numbers import parse_uuid
+from core.phone import country_of, parse_e164
+from core.tables import Number
+
+from ..deps import PrincipalDep, RuntimeDep, SessionDep
+from ..schemas import OutboundCheckIn, OutboundCheckOut, Problem
+
+router = APIRouter(tags=["outbound"])
+
+_COLUMNS = (
+    Number.id,
+    Number.provider,
+    Number.country_code,
+    Number.hosted,
+    Number.verified_cli,
+    Number.outbound_enabled,
+)
+
+
+@router.post(
+    "/outbound/check",
+    response_model=OutboundCheckOut,
+    responses={c: {"model": Problem} for c in (401, 404, 422)},
+)
+async def outbound_check(
+    body: OutboundCheckIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> OutboundCheckOut:
+    """May this caller ID call ``to`` now? Answers every reason that applies."""
+    stmt = select(*_COLUMNS).where(
+        Number.workspace_id == principal.workspace_id, Number.state == "active"
+    )
+    if body.number_id is not None:
+        stmt = stmt.where(Number.id == parse_uuid(body.number_id))
+    elif body.from_ is not None:
+        phone, _ = parse_e164(body.from_, "from")
+        stmt = stmt.where(Number.phone_e164 == phone)
+    else:
+        raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
+    destination_country = None
+    if body.to is not None:
+        destination_country = country_of(body.to) if body.to.startswith("+") else None
+        if destination_country is None:
+            parse_e164(body.to, "to")  # raises with the reason
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound("number not found")
+    decision = rt.policy.evaluate(row, destination_country=destination_country)
+    return OutboundCheckOut(
+        allowed=decision.allowed, reasons=list(decision.reasons), number_id=str(row.id)
+    )

@@ -1,0 +1,53 @@
+"""``/plugins``, ``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from ..deps import PrincipalDep, RuntimeDep
+from ..schemas import PluginOut, Problem
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/plugins", response_model=list[PluginOut], responses={401: {"model": Problem}})
+async def plugins(rt: RuntimeDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Every installed plugin: version, hooks, providers, bundled, enabled, status or error."""
+    return rt.host.describe()
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "not ready"}})
+async def readyz(rt: RuntimeDep) -> JSONResponse:
+    """Ready to serve: the database answers. Plugins that failed to load are listed; they make
+    the host unready only in strict mode, where start-up would already have failed."""
+    checks: dict[str, Any] = {}
+    try:
+        async with rt.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    failed = [r.name for r in rt.host.records.values() if r.status == "failed"]
+    checks["plugins"] = "ok" if not failed else {"failed": failed}
+    ready = checks["database"] == "ok" and (not failed or not rt.host.strict)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition; carries no workspace data."""
+    rendered: Response = request.app.state.metrics.render()
+    return rendered

@@ -1,0 +1,124 @@
+"""``/settings/telephony``: providers, coverage, regulations, the ledger and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from core.models import CoverageEntry, EndUserType, NumberType, Requirement
+from core.purchases import list_ledger
+from core.tables import AuditEvent
+
+from ..catalog import gather
+from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
+from ..schemas import AuditOut, CatalogOut, LedgerOut, PageOut, Problem, ProviderOut
+
+router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    c: {"model": Problem} for c in (401, 403, 422, 429, 502, 503)
+}
+Country = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
+
+
+def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
+    out = []
+    for name in sorted(rt.host.providers):
+        info = rt.host.providers[name]
+        plugin = rt.host.provider_plugin[name]
+        status = rt.host.provider_status(name)
+        out.append(
+            ProviderOut(
+                name=name,
+                display_name=info.display_name,
+                plugin=plugin,
+                version=rt.host.records[plugin].version,
+                capabilities=sorted(info.capabilities),
+                configured=status["configured"],
+                detail=status.get("detail"),
+            )
+        )
+    return out
+
+
+@router.get("/providers", response_model=list[ProviderOut], responses=ERRORS)
+async def list_providers(rt: RuntimeDep, principal: PrincipalDep) -> list[ProviderOut]:
+    return providers_of(rt)
+
+
+@router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=ERRORS)
+async def coverage(
+    rt: RuntimeDep,
+    principal: PrincipalDep,
+    provider: str | None = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")
+    ] = None,
+) -> CatalogOut[CoverageEntry]:
+    return await gather(rt, "list_coverage", provider, country=country.upper() if country else None)
+
+
+@router.get("/regulations", response_model=CatalogOut[Requirement], responses=ERRORS)
+async def regulations(
+    rt: RuntimeDep,
+    principal: PrincipalDep,
+    country: Country,
+    provider: str | None = None,
+    number_type: NumberType | None = None,
+    end_user_type: EndUserType | None = None,
+) -> CatalogOut[Requirement]:
+    return await gather(
+        rt,
+        "fetch_regulations",
+        provider,
+        country=country.upper(),
+        number_type=number_type,
+        end_user_type=end_user_type,
+    )
+
+
+@router.get("/ledger", response_model=PageOut[LedgerOut], responses=ERRORS)
+async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) -> PageOut[LedgerOut]:
+    rows, total = await list_ledger(
+        session, principal.workspace_id, limit=page.limit, offset=page.offset
+    )
+    return PageOut(
+        items=[LedgerOut.of(e) for e in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/audit", response_model=PageOut[AuditOut], responses=ERRORS)
+async def audit_trail(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    subject_type: Annotated[str | None, Query(max_length=32)] = None,
+    subject_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> PageOut[AuditOut]:
+    where = [AuditEvent.workspace_id == principal.workspace_id]
+    if action:
+        where.append(AuditEvent.action == action)
+    if subject_type:
+        where.append(AuditEvent.subject_type == subject_type)
+    if subject_id:
+        where.append(AuditEvent.subject_id == subject_id)
+    total = (
+        await session.execute(select(func.count()).select_from(AuditEvent).where(*where))
+    ).scalar()
+    rows = (
+        await session.execute(
+            select(AuditEvent)
+            .where(*where)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+    ).scalars()
+    return PageOut(
+        items=[AuditOut.of(e) for e in rows],
+        total=int(total or 0),
+        limit=page.limit,
+        offset=page.offset,
+    )

@@ -1,0 +1,285 @@
+"""What goes in and out of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.tables import AuditEvent, Call, Campaign, LedgerEntry, Number
+
+T = TypeVar("T")
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+class NumberCreate(In):
+    e164: str = Field(max_length=32, examples=["+14155550100"])
+    provider: str = Field(max_length=32, examples=["sandbox"])
+
+
+class NumberBinding(In):
+    outbound_enabled: bool | None = None
+    inbound_enabled: bool | None = None
+    outbound_agent_id: str | None = Field(default=None, max_length=200)
+    inbound_agent_id: str | None = Field(default=None, max_length=200)
+
+
+class NumberOut(BaseModel):
+    id: str
+    workspace_id: str
+    provider: str
+    phone_e164: str
+    country_code: str
+    number_type: str | None
+    hosted: bool
+    verified_cli: bool
+    verification_status: str
+    verification_ref: str | None
+    verified_at: datetime | None
+    outbound_enabled: bool
+    inbound_enabled: bool
+    outbound_agent_id: str | None
+    inbound_agent_id: str | None
+    capabilities: list[str]
+    caller_id_allowed: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, number: Number, caller_id_allowed: bool) -> NumberOut:
+        return cls(
+            id=str(number.id),
+            workspace_id=str(number.workspace_id),
+            provider=number.provider,
+            phone_e164=number.phone_e164,
+            country_code=number.country_code,
+            number_type=number.number_type,
+            hosted=number.hosted,
+            verified_cli=number.verified_cli,
+            verification_status=number.verification_status,
+            verification_ref=number.verification_ref,
+            verified_at=number.verified_at,
+            outbound_enabled=number.outbound_enabled,
+            inbound_enabled=number.inbound_enabled,
+            outbound_agent_id=number.outbound_agent_id,
+            inbound_agent_id=number.inbound_agent_id,
+            capabilities=list(number.capabilities or []),
+            caller_id_allowed=caller_id_allowed,
+            created_at=number.created_at,
+        )
+
+
+class VerifyIn(In):
+    number_id: str = Field(max_length=64)
+    code: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    number_id: str
+    verified_cli: bool
+    status: str
+    next_step: str
+    display_code: str | None
+    detail: str | None
+
+
+class PurchaseIn(In):
+    provider: str = Field(max_length=32)
+    e164: str = Field(max_length=32)
+
+
+# -- outbound -------------------------------------------------------------------------------
+
+
+class OutboundCheckIn(In):
+    from_: str | None = Field(default=None, alias="from", max_length=32)
+    number_id: str | None = Field(default=None, max_length=64)
+    to: str | None = Field(default=None, max_length=32)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class OutboundCheckOut(BaseModel):
+    allowed: bool
+    reasons: list[str]
+    number_id: str | None = None
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+
+class CampaignCreate(In):
+    name: str = Field(min_length=1, max_length=200)
+    from_e164: str | None = Field(default=None, max_length=32)
+
+
+class FromNumberIn(In):
+    e164: str = Field(max_length=32)
+
+
+class TestCallIn(In):
+    to: str = Field(max_length=32)
+
+
+class CampaignOut(BaseModel):
+    id: str
+    workspace_id: str
+    name: str
+    from_number_id: str | None
+    from_e164: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, campaign: Campaign, from_e164: str | None) -> CampaignOut:
+        return cls(
+            id=str(campaign.id),
+            workspace_id=str(campaign.workspace_id),
+            name=campaign.name,
+            from_number_id=str(campaign.from_number_id) if campaign.from_number_id else None,
+            from_e164=from_e164,
+            created_at=campaign.created_at,
+        )
+
+
+class CallOut(BaseModel):
+    id: str
+    campaign_id: str | None
+    provider: str
+    from_e164: str
+    to_e164: str
+    provider_call_id: str | None
+    status: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, call: Call) -> CallOut:
+        return cls(
+            id=str(call.id),
+            campaign_id=str(call.campaign_id) if call.campaign_id else None,
+            provider=call.provider,
+            from_e164=call.from_e164,
+            to_e164=call.to_e164,
+            provider_call_id=call.provider_call_id,
+            status=call.status,
+            created_at=call.created_at,
+        )
+
+
+# -- ledger, audit --------------------------------------------------------------------------
+
+
+class LedgerOut(BaseModel):
+    id: str
+    kind: str
+    period: str | None
+    number_id: str | None
+    provider: str
+    phone_e164: str
+    amount_cents: int
+    currency: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: LedgerEntry) -> LedgerOut:
+        return cls(
+            id=str(e.id),
+            kind=e.kind,
+            period=e.period,
+            number_id=str(e.number_id) if e.number_id else None,
+            provider=e.provider,
+            phone_e164=e.phone_e164,
+            amount_cents=e.amount_cents,
+            currency=e.currency,
+            metadata=e.metadata_,
+            created_at=e.created_at,
+        )
+
+
+class AuditOut(BaseModel):
+    id: str
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str | None
+    provider: str | None
+    outcome: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: AuditEvent) -> AuditOut:
+        return cls(
+            id=str(e.id),
+            actor=e.actor,
+            action=e.action,
+            subject_type=e.subject_type,
+            subject_id=e.subject_id,
+            provider=e.provider,
+            outcome=e.outcome,
+            detail=e.detail,
+            created_at=e.created_at,
+        )
+
+
+# -- providers and catalog ------------------------------------------------------------------
+
+
+class ProviderOut(BaseModel):
+    name: str
+    display_name: str
+    plugin: str
+    version: str | None
+    capabilities: list[str]
+    configured: bool
+    detail: str | None
+
+
+class ProviderFailure(BaseModel):
+    provider: str
+    code: str
+    detail: str
+
+
+class CatalogOut(BaseModel, Generic[T]):
+    """Answers gathered from several providers; one's failure sits beside the others' items."""
+
+    items: list[T]
+    errors: list[ProviderFailure]
+
+
+class PluginOut(BaseModel):
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    bundled: bool
+    enabled: bool
+    status: Literal["loaded", "failed", "disabled"]
+    error: str | None
+    hooks: list[str]
+    providers: list[str]
+    settings: dict[str, Any]

@@ -1,0 +1,100 @@
+"""Workspaces, users and API keys. Keys are random, shown once, and stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .errors import Unauthorized
+from .tables import ApiKey, User, Workspace, utcnow
+
+KEY_PREFIX = "tlk_"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key's user and workspace."""
+
+    workspace_id: uuid.UUID
+    user_id: uuid.UUID
+    key_id: uuid.UUID
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def issue_key(session: AsyncSession, user: User) -> str:
+    """Create an API key for ``user``; return the key itself (the only time it is seen)."""
+    key = new_key()
+    session.add(
+        ApiKey(
+            workspace_id=user.workspace_id,
+            user_id=user.id,
+            prefix=key[: len(KEY_PREFIX) + 6],
+            key_hash=hash_key(key),
+        )
+    )
+    return key
+
+
+async def create_workspace(
+    session: AsyncSession, name: str, admin_name: str = "admin"
+) -> tuple[Workspace, User, str]:
+    """A workspace with an admin user and its first API key (returned once). Commits."""
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    await session.flush()
+    user = User(workspace_id=workspace.id, name=admin_name, role="admin")
+    session.add(user)
+    await session.flush()
+    key = await issue_key(session, user)
+    await session.commit()
+    return workspace, user, key
+
+
+async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
+    """The principal of a ``Bearer`` key; ``Unauthorized`` for missing, unknown or revoked."""
+    if not authorization:
+        raise Unauthorized("missing Authorization: Bearer <api key>")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Authorization must be 'Bearer <api key>'")
+    row = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.workspace_id, ApiKey.user_id, ApiKey.revoked_at).where(
+                ApiKey.key_hash == hash_key(token)
+            )
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthorized("this API key was revoked")
+    return Principal(workspace_id=row.workspace_id, user_id=row.user_id, key_id=row.id)
+
+
+async def revoke_key(session: AsyncSession, key: str) -> bool:
+    """Revoke a key by its value; True when a live key was revoked. Commits."""
+    api_key = (
+        await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    ).scalar_one_or_none()
+    if api_key is None or api_key.revoked_at is not None:
+        return False
+    api_key.revoked_at = utcnow()
+    await session.commit()
+    return True

@@ -1,0 +1,1 @@
+"""Conformance kit for provider plugins (a pytest plugin; inert unless asked for)."""

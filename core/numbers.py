@@ -1,0 +1,231 @@
+"""A workspace's numbers: add (bring your own), list, bind, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import audit
+from .auth import Principal
+from .errors import Conflict, NotFound, PolicyDenied
+from .models import NumberRef
+from .phone import parse_e164
+from .policy import CALLER_ID_NOT_ALLOWED
+from .runtime import Runtime
+from .tables import Campaign, Number
+
+BINDING_FIELDS = ("outbound_enabled", "inbound_enabled", "outbound_agent_id", "inbound_agent_id")
+
+
+class NumberExists(Conflict):
+    code = "number_exists"
+    title = "Number already in this workspace"
+
+
+def as_ref(number: Number) -> NumberRef:
+    """What a hook is told about a stored number."""
+    return NumberRef(
+        id=str(number.id),
+        workspace_id=str(number.workspace_id),
+        phone_e164=number.phone_e164,
+        country_code=number.country_code,
+        provider=number.provider,
+        hosted=number.hosted,
+        verified_cli=number.verified_cli,
+        verification_status=number.verification_status,  # type: ignore[arg-type]
+        verification_ref=number.verification_ref,
+    )
+
+
+def parse_uuid(value: Any, what: str = "number") -> uuid.UUID:
+    """A UUID, or ``NotFound`` (a malformed id is as absent as a missing one)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+async def get_number(
+    session: AsyncSession, workspace_id: uuid.UUID, number_id: Any, *, for_update: bool = False
+) -> Number:
+    """The workspace's number; another workspace's number is ``NotFound`` like a missing one."""
+    stmt = select(Number).where(
+        Number.id == parse_uuid(number_id), Number.workspace_id == workspace_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    number = (await session.execute(stmt)).scalar_one_or_none()
+    if number is None or number.state != "active":
+        raise NotFound("number not found")
+    return number
+
+
+async def find_by_e164(session: AsyncSession, workspace_id: uuid.UUID, e164: str) -> Number | None:
+    return (
+        await session.execute(
+            select(Number).where(
+                Number.workspace_id == workspace_id,
+                Number.phone_e164 == e164,
+                Number.state == "active",
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def list_numbers(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    provider: str | None = None,
+    hosted: bool | None = None,
+    verified: bool | None = None,
+    outbound: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Number], int]:
+    """A page of the workspace's numbers, oldest first, and the total matching."""
+    where = [Number.workspace_id == workspace_id, Number.state == "active"]
+    if provider is not None:
+        where.append(Number.provider == provider)
+    if hosted is not None:
+        where.append(Number.hosted == hosted)
+    if verified is not None:
+        where.append(Number.verified_cli == verified)
+    if outbound is not None:
+        where.append(Number.outbound_enabled == outbound)
+    total = (await session.execute(select(func.count()).select_from(Number).where(*where))).scalar()
+    rows = (
+        await session.execute(
+            select(Number)
+            .where(*where)
+            .order_by(Number.created_at, Number.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).scalars()
+    return list(rows), int(total or 0)
+
+
+async def add_number(
+    rt: Runtime, session: AsyncSession, principal: Principal, *, e164: str, provider: str
+) -> Number:
+    """Add a bring-your-own number: not hosted, not verified, outbound off."""
+    phone, country = parse_e164(e164, "e164")
+    rt.host.plugin_for(provider)  # ProviderNotFound for an unknown provider
+    if await find_by_e164(session, principal.workspace_id, phone) is not None:
+        raise NumberExists(f"{phone} is already in this workspace", field="e164")
+    number = Number(
+        workspace_id=principal.workspace_id,
+        provider=provider,
+        phone_e164=phone,
+        country_code=country,
+        capabilities=["voice"],
+    )
+    session.add(number)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
+    audit.record(
+        session,
+        action="number_added",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=provider,
+        detail={"phone_e164": phone},
+    )
+    await session.commit()
+    return number
+
+
+async def bind_number(
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    number_id: Any,
+    changes: dict[str, Any],
+) -> Number:
+    """Change a number's binding. Enabling outbound needs a caller ID the policy allows."""
+    number = await get_number(session, principal.workspace_id, number_id, for_update=True)
+    changes = {k: v for k, v in changes.items() if k in BINDING_FIELDS}
+    if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
+        audit.record(
+            session,
+            action="binding_changed",
+            outcome="refused",
+            actor=principal.actor,
+            workspace_id=principal.workspace_id,
+            subject_type="number",
+            subject_id=number.id,
+            provider=number.provider,
+            detail={"requested": changes, "reasons": [CALLER_ID_NOT_ALLOWED]},
+        )
+        await session.commit()
+        raise PolicyDenied(
+            [CALLER_ID_NOT_ALLOWED],
+            "outbound needs a hosted number or a verified caller ID: verify this number first",
+        )
+    before = {k: getattr(number, k) for k in changes}
+    for key, value in changes.items():
+        setattr(number, key, value)
+    audit.record(
+        session,
+        action="binding_changed",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail={"before": before, "after": changes},
+    )
+    await session.commit()
+    return number
+
+
+async def delete_number(session: AsyncSession, principal: Principal, number_id: Any) -> None:
+    """Remove a number; campaigns that used it as caller ID lose it."""
+    number = await get_number(session, principal.workspace_id, number_id, for_update=True)
+    campaigns = (
+        await session.execute(select(Campaign).where(Campaign.from_number_id == number.id))
+    ).scalars()
+    for campaign in campaigns:
+        campaign.from_number_id = None
+    audit.record(
+        session,
+        action="number_deleted",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail={"phone_e164": number.phone_e164},
+    )
+    await session.delete(number)
+    await session.commit()
+
+
+def lose_verification(number: Number) -> dict[str, Any]:
+    """A number that is no longer a verified CLI loses its outbound binding (unless hosted).
+
+    Returns what changed, for the audit trail.
+    """
+    changed: dict[str, Any] = {}
+    if number.verified_cli:
+        number.verified_cli = False
+        changed["verified_cli"] = False
+    if number.outbound_enabled and not number.hosted:
+        number.outbound_enabled = False
+        changed["outbound_enabled"] = False
+    return changed

@@ -1,0 +1,107 @@
+"""The outbound policy: the one gate before any outbound call.
+
+``(hosted) OR (verified CLI and TELEPHONY_OUTBOUND_VERIFIED_ENABLED)``, under DEMO_MODE, the
+number's outbound binding and the country rules. The decision is pure and in memory: no carrier
+call and no query beyond loading the number, because a dialer asks before every call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .errors import PolicyDenied
+from .phone import country_of
+
+DEMO_MODE = "demo_mode"
+OUTBOUND_DISABLED = "outbound_disabled"
+CALLER_ID_NOT_ALLOWED = "caller_id_not_allowed"
+COUNTRY_BLOCKED = "country_blocked"
+#: Every reason, in the order a decision lists them.
+REASONS: tuple[str, ...] = (DEMO_MODE, OUTBOUND_DISABLED, CALLER_ID_NOT_ALLOWED, COUNTRY_BLOCKED)
+
+REASON_TEXT: dict[str, str] = {
+    DEMO_MODE: "Demo mode is on: telephony is off.",
+    OUTBOUND_DISABLED: "The number is not enabled for outbound calls.",
+    CALLER_ID_NOT_ALLOWED: "The number is neither hosted nor a verified caller ID.",
+    COUNTRY_BLOCKED: "Calls to or from this country are blocked.",
+}
+
+
+class PolicyNumber(Protocol):
+    """What the policy reads of a number (a stored row or a ``NumberRef`` both fit)."""
+
+    provider: str
+    country_code: str
+    hosted: bool
+    verified_cli: bool
+    outbound_enabled: bool
+
+
+class CountryRules(Protocol):
+    def is_country_blocked(self, country_code: str, provider: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    allowed: bool
+    reasons: tuple[str, ...]
+
+
+ALLOWED = PolicyDecision(True, ())
+
+
+class OutboundPolicy:
+    """Decides whether a number may present itself as caller ID, optionally to a destination."""
+
+    __slots__ = ("_rules", "demo_mode", "verified_enabled")
+
+    def __init__(self, rules: CountryRules, *, verified_enabled: bool, demo_mode: bool) -> None:
+        self._rules = rules
+        self.verified_enabled = verified_enabled
+        self.demo_mode = demo_mode
+
+    def caller_id_allowed(self, number: PolicyNumber) -> bool:
+        """Hosted, or a verified CLI while verified CLIs are enabled."""
+        return number.hosted or (number.verified_cli and self.verified_enabled)
+
+    def evaluate(
+        self,
+        number: PolicyNumber,
+        destination: str | None = None,
+        *,
+        destination_country: str | None = None,
+        check_binding: bool = True,
+    ) -> PolicyDecision:
+        """Every reason that applies, in order; never raises for a denial.
+
+        :param destination: E.164 of the callee; its country is checked against the rules.
+        :param destination_country: the callee's ISO country when the caller already knows it.
+        :param check_binding: False to ask only "may this number be a caller ID" (binding checks).
+        """
+        reasons: list[str] = []
+        if self.demo_mode:
+            reasons.append(DEMO_MODE)
+        if check_binding and not number.outbound_enabled:
+            reasons.append(OUTBOUND_DISABLED)
+        if not (number.hosted or (number.verified_cli and self.verified_enabled)):
+            reasons.append(CALLER_ID_NOT_ALLOWED)
+        provider = number.provider
+        blocked = self._rules.is_country_blocked(number.country_code, provider)
+        if not blocked and (destination is not None or destination_country is not None):
+            country = destination_country or country_of(destination or "")
+            blocked = country is None or self._rules.is_country_blocked(country, provider)
+        if blocked:
+            reasons.append(COUNTRY_BLOCKED)
+        if not reasons:
+            return ALLOWED
+        return PolicyDecision(False, tuple(reasons))
+
+    def enforce_outbound_policy(
+        self, number: PolicyNumber, destination: str | None = None
+    ) -> PolicyDecision:
+        """The gate: the decision when allowed, ``PolicyDenied`` with every reason otherwise."""
+        decision = self.evaluate(number, destination)
+        if not decision.allowed:
+            raise PolicyDenied(list(decision.reasons))
+        return decision

@@ -1,0 +1,209 @@
+"""Buying numbers at the carrier's price, and the pass-through ledger.
+
+A purchase first claims the number with a ``purchasing`` row (unique per workspace), so that
+concurrent purchases of one number reach the carrier once; the carrier's answer then makes the
+row a hosted number and adds its ledger entry in one transaction. A failed purchase removes the
+claim: it leaves neither a number nor a ledger entry.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import audit
+from .auth import Principal
+from .errors import InvalidInput, TrunklineError
+from .models import PurchasedNumber
+from .numbers import NumberExists
+from .phone import parse_e164
+from .runtime import Runtime
+from .tables import LedgerEntry, Number
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+async def purchase(
+    rt: Runtime, session: AsyncSession, principal: Principal, *, provider: str, e164: str
+) -> Number:
+    phone, country = parse_e164(e164, "e164")
+    rt.host.plugin_for(provider)
+    rt.ensure_live()
+    claim = Number(
+        workspace_id=principal.workspace_id,
+        provider=provider,
+        phone_e164=phone,
+        country_code=country,
+        state="purchasing",
+    )
+    session.add(claim)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
+    try:
+        bought: PurchasedNumber = await rt.host.call_provider(
+            "purchase_number", provider, e164=phone, workspace=str(principal.workspace_id)
+        )
+    except TrunklineError as exc:
+        await session.execute(delete(Number).where(Number.id == claim.id))
+        audit.record(
+            session,
+            action="number_purchased",
+            outcome=exc.code,
+            actor=principal.actor,
+            workspace_id=principal.workspace_id,
+            subject_type="number",
+            subject_id=None,
+            provider=provider,
+            detail={"phone_e164": phone, "error": exc.detail},
+        )
+        await session.commit()
+        raise
+    except BaseException:
+        await session.execute(delete(Number).where(Number.id == claim.id))
+        await session.commit()
+        raise
+    claim.state = "active"
+    claim.hosted = True
+    claim.number_type = bought.number_type
+    claim.capabilities = sorted(bought.features) or ["voice"]
+    claim.provider_ref = bought.provider_ref
+    session.add(
+        LedgerEntry(
+            workspace_id=principal.workspace_id,
+            number_id=claim.id,
+            kind="purchase",
+            provider=provider,
+            phone_e164=phone,
+            amount_cents=0,
+            currency=bought.currency,
+            metadata_={
+                "pass_through": True,
+                "markup_cents": 0,
+                "carrier_monthly_cost": _money(bought.monthly_cost),
+                "carrier_upfront_cost": _money(bought.upfront_cost),
+                "carrier_currency": bought.currency,
+                "provider_ref": bought.provider_ref,
+            },
+        )
+    )
+    audit.record(
+        session,
+        action="number_purchased",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=claim.id,
+        provider=provider,
+        detail={
+            "phone_e164": phone,
+            "monthly_cost": _money(bought.monthly_cost),
+            "upfront_cost": _money(bought.upfront_cost),
+            "currency": bought.currency,
+        },
+    )
+    await session.commit()
+    return claim
+
+
+async def accrue_rentals(session: AsyncSession, period: str) -> int:
+    """One zero-markup rental entry per hosted number for ``period`` (YYYY-MM); idempotent.
+
+    Returns how many entries were added (0 when the period was already accrued).
+    """
+    if not PERIOD.match(period):
+        raise InvalidInput(f"period: {period!r} is not YYYY-MM", field="period")
+    numbers = list(
+        (
+            await session.execute(
+                select(Number).where(Number.hosted.is_(True), Number.state == "active")
+            )
+        ).scalars()
+    )
+    done = set(
+        (
+            await session.execute(
+                select(LedgerEntry.number_id).where(
+                    LedgerEntry.kind == "rental", LedgerEntry.period == period
+                )
+            )
+        ).scalars()
+    )
+    purchases: dict[uuid.UUID | None, dict[str, Any]] = {
+        row.number_id: row.metadata_
+        for row in (
+            await session.execute(select(LedgerEntry).where(LedgerEntry.kind == "purchase"))
+        ).scalars()
+    }
+    added = 0
+    for number in numbers:
+        if number.id in done:
+            continue
+        bought = purchases.get(number.id, {})
+        entry = LedgerEntry(
+            workspace_id=number.workspace_id,
+            number_id=number.id,
+            kind="rental",
+            period=period,
+            provider=number.provider,
+            phone_e164=number.phone_e164,
+            amount_cents=0,
+            currency=bought.get("carrier_currency"),
+            metadata_={
+                "pass_through": True,
+                "markup_cents": 0,
+                "carrier_monthly_cost": bought.get("carrier_monthly_cost"),
+                "carrier_currency": bought.get("carrier_currency"),
+            },
+        )
+        try:
+            async with session.begin_nested():
+                session.add(entry)
+        except IntegrityError:  # a concurrent run accrued it first
+            continue
+        audit.record(
+            session,
+            action="rental_accrued",
+            outcome="ok",
+            actor="system:ledger",
+            workspace_id=number.workspace_id,
+            subject_type="number",
+            subject_id=number.id,
+            provider=number.provider,
+            detail={"period": period},
+        )
+        added += 1
+    await session.commit()
+    return added
+
+
+async def list_ledger(
+    session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[LedgerEntry], int]:
+    where = LedgerEntry.workspace_id == workspace_id
+    total = (
+        await session.execute(select(func.count()).select_from(LedgerEntry).where(where))
+    ).scalar()
+    rows = (
+        await session.execute(
+            select(LedgerEntry)
+            .where(where)
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).scalars()
+    return list(rows), int(total or 0)

@@ -1,0 +1,88 @@
+"""The running system: settings, plugin host, policy, database and limits, built once.
+
+The FastAPI lifespan and the CLI both build a :class:`Runtime` with :func:`start_runtime` and
+close it with :meth:`Runtime.aclose`; services receive it explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from .cache import make_cache
+from .db import make_engine, make_sessionmaker
+from .errors import DemoMode
+from .models import ProviderEvent
+from .plugins import PluginHost, create_plugin_host
+from .policy import OutboundPolicy
+from .ratelimit import RateLimiter
+from .settings import PluginsFile, Settings, read_plugins_file
+
+log = logging.getLogger("trunkline")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    host: PluginHost
+    policy: OutboundPolicy
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    verify_limiter: RateLimiter
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def ensure_live(self) -> None:
+        """Raise ``DemoMode`` when DEMO_MODE is on: nothing may reach a carrier."""
+        if self.settings.demo_mode:
+            raise DemoMode("DEMO_MODE is on: operations that reach a carrier are off")
+
+    async def apply_events(self, events: list[ProviderEvent]) -> None:
+        """Apply carrier events reported outside a webhook (``PluginContext.submit_events``)."""
+        from .events import apply_events
+
+        async with self.sessionmaker() as session:
+            await apply_events(self, session, events, actor="carrier")
+
+    async def aclose(self) -> None:
+        await self.host.aclose()
+        await self.engine.dispose()
+
+
+async def start_runtime(
+    settings: Settings,
+    *,
+    plugins_file: PluginsFile | None = None,
+    extra_plugins: dict[str, object] | None = None,
+) -> Runtime:
+    """Load and configure the plugins, open the database; raises on a start-up error."""
+    pfile = plugins_file if plugins_file is not None else read_plugins_file(settings.plugins_toml)
+    host = create_plugin_host(
+        pfile,
+        enabled_override=settings.enabled_override,
+        public_base_url=settings.public_base_url,
+        cache=make_cache(settings.redis_url),
+        trace=settings.trace_hooks,
+        extra=extra_plugins,
+    )
+    engine = make_engine(settings.database_url)
+    runtime = Runtime(
+        settings=settings,
+        host=host,
+        policy=OutboundPolicy(
+            host,
+            verified_enabled=settings.outbound_verified_enabled,
+            demo_mode=settings.demo_mode,
+        ),
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        verify_limiter=RateLimiter("verify_cli", settings.verify_cli_rate, settings.redis_url),
+    )
+    try:
+        await host.configure(event_sink=runtime.apply_events)
+    except Exception:
+        await engine.dispose()
+        raise
+    return runtime

@@ -1,0 +1,1 @@
+"""Configuration-driven country blocking for outbound calls."""
