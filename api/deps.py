@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -9,7 +10,17 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal, authenticate
+from core.errors import TrunklineError
 from core.runtime import Runtime
+
+SESSION_COOKIE = "trunkline_key"
+CSRF_COOKIE = "trunkline_csrf"
+
+
+class CsrfFailed(TrunklineError):
+    status = 403
+    code = "csrf_failed"
+    title = "Cross-site request refused"
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -33,10 +44,20 @@ async def get_principal(
     runtime: RuntimeDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """The caller of a ``Bearer`` key (or the console's session cookie)."""
+    """The caller of a ``Bearer`` key, or of the console's session cookie.
+
+    A cookie-authenticated request that changes something must also carry the
+    ``X-CSRF-Token`` header equal to the ``trunkline_csrf`` cookie (double submit); the key
+    cookie itself is HttpOnly and SameSite=Strict.
+    """
     if authorization is None:
-        cookie = request.cookies.get("trunkline_key")
+        cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                expected = request.cookies.get(CSRF_COOKIE, "")
+                given = request.headers.get("x-csrf-token", "")
+                if not expected or not hmac.compare_digest(expected, given):
+                    raise CsrfFailed("missing or wrong X-CSRF-Token for a console request")
             authorization = f"Bearer {cookie}"
     async with runtime.sessionmaker() as session:
         principal = await authenticate(session, authorization)
