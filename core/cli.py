@@ -121,6 +121,45 @@ def workspaces_create(name: str) -> None:
     typer.echo(f"api key (shown once, keep it): {key}")
 
 
+@workspaces_app.command("demo-key")
+def workspaces_demo_key(name: str = "Demo") -> None:
+    """For a local try-out: ensure workspace NAME exists and print a fresh key for its admin."""
+    from sqlalchemy import select
+
+    from .auth import create_workspace, issue_key
+    from .db import make_engine, make_sessionmaker
+    from .tables import User, Workspace
+
+    settings = _settings()
+
+    async def run() -> tuple[str, str]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                workspace = (
+                    await session.execute(select(Workspace).where(Workspace.name == name))
+                ).scalars().first()
+                if workspace is None:
+                    created, _user, key = await create_workspace(session, name)
+                    return str(created.id), key
+                user = (
+                    await session.execute(select(User).where(User.workspace_id == workspace.id))
+                ).scalars().first()
+                if user is None:
+                    user = User(workspace_id=workspace.id, name="admin", role="admin")
+                    session.add(user)
+                    await session.flush()
+                key = await issue_key(session, user)
+                await session.commit()
+                return str(workspace.id), key
+        finally:
+            await engine.dispose()
+
+    workspace_id, key = asyncio.run(run())
+    typer.echo(f"workspace {name}: {workspace_id}")
+    typer.echo(f"api key: {key}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the configured database (TRUNKLINE_DATABASE_URL) to ``revision``."""

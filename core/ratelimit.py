@@ -20,7 +20,11 @@ class RateLimiter:
     def __init__(self, name: str, rate: str, redis_url: str | None = None) -> None:
         self.name = name
         self.item = parse(rate)
-        self.storage: Storage = RedisStorage("async+" + redis_url) if redis_url else MemoryStorage()
+        self.storage: Storage = (
+            RedisStorage("async+" + redis_url, implementation="redispy")
+            if redis_url
+            else MemoryStorage()
+        )
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     async def hit(self, identity: str) -> None:

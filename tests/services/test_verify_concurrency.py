@@ -1,0 +1,71 @@
+"""Concurrent verify-cli calls for one number start exactly one carrier verification."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeCarrier
+
+URL = "/settings/telephony/numbers/verify-cli"
+
+
+def _race(make_api: Any, database_url: str | None) -> None:
+    fake = FakeCarrier(delay=0.3)
+    api = make_api(plugins=[], extra={"fake": fake}, database_url=database_url,
+                   env={"TRUNKLINE_VERIFY_CLI_RATE": "100/minute"})
+    n = api.add_number("+14155550100", "fake")
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(
+            lambda _: api.client.post(URL, json={"number_id": n["id"]}), range(20)))
+    assert [r.status_code for r in answers] == [200] * 20
+    assert {r.json()["status"] for r in answers} == {"pending"}
+    assert fake.calls["verify_cli"] == 1
+    row = api.number(n["id"])
+    assert row["verification_status"] == "pending" and row["verification_ref"] == "VN-1"
+    assert len(api.audit(action="verification_started")) == 1
+    # once settled, every caller sees the same pending state
+    settled = api.client.post(URL, json={"number_id": n["id"]}).json()
+    assert settled["next_step"] == "submit_code"
+    assert fake.calls["verify_cli"] == 1
+
+
+@pytest.mark.postgres
+def test_twenty_concurrent_calls_on_postgres(make_api: Any, pg_url: str) -> None:
+    _race(make_api, pg_url)
+
+
+def test_twenty_concurrent_calls_on_sqlite(make_api: Any) -> None:
+    _race(make_api, None)
+
+
+@pytest.mark.redis
+def test_two_instances_share_the_limit_through_redis(make_api: Any, redis_url: str) -> None:
+    """Two app instances (as two workers would be) allow exactly 5 calls a minute between them."""
+    first = make_api(plugins=[], extra={"fake": FakeCarrier()},
+                     env={"TRUNKLINE_REDIS_URL": redis_url})
+    second = make_api(plugins=[], extra={"fake": FakeCarrier()},
+                      env={"TRUNKLINE_REDIS_URL": redis_url})
+    n = first.add_number("+14155550100", "fake", verified_cli=True, verification_status="verified")
+    key = {"Authorization": f"Bearer {first.client.key}"}
+    statuses = []
+    for i in range(8):
+        app = first if i % 2 == 0 else second
+        r = app.testclient.post(URL, json={"number_id": n["id"]}, headers=key)
+        statuses.append(r.status_code)
+    assert statuses == [200] * 5 + [429] * 3
+
+
+def test_without_redis_each_instance_counts_alone(make_api: Any) -> None:
+    first = make_api(plugins=[], extra={"fake": FakeCarrier()})
+    second = make_api(plugins=[], extra={"fake": FakeCarrier()})
+    n = first.add_number("+14155550100", "fake", verified_cli=True, verification_status="verified")
+    key = {"Authorization": f"Bearer {first.client.key}"}
+    statuses = [
+        (first if i % 2 == 0 else second).testclient.post(
+            URL, json={"number_id": n["id"]}, headers=key).status_code
+        for i in range(8)
+    ]
+    assert statuses == [200] * 8
