@@ -137,14 +137,18 @@ def workspaces_demo_key(name: str = "Demo") -> None:
         try:
             async with make_sessionmaker(engine)() as session:
                 workspace = (
-                    await session.execute(select(Workspace).where(Workspace.name == name))
-                ).scalars().first()
+                    (await session.execute(select(Workspace).where(Workspace.name == name)))
+                    .scalars()
+                    .first()
+                )
                 if workspace is None:
                     created, _user, key = await create_workspace(session, name)
                     return str(created.id), key
                 user = (
-                    await session.execute(select(User).where(User.workspace_id == workspace.id))
-                ).scalars().first()
+                    (await session.execute(select(User).where(User.workspace_id == workspace.id)))
+                    .scalars()
+                    .first()
+                )
                 if user is None:
                     user = User(workspace_id=workspace.id, name="admin", role="admin")
                     session.add(user)
