@@ -1,0 +1,109 @@
+"""The installed ``trunkline`` command and the packaging of its data files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+TRUNKLINE = Path(sys.executable).parent / "trunkline"
+BUNDLED = {"sandbox", "twilio", "telnyx", "country_rules"}
+
+
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TRUNKLINE_", "TWILIO_", "TELNYX_"))
+    }
+    return subprocess.run(
+        [str(TRUNKLINE), *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_plugins_list_json_lists_every_bundled_plugin_with_hooks(tmp_path: Path) -> None:
+    result = _run("plugins", "list", "--json", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert set(plugins) >= BUNDLED
+    for name in BUNDLED:
+        p = plugins[name]
+        assert p["bundled"] is True and p["enabled"] is True, p
+        assert p["status"] == "loaded", p
+        assert p["hooks"], f"{name} lists no hooks"
+        assert p["version"]
+    assert "verify_cli" in plugins["twilio"]["hooks"]
+    assert plugins["country_rules"]["hooks"] == sorted(plugins["country_rules"]["hooks"])
+    assert "is_country_outbound_blocked" in plugins["country_rules"]["hooks"]
+
+
+def test_plugins_list_shows_why_a_plugin_did_not_load(tmp_path: Path) -> None:
+    toml = tmp_path / "plugins.toml"
+    toml.write_text(
+        '[trunkline]\nplugins = ["country_rules", "ghost"]\n'
+        '[plugins.country_rules]\nblocked = ["UK"]\n'
+    )
+    result = _run("plugins", "list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "plugin 'ghost': enabled, but no installed distribution provides it" in result.stdout
+    assert "'UK' is not an ISO 3166 alpha-2 country code" in result.stdout
+
+
+def test_migrations_work_from_any_folder(tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere.db"
+    env = {"TRUNKLINE_DATABASE_URL": f"sqlite:///{db}"}
+    result = _run("db", "upgrade", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    created = _run("workspaces", "create", "Acme", cwd=tmp_path, env=env)
+    assert created.returncode == 0 and "api key (shown once, keep it): tlk_" in created.stdout
+
+
+def test_bad_environment_stops_with_the_variable_named(tmp_path: Path) -> None:
+    result = _run("db", "upgrade", cwd=tmp_path, env={"DEMO_MODE": "sometimes"})
+    assert result.returncode == 2
+    assert "DEMO_MODE" in result.stderr
+
+
+@pytest.mark.slow
+def test_wheel_ships_migrations_and_data(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    wheel = next(tmp_path.glob("trunkline-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "core/migrations/env.py" in names
+    assert any(n.startswith("core/migrations/versions/0001") for n in names)
+    assert "core/migrations/script.py.mako" in names
+    for data_dir in ("plugins/telnyx/data/",):
+        assert any(n.startswith(data_dir) and n.endswith(".json") for n in names), data_dir
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[trunkline]" in text and "country_rules = plugins.country_rules.plugin" in text
