@@ -1,0 +1,376 @@
+"""The sandbox carrier (provider ``sandbox``): every provider hook, no network, no account.
+
+It is also the shortest complete provider plugin, and the reference example of
+``docs/writing-a-provider-plugin.md``: it imports only ``core``'s public surface.
+
+Verification comes in both carrier styles, chosen per number (``verification_style``):
+
+* ``call`` (Twilio's way): the result shows a ``display_code``; a simulated callback confirms
+  the number after ``callback_delay_seconds``;
+* ``sms`` (Telnyx's way): a code is "sent" (written to the server log and, this being a sandbox,
+  shown in the result's ``detail``); the user submits it with a second ``verify_cli`` call.
+
+``by_number`` (the default) picks ``call`` for numbers ending in an even digit and ``sms`` for odd.
+Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import secrets
+from decimal import Decimal
+from importlib import resources
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from core import (
+    AvailableNumber,
+    CallOptions,
+    CoverageEntry,
+    NumberRef,
+    NumberSearch,
+    PlacedCall,
+    PluginContext,
+    ProviderAuthError,
+    ProviderEvent,
+    ProviderInfo,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    PurchasedNumber,
+    Requirement,
+    VerificationResult,
+    WebhookRequest,
+    WebhookSignatureError,
+    hookimpl,
+)
+
+PROVIDER = "sandbox"
+SIGNATURE_HEADER = "x-sandbox-signature"
+#: What ``fail_operations`` values simulate.
+FAULTS = {
+    "unavailable": lambda op: ProviderUnavailable(
+        f"sandbox: {op} unavailable (simulated)", provider=PROVIDER, provider_code=503
+    ),
+    "rate_limited": lambda op: ProviderRateLimited(
+        f"sandbox: {op} rate limited (simulated)",
+        retry_after=30,
+        provider=PROVIDER,
+        provider_code=429,
+    ),
+    "rejected": lambda op: ProviderRejected(
+        f"sandbox: {op} rejected (simulated)", provider=PROVIDER, provider_code="rejected"
+    ),
+    "auth": lambda op: ProviderAuthError(
+        "sandbox: credentials refused (simulated)", provider=PROVIDER, provider_code=401
+    ),
+}
+_TYPES = {
+    "local": phonenumbers.PhoneNumberType.FIXED_LINE,
+    "national": phonenumbers.PhoneNumberType.FIXED_LINE,
+    "mobile": phonenumbers.PhoneNumberType.MOBILE,
+    "toll_free": phonenumbers.PhoneNumberType.TOLL_FREE,
+}
+
+
+class SandboxSettings(BaseModel):
+    """``[plugins.sandbox]``; every key has a default, so the table may be empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verification_style: Literal["by_number", "call", "sms"] = "by_number"
+    callback_delay_seconds: float = Field(default=3.0, ge=0)
+    webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+    monthly_cost: Decimal = Decimal("1.15")
+    upfront_cost: Decimal = Decimal("0.00")
+    currency: str = "USD"
+    fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
+        default_factory=dict
+    )
+
+
+def _load(name: str) -> Any:
+    return json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
+
+
+class SandboxPlugin:
+    """A simulated carrier; state lives in memory for the life of the host."""
+
+    def __init__(self) -> None:
+        self.settings = SandboxSettings()
+        self.context: PluginContext | None = None
+        self.coverage: dict[str, Any] = _load("coverage.json")
+        self.regulations: dict[str, list[dict[str, Any]]] = _load("regulations.json")
+        self.sent_codes: dict[str, str] = {}
+        self.verified: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @hookimpl
+    def trunkline_register_providers(self, register: Any) -> None:
+        register(
+            ProviderInfo(
+                name=PROVIDER,
+                display_name="Sandbox (simulated carrier)",
+                capabilities={
+                    "verify_cli",
+                    "coverage",
+                    "regulations",
+                    "search",
+                    "purchase",
+                    "calls",
+                    "webhooks",
+                },
+                settings_model=SandboxSettings,
+            )
+        )
+
+    @hookimpl
+    def trunkline_configure(self, settings: SandboxSettings, context: PluginContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @hookimpl
+    def trunkline_provider_status(self) -> dict[str, Any]:
+        return {"configured": True, "detail": "simulated: no network, no account"}
+
+    @hookimpl
+    async def trunkline_shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+
+    def _fault(self, operation: str) -> None:
+        kind = self.settings.fail_operations.get(operation)
+        if kind is not None:
+            raise FAULTS[kind](operation)
+
+    def _later(self, events: list[ProviderEvent]) -> None:
+        """Report events after the configured delay, as a carrier's callback would."""
+
+        async def report() -> None:
+            await asyncio.sleep(self.settings.callback_delay_seconds)
+            for event in events:
+                if event.kind == "verification_succeeded" and event.phone_e164:
+                    self.verified.add(event.phone_e164)  # the simulated call was answered
+            if self.context is not None:
+                await self.context.submit_events(events)
+
+        task = asyncio.get_running_loop().create_task(report())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- verification ------------------------------------------------------------------------
+
+    def style_for(self, phone_e164: str) -> str:
+        if self.settings.verification_style != "by_number":
+            return self.settings.verification_style
+        return "call" if int(phone_e164[-1]) % 2 == 0 else "sms"
+
+    @hookimpl
+    async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
+        self._fault("verify_cli")
+        phone = number.phone_e164
+        if phone in self.verified:
+            return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+        if code is not None:
+            expected = self.sent_codes.get(phone)
+            if expected is not None and hmac.compare_digest(code, expected):
+                self.verified.add(phone)
+                self.sent_codes.pop(phone, None)
+                return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+            return VerificationResult(
+                status="failed", detail="Sandbox: that code is not the one sent; try again."
+            )
+        ref = f"SBV-{secrets.token_hex(6)}"
+        if self.style_for(phone) == "call":
+            display = f"{secrets.randbelow(10**6):06d}"
+            self._later(
+                [
+                    ProviderEvent(
+                        provider=PROVIDER,
+                        kind="verification_succeeded",
+                        phone_e164=phone,
+                        provider_ref=ref,
+                    )
+                ]
+            )
+            return VerificationResult(
+                status="pending",
+                next_step="answer_call_and_enter_code",
+                display_code=display,
+                provider_ref=ref,
+                detail="Sandbox: a simulated call confirms this number in "
+                f"{self.settings.callback_delay_seconds:g} s.",
+            )
+        sent = f"{secrets.randbelow(10**6):06d}"
+        self.sent_codes[phone] = sent
+        if self.context is not None:
+            self.context.logger.info("sandbox: verification code for %s is %s", phone, sent)
+        return VerificationResult(
+            status="pending",
+            next_step="submit_code",
+            provider_ref=ref,
+            detail=f"Sandbox: the code sent by SMS is {sent}",
+        )
+
+    # -- catalogue ---------------------------------------------------------------------------
+
+    @hookimpl
+    def list_coverage(self, country: str | None) -> list[CoverageEntry]:
+        self._fault("list_coverage")
+        table: dict[str, dict[str, Any]] = self.coverage["countries"]
+        countries = [country] if country else sorted(table)
+        return [
+            CoverageEntry(
+                provider=PROVIDER,
+                country_code=cc,
+                number_type=number_type,
+                features=set(features),
+                source="static",
+                as_of=self.coverage["as_of"],
+            )
+            for cc in countries
+            for number_type, features in _items(table.get(cc, {}))
+        ]
+
+    @hookimpl
+    def fetch_regulations(
+        self, country: str, number_type: str | None, end_user_type: str | None
+    ) -> list[Requirement]:
+        self._fault("fetch_regulations")
+        return [
+            Requirement(provider=PROVIDER, country_code=country, **item)
+            for item in self.regulations.get(country, [])
+            if number_type in (None, item["number_type"])
+            and (end_user_type is None or item["end_user_type"] in (end_user_type, "any"))
+        ]
+
+    @hookimpl
+    def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
+        self._fault("search_numbers")
+        offered = self.coverage["countries"].get(query.country, {})
+        if query.number_type not in offered:
+            return []
+        features: set[Any] = set(offered[query.number_type])
+        if not query.features <= features:
+            return []
+        return [
+            AvailableNumber(
+                provider=PROVIDER,
+                phone_e164=e164,
+                country_code=query.country,
+                number_type=query.number_type,
+                features=features,
+                monthly_cost=self.settings.monthly_cost,
+                upfront_cost=self.settings.upfront_cost,
+                currency=self.settings.currency,
+            )
+            for e164 in _numbers(query)
+        ]
+
+    @hookimpl
+    def purchase_number(self, e164: str) -> PurchasedNumber:
+        self._fault("purchase_number")
+        parsed = phonenumbers.parse(e164, None)
+        country = phonenumbers.region_code_for_number(parsed) or "US"
+        kind = phonenumbers.number_type(parsed)
+        number_type: Any = {
+            phonenumbers.PhoneNumberType.MOBILE: "mobile",
+            phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
+        }.get(kind, "local")
+        features = self.coverage["countries"].get(country, {}).get(number_type, ["voice"])
+        return PurchasedNumber(
+            provider=PROVIDER,
+            phone_e164=e164,
+            country_code=country,
+            number_type=number_type,
+            features=set(features),
+            monthly_cost=self.settings.monthly_cost,
+            upfront_cost=self.settings.upfront_cost,
+            currency=self.settings.currency,
+            provider_ref=f"SBN-{hashlib.sha256(e164.encode()).hexdigest()[:12]}",
+        )
+
+    # -- calls and callbacks -----------------------------------------------------------------
+
+    @hookimpl
+    def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
+        self._fault("place_call")
+        call_id = f"SBC-{secrets.token_hex(8)}"
+        self._later(
+            [
+                ProviderEvent(
+                    provider=PROVIDER,
+                    kind="call_status",
+                    provider_ref=call_id,
+                    data={"status": "completed"},
+                )
+            ]
+        )
+        return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="queued")
+
+    def sign(self, body: bytes) -> str:
+        """The signature the sandbox puts on its callbacks (HMAC-SHA256 of the body)."""
+        key = self.settings.webhook_secret.get_secret_value().encode()
+        return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+    @hookimpl
+    def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
+        given = request.headers.get(SIGNATURE_HEADER)
+        if not given:
+            raise WebhookSignatureError(f"missing {SIGNATURE_HEADER} header")
+        if not hmac.compare_digest(given, self.sign(request.body)):
+            raise WebhookSignatureError(f"{SIGNATURE_HEADER} does not match the body")
+        try:
+            payload = json.loads(request.body)
+            return [
+                ProviderEvent(
+                    provider=PROVIDER,
+                    kind=payload["kind"],
+                    phone_e164=payload.get("phone_e164"),
+                    provider_ref=payload.get("provider_ref"),
+                    data=payload.get("data", {}),
+                )
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderRejected(
+                f"sandbox: malformed callback: {exc}", provider=PROVIDER
+            ) from None
+
+
+def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
+    return list(offered.items())
+
+
+def _numbers(query: NumberSearch) -> list[str]:
+    """Valid numbers of the asked type, deterministic for a query, honouring its filters."""
+    example = phonenumbers.example_number_for_type(query.country, _TYPES[query.number_type])
+    if example is None:
+        return []
+    base = str(example.national_number)
+    if query.area_code:
+        if not query.area_code.isdigit() or len(query.area_code) >= len(base):
+            return []
+        base = query.area_code + base[len(query.area_code) :]
+    found: list[str] = []
+    for i in range(10_000):
+        candidate = base[:-4] + f"{(int(base[-4:]) + 37 * i) % 10_000:04d}"
+        parsed = phonenumbers.parse(f"+{example.country_code}{candidate}", None)
+        if not phonenumbers.is_valid_number(parsed):
+            if i > 200 and not found:
+                return []
+            continue
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if query.contains and query.contains not in e164:
+            continue
+        found.append(e164)
+        if len(found) >= query.limit:
+            break
+    return found
