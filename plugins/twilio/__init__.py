@@ -1,0 +1,1 @@
+"""The Twilio carrier plugin, over the official ``twilio`` SDK with an httpx transport."""
