@@ -107,3 +107,9 @@ def test_wheel_ships_migrations_and_data(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[trunkline]" in text and "country_rules = plugins.country_rules.plugin" in text
+
+
+def test_plugin_command_groups_are_added(tmp_path: Path) -> None:
+    result = _run("telnyx", "--help", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "refresh-coverage" in result.stdout

@@ -1,0 +1,366 @@
+"""The Telnyx carrier (provider ``telnyx``) behind the plugin contract.
+
+* ``verify_cli``: Verified Numbers in two steps. Without a code: ``GET /verified_numbers/{phone}``
+  (verified: done), else ``POST /verified_numbers`` sends a code by SMS or call
+  (``next_step = submit_code``). With a code: ``POST .../actions/verify``; a wrong code is
+  ``failed`` with Telnyx's detail, and the user may try again.
+* ``list_coverage`` and ``fetch_regulations`` answer from the data shipped in ``data/``.
+* ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
+  until it leaves ``pending``), ``place_call`` (Call Control dial).
+* ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import telnyx
+from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
+
+from core import (
+    AvailableNumber,
+    CallOptions,
+    CoverageEntry,
+    NumberRef,
+    NumberSearch,
+    PlacedCall,
+    PluginContext,
+    ProviderEvent,
+    ProviderInfo,
+    ProviderNotConfigured,
+    ProviderRejected,
+    PurchasedNumber,
+    Requirement,
+    TrunklineError,
+    VerificationResult,
+    WebhookRequest,
+    WebhookSignatureError,
+    hookimpl,
+)
+
+from . import datafiles, errors
+from .settings import TelnyxSettings
+
+PROVIDER = errors.PROVIDER
+DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+#: Call Control event types and the call status each means.
+CALL_EVENTS = {
+    "call.initiated": "initiated",
+    "call.ringing": "ringing",
+    "call.answered": "in-progress",
+    "call.hangup": "completed",
+    "call.machine.detection.ended": "in-progress",
+}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return None if value in (None, "") else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _features(raw: Any) -> set[Any]:
+    names = {getattr(f, "name", f) for f in raw or []}
+    return {n for n in names if n in ("voice", "sms", "mms", "fax")} or {"voice"}
+
+
+class TelnyxPlugin:
+    """One ``AsyncTelnyx`` client per host; coverage and regulations from shipped data."""
+
+    def __init__(self) -> None:
+        self.settings = TelnyxSettings()
+        self.context = PluginContext(plugin_name="telnyx")
+        self.client: telnyx.AsyncTelnyx | None = None
+        self.quoted: dict[str, AvailableNumber] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @hookimpl
+    def trunkline_register_providers(self, register: Any) -> None:
+        register(
+            ProviderInfo(
+                name=PROVIDER,
+                display_name="Telnyx",
+                capabilities={
+                    "verify_cli",
+                    "coverage",
+                    "regulations",
+                    "search",
+                    "purchase",
+                    "calls",
+                    "webhooks",
+                },
+                settings_model=TelnyxSettings,
+            )
+        )
+
+    @hookimpl
+    def trunkline_configure(self, settings: TelnyxSettings, context: PluginContext) -> None:
+        self.settings = settings
+        self.context = context
+        datafiles.coverage()  # validate the shipped data at start-up, not on first use
+        datafiles.regulations()
+        if settings.api_key is not None:
+            self.client = self.make_client(settings)
+
+    @staticmethod
+    def make_client(settings: TelnyxSettings) -> telnyx.AsyncTelnyx:
+        assert settings.api_key is not None
+        return telnyx.AsyncTelnyx(
+            api_key=settings.api_key.get_secret_value(),
+            public_key=settings.public_key.get_secret_value() if settings.public_key else None,
+            base_url=settings.base_url or DEFAULT_BASE_URL,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
+
+    @hookimpl
+    def trunkline_provider_status(self) -> dict[str, Any]:
+        if self.client is not None:
+            detail = None if self.settings.connection_id else "no connection_id: test calls off"
+            return {"configured": True, "detail": detail}
+        return {"configured": False, "detail": "set " + self._missing()}
+
+    def _missing(self) -> str:
+        name = self.context.missing_env.get("api_key")
+        return name or "api_key in [plugins.telnyx]"
+
+    @hookimpl
+    async def trunkline_shutdown(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    @hookimpl
+    def trunkline_cli(self, app: Any) -> None:
+        from .cli import telnyx_app
+
+        app.add_typer(telnyx_app, name="telnyx")
+
+    @asynccontextmanager
+    async def _call(self, operation: str) -> AsyncIterator[telnyx.AsyncTelnyx]:
+        """The SDK client, with every failure mapped onto the core's errors."""
+        if self.client is None:
+            raise ProviderNotConfigured(PROVIDER, self._missing())
+        try:
+            yield self.client
+        except TrunklineError:
+            raise
+        except Exception as exc:
+            raise errors.from_exception(exc) from None
+
+    # -- verification ------------------------------------------------------------------------
+
+    @hookimpl
+    async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
+        phone = number.phone_e164
+        async with self._call("verify_cli") as client:
+            if code is not None:
+                try:
+                    done = await client.verified_numbers.actions.submit_verification_code(
+                        phone, verification_code=code
+                    )
+                except telnyx.APIStatusError as exc:
+                    if exc.status_code >= 500 or exc.status_code in (401, 403, 429):
+                        raise
+                    _code, detail = errors.first_error(exc.body)
+                    return VerificationResult(
+                        status="failed",
+                        detail=f"Telnyx: {detail}",
+                        provider_ref=number.verification_ref,
+                    )
+                if done.data is not None and done.data.verified_at:
+                    return VerificationResult(status="verified", provider_ref=phone)
+                return VerificationResult(status="failed", detail="Telnyx did not verify the code")
+            try:
+                found = await client.verified_numbers.retrieve(phone)
+                if found.data is not None and found.data.verified_at:
+                    return VerificationResult(status="verified", provider_ref=phone)
+            except telnyx.NotFoundError:
+                pass
+            await client.verified_numbers.create(
+                phone_number=phone, verification_method=self.settings.verification_method
+            )
+        how = "an SMS" if self.settings.verification_method == "sms" else "a call"
+        return VerificationResult(
+            status="pending",
+            next_step="submit_code",
+            provider_ref=phone,
+            detail=f"Telnyx sent a code to {phone} by {how}: submit it.",
+        )
+
+    # -- catalogue ---------------------------------------------------------------------------
+
+    @hookimpl
+    def list_coverage(self, country: str | None) -> list[CoverageEntry]:
+        data = datafiles.coverage()
+        countries = [country] if country else sorted(data.countries)
+        return [
+            CoverageEntry(
+                provider=PROVIDER,
+                country_code=cc,
+                number_type=number_type,
+                features=set(features),
+                source="static",
+                as_of=data.generated,
+            )
+            for cc in countries
+            for number_type, features in data.countries.get(cc, {}).items()
+        ]
+
+    @hookimpl
+    def fetch_regulations(
+        self, country: str, number_type: str | None, end_user_type: str | None
+    ) -> list[Requirement]:
+        return [
+            Requirement(provider=PROVIDER, country_code=country, **item.model_dump())
+            for item in datafiles.regulations().countries.get(country, [])
+            if number_type in (None, item.number_type)
+            and (end_user_type is None or item.end_user_type in (end_user_type, "any"))
+        ]
+
+    @hookimpl
+    async def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
+        filters: dict[str, Any] = {
+            "country_code": query.country,
+            "phone_number_type": query.number_type,
+            "limit": query.limit,
+        }
+        if query.locality:
+            filters["locality"] = query.locality
+        if query.area_code:
+            filters["national_destination_code"] = query.area_code
+        if query.contains:
+            filters["phone_number"] = {"contains": query.contains}
+        if query.features:
+            filters["features"] = sorted(query.features)
+        async with self._call("search_numbers") as client:
+            found = await client.available_phone_numbers.list(filter=filters)  # type: ignore[arg-type]
+        out = []
+        for item in found.data or []:
+            if not item.phone_number:
+                continue
+            cost = item.cost_information
+            available = AvailableNumber(
+                provider=PROVIDER,
+                phone_e164=item.phone_number,
+                country_code=query.country,
+                number_type=query.number_type,
+                features=_features(item.features),
+                monthly_cost=_decimal(getattr(cost, "monthly_cost", None)),
+                upfront_cost=_decimal(getattr(cost, "upfront_cost", None)),
+                currency=getattr(cost, "currency", None),
+            )
+            self.quoted[available.phone_e164] = available
+            out.append(available)
+        return out
+
+    # -- purchases and calls -----------------------------------------------------------------
+
+    @hookimpl
+    async def purchase_number(self, e164: str) -> PurchasedNumber:
+        """A number order, polled until it leaves ``pending`` (bounded); the costs are those
+        quoted by the last search that listed the number, when there was one."""
+        body: dict[str, Any] = {"phone_numbers": [{"phone_number": e164}]}
+        if self.settings.connection_id:
+            body["connection_id"] = self.settings.connection_id
+        async with self._call("purchase_number") as client:
+            created = await client.number_orders.create(**body)
+            order = created.data
+            if order is None or not order.id:
+                raise errors.from_exception(ValueError("number order without an id"))
+            for _ in range(self.settings.order_poll_attempts):
+                if order.status != "pending":
+                    break
+                await asyncio.sleep(self.settings.order_poll_interval_seconds)
+                fetched = await client.number_orders.retrieve(order.id)
+                order = fetched.data or order
+        if order.status == "failure":
+            raise ProviderRejected(
+                f"Telnyx number order {order.id} failed",
+                provider=PROVIDER,
+                provider_code="order_failed",
+            )
+        numbers = order.phone_numbers or []
+        item = next((n for n in numbers if n.phone_number == e164), None)
+        if item is not None and item.status == "failure":
+            raise ProviderRejected(
+                f"Telnyx could not assign {e164}: requirements {item.requirements_status}",
+                provider=PROVIDER,
+                provider_code="number_failed",
+            )
+        quote = self.quoted.get(e164)
+        country = (item.country_code if item and item.country_code else None) or (
+            quote.country_code if quote else "US"
+        )
+        number_type: Any = (item.phone_number_type if item else None) or (
+            quote.number_type if quote else "local"
+        )
+        if number_type not in ("local", "mobile", "toll_free", "national"):
+            number_type = "local"
+        return PurchasedNumber(
+            provider=PROVIDER,
+            phone_e164=e164,
+            country_code=country,
+            number_type=number_type,
+            features=quote.features if quote else {"voice"},
+            monthly_cost=quote.monthly_cost if quote else None,
+            upfront_cost=quote.upfront_cost if quote else None,
+            currency=quote.currency if quote else None,
+            provider_ref=order.id or "",
+        )
+
+    @hookimpl
+    async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
+        if not self.settings.connection_id:
+            raise ProviderNotConfigured(PROVIDER, "connection_id in [plugins.telnyx]")
+        extra: dict[str, Any] = {"webhook_url": self.context.webhook_url(PROVIDER)}
+        if options.timeout_seconds:
+            extra["timeout_secs"] = options.timeout_seconds
+        async with self._call("place_call") as client:
+            dialed = await client.calls.dial(
+                connection_id=self.settings.connection_id, from_=from_e164, to=to_e164, **extra
+            )
+        data = dialed.data
+        call_id = getattr(data, "call_control_id", None)
+        if not call_id:
+            raise errors.from_exception(ValueError("dial answer without call_control_id"))
+        return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="initiated")
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    @hookimpl
+    def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
+        if self.settings.public_key is None:
+            raise WebhookSignatureError("Telnyx public_key is not configured: cannot verify")
+        try:
+            verify_webhook_signature(
+                request.body, request.headers, self.settings.public_key.get_secret_value()
+            )
+        except (WebhookVerificationError, ValueError) as exc:
+            raise WebhookSignatureError(f"Telnyx signature refused: {exc}") from None
+        try:
+            data = json.loads(request.body)["data"]
+            event_type = str(data.get("event_type", ""))
+            payload = data.get("payload") or {}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ProviderRejected(
+                "Telnyx webhook body is not an event", provider=PROVIDER
+            ) from None
+        status = CALL_EVENTS.get(event_type)
+        if status is None or not payload.get("call_control_id"):
+            return []
+        return [
+            ProviderEvent(
+                provider=PROVIDER,
+                kind="call_status",
+                provider_ref=payload["call_control_id"],
+                phone_e164=payload.get("to"),
+                data={"status": status, "event_type": event_type},
+            )
+        ]
