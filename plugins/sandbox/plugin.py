@@ -89,6 +89,8 @@ class SandboxSettings(BaseModel):
     monthly_cost: Decimal = Decimal("1.15")
     upfront_cost: Decimal = Decimal("0.00")
     currency: str = "USD"
+    #: A fixed code for the sms style (demos and tests); random when unset.
+    fixed_code: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
     fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
         default_factory=dict
     )
@@ -209,7 +211,7 @@ class SandboxPlugin:
                 detail="Sandbox: a simulated call confirms this number in "
                 f"{self.settings.callback_delay_seconds:g} s.",
             )
-        sent = f"{secrets.randbelow(10**6):06d}"
+        sent = self.settings.fixed_code or f"{secrets.randbelow(10**6):06d}"
         self.sent_codes[phone] = sent
         if self.context is not None:
             self.context.logger.info("sandbox: verification code for %s is %s", phone, sent)

@@ -1,0 +1,171 @@
+"""The bundled Twilio and Telnyx plugins pass the same kit a third party runs (the sandbox:
+``test_sandbox_conformance.py``)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import httpx
+import respx
+from nacl.signing import SigningKey
+from twilio.request_validator import RequestValidator
+
+from core import WebhookRequest
+from core.conformance import ProviderConformance
+
+PUBLIC = "http://127.0.0.1:8000"
+
+
+TW_SID = "AC" + "b" * 32
+TW_TOKEN = "kit-twilio-token"
+TW_API = f"https://api.twilio.com/2010-04-01/Accounts/{TW_SID}"
+
+
+class TestTwilioConformance(ProviderConformance):
+    plugin_name = "twilio"
+    provider = "twilio"
+    settings = {"account_sid": TW_SID, "auth_token": {"env": "KIT_TW_TOKEN"}, "max_retries": 0}
+    env = {"KIT_TW_TOKEN": TW_TOKEN}
+    code = None  # call style: the user types the code into Twilio's call
+
+    @contextlib.contextmanager
+    def mock_carrier(self, scenario: str) -> Iterator[None]:
+        with respx.mock(assert_all_called=False) as mock:
+            ids = mock.get(f"{TW_API}/OutgoingCallerIds.json")
+            if scenario == "verify_start":
+                ids.respond(json={"outgoing_caller_ids": [], "next_page_uri": None})
+                mock.post(f"{TW_API}/OutgoingCallerIds.json").respond(
+                    200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"}
+                )
+            elif scenario == "verify_code_ok":  # the user answered: now listed
+                ids.respond(
+                    json={
+                        "outgoing_caller_ids": [
+                            {"sid": "PN" + "1" * 32, "phone_number": "+14155550100"}
+                        ],
+                        "next_page_uri": None,
+                    }
+                )
+            elif scenario in ("server_error", "auth_error", "rate_limited"):
+                status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]
+                ids.respond(
+                    status, json={"code": 20003 if status == 401 else status, "message": "x"}
+                )
+            elif scenario == "coverage":
+                mock.get(f"{TW_API}/AvailablePhoneNumbers.json").respond(
+                    json={
+                        "countries": [{"country_code": "US", "subresource_uris": {"local": "/l"}}]
+                    }
+                )
+            elif scenario == "regulations":
+                mock.get("https://numbers.twilio.com/v2/RegulatoryCompliance/Regulations").respond(
+                    json={
+                        "results": [
+                            {
+                                "iso_country": "US",
+                                "number_type": "local",
+                                "end_user_type": "business",
+                                "requirements": {
+                                    "end_user": [{"name": "Business", "type": "business"}]
+                                },
+                            }
+                        ],
+                        "meta": {"key": "results", "next_page_url": None},
+                    }
+                )
+            yield
+
+    def _request(self, token: str) -> WebhookRequest:
+        url = f"{PUBLIC}/webhooks/twilio"
+        params = {"CallSid": "CA" + "1" * 32, "VerificationStatus": "success", "To": "+14155550100"}
+        sig = RequestValidator(token).compute_signature(url, params)
+        return WebhookRequest(
+            url=url,
+            body=urlencode(params).encode(),
+            headers={
+                "x-twilio-signature": sig,
+                "content-type": "application/x-www-form-urlencoded",
+            },
+        )
+
+    def signed_webhook(self) -> WebhookRequest:
+        return self._request(TW_TOKEN)
+
+    def forged_webhook(self) -> WebhookRequest:
+        return self._request("not-the-token")
+
+
+TX_KEY = "KEY-kit"
+TX_SIGNER = SigningKey.generate()
+TX_V2 = "https://api.telnyx.com/v2"
+TX_PHONE = re.compile(r"https://api\.telnyx\.com/v2/verified_numbers/(%2B|\+)14155550100")
+
+
+class TestTelnyxConformance(ProviderConformance):
+    plugin_name = "telnyx"
+    provider = "telnyx"
+    settings = {
+        "api_key": {"env": "KIT_TX_KEY"},
+        "max_retries": 0,
+        "public_key": base64.b64encode(bytes(TX_SIGNER.verify_key)).decode(),
+    }
+    env = {"KIT_TX_KEY": TX_KEY}
+    country = "DE"  # the shipped data has coverage and regulations for it
+
+    @contextlib.contextmanager
+    def mock_carrier(self, scenario: str) -> Iterator[None]:
+        with respx.mock(assert_all_called=False) as mock:
+            lookup = mock.get(re.compile(TX_PHONE.pattern + "$"))
+            verify = mock.post(re.compile(TX_PHONE.pattern + "/actions/verify$"))
+            if scenario == "verify_start":
+                lookup.respond(404, json={"errors": [{"code": "10005", "detail": "none"}]})
+                mock.post(f"{TX_V2}/verified_numbers").respond(200, json={})
+            elif scenario == "verify_code_wrong":
+                verify.respond(400, json={"errors": [{"code": "10015", "detail": "wrong code"}]})
+            elif scenario == "verify_code_ok":
+                verify.respond(
+                    200,
+                    json={
+                        "data": {
+                            "phone_number": "+14155550100",
+                            "verified_at": "2026-11-25T00:00:00Z",
+                        }
+                    },
+                )
+            elif scenario in ("server_error", "auth_error", "rate_limited"):
+                status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]
+                lookup.mock(
+                    return_value=httpx.Response(
+                        status,
+                        json={
+                            "errors": [
+                                {"code": "10011" if status == 429 else str(status), "detail": "x"}
+                            ]
+                        },
+                    )
+                )
+            yield
+
+    def _request(self, signer: SigningKey) -> WebhookRequest:
+        body = json.dumps(
+            {"data": {"event_type": "call.hangup", "payload": {"call_control_id": "v3:x"}}}
+        )
+        stamp = str(int(time.time()))
+        sig = base64.b64encode(signer.sign(f"{stamp}|{body}".encode()).signature).decode()
+        return WebhookRequest(
+            url=f"{PUBLIC}/webhooks/telnyx",
+            body=body.encode(),
+            headers={"telnyx-signature-ed25519": sig, "telnyx-timestamp": stamp},
+        )
+
+    def signed_webhook(self) -> WebhookRequest:
+        return self._request(TX_SIGNER)
+
+    def forged_webhook(self) -> WebhookRequest:
+        return self._request(SigningKey.generate())
