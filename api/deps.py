@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import Principal, authenticate
+from core.auth import KeyCache, Principal, authenticate_cached
 from core.errors import TrunklineError
 from core.runtime import Runtime
 
@@ -59,8 +59,10 @@ async def get_principal(
                 if not expected or not hmac.compare_digest(expected, given):
                     raise CsrfFailed("missing or wrong X-CSRF-Token for a console request")
             authorization = f"Bearer {cookie}"
-    async with runtime.sessionmaker() as session:
-        principal = await authenticate(session, authorization)
+    cache = runtime.extra.get("key_cache")
+    if cache is None:
+        cache = runtime.extra["key_cache"] = KeyCache()
+    principal = await authenticate_cached(runtime.sessionmaker, authorization, cache)
     request.state.principal = principal
     return principal
 

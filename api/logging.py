@@ -9,9 +9,9 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9_\-\.]+", re.I)
@@ -78,16 +78,41 @@ def configure_logging(json_lines: bool, secrets: list[str]) -> None:
     root.propagate = True
 
 
-def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def with_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = request_id.set(rid[:64])
+_SAFE_ID = re.compile(r"[^A-Za-z0-9._:\-]")
+
+
+class RequestIdMiddleware:
+    """Pure ASGI: a request id (the client's ``X-Request-ID`` or a new one) in every log line
+    of the request and in the response's ``X-Request-ID``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                rid = _SAFE_ID.sub("", value.decode("latin-1"))[:64]
+                break
+        rid = rid or uuid.uuid4().hex
+        raw = rid.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", raw))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        token = request_id.set(rid)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
-        response.headers["X-Request-ID"] = rid[:64]
-        return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(RequestIdMiddleware)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -68,12 +72,7 @@ async def create_workspace(
 
 async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
     """The principal of a ``Bearer`` key; ``Unauthorized`` for missing, unknown or revoked."""
-    if not authorization:
-        raise Unauthorized("missing Authorization: Bearer <api key>")
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("Authorization must be 'Bearer <api key>'")
+    token = _bearer_token(authorization)
     row = (
         await session.execute(
             select(ApiKey.id, ApiKey.workspace_id, ApiKey.user_id, ApiKey.revoked_at).where(
@@ -88,8 +87,82 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     return Principal(workspace_id=row.workspace_id, user_id=row.user_id, key_id=row.id)
 
 
+#: Seconds an authenticated key is trusted without asking the database again.
+KEY_CACHE_TTL = 5.0
+
+
+class KeyCache:
+    """API key hash -> principal, for ``KEY_CACHE_TTL`` seconds, in this process.
+
+    :func:`revoke_key` forgets the key at once in every cache of the process; another worker
+    process notices a revocation within the TTL (its entry expires and the database answers).
+    Unknown and revoked keys are never cached.
+    """
+
+    def __init__(self, ttl: float = KEY_CACHE_TTL, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        _CACHES.add(self)
+
+    def get(self, key_hash: str) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry[1] < time.monotonic():
+            self._entries.pop(key_hash, None)
+            return None
+        return entry[0]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (principal, time.monotonic() + self.ttl)
+
+    def forget(self, key_hash: str) -> None:
+        self._entries.pop(key_hash, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_CACHES: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("missing Authorization: Bearer <api key>")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Authorization must be 'Bearer <api key>'")
+    return token
+
+
+async def authenticate_cached(
+    open_session: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    authorization: str | None,
+    cache: KeyCache,
+) -> Principal:
+    """:func:`authenticate`, answering from ``cache`` when it can (no session opened then)."""
+    key_hash = hash_key(_bearer_token(authorization))
+    principal = cache.get(key_hash)
+    if principal is None:
+        async with open_session() as session:
+            principal = await authenticate(session, authorization)
+        cache.put(key_hash, principal)
+    return principal
+
+
 async def revoke_key(session: AsyncSession, key: str) -> bool:
-    """Revoke a key by its value; True when a live key was revoked. Commits."""
+    """Revoke a key by its value; True when a live key was revoked. Commits.
+
+    Every key cache of this process forgets the key at once.
+    """
+    for cache in list(_CACHES):
+        cache.forget(hash_key(key))
     api_key = (
         await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     ).scalar_one_or_none()
@@ -97,4 +170,6 @@ async def revoke_key(session: AsyncSession, key: str) -> bool:
         return False
     api_key.revoked_at = utcnow()
     await session.commit()
+    for cache in list(_CACHES):  # and again, should a request have cached it meanwhile
+        cache.forget(hash_key(key))
     return True

@@ -54,10 +54,11 @@ ALLOWED = PolicyDecision(True, ())
 class OutboundPolicy:
     """Decides whether a number may present itself as caller ID, optionally to a destination."""
 
-    __slots__ = ("_rules", "demo_mode", "verified_enabled")
+    __slots__ = ("_blocked", "_rules", "demo_mode", "verified_enabled")
 
     def __init__(self, rules: CountryRules, *, verified_enabled: bool, demo_mode: bool) -> None:
         self._rules = rules
+        self._blocked = rules.is_country_blocked  # bound once: this is the hot path
         self.verified_enabled = verified_enabled
         self.demo_mode = demo_mode
 
@@ -87,10 +88,10 @@ class OutboundPolicy:
         if not (number.hosted or (number.verified_cli and self.verified_enabled)):
             reasons.append(CALLER_ID_NOT_ALLOWED)
         provider = number.provider
-        blocked = self._rules.is_country_blocked(number.country_code, provider)
+        blocked = self._blocked(number.country_code, provider)
         if not blocked and (destination is not None or destination_country is not None):
             country = destination_country or country_of(destination or "")
-            blocked = country is None or self._rules.is_country_blocked(country, provider)
+            blocked = country is None or self._blocked(country, provider)
         if blocked:
             reasons.append(COUNTRY_BLOCKED)
         if not reasons:
@@ -101,6 +102,21 @@ class OutboundPolicy:
         self, number: PolicyNumber, destination: str | None = None
     ) -> PolicyDecision:
         """The gate: the decision when allowed, ``PolicyDenied`` with every reason otherwise."""
+        # Fast path for the common answer (allowed), with the same checks as ``evaluate``;
+        # anything else goes through ``evaluate`` for the full list of reasons.
+        if (
+            not self.demo_mode
+            and number.outbound_enabled
+            and (number.hosted or (number.verified_cli and self.verified_enabled))
+        ):
+            blocked = self._blocked
+            provider = number.provider
+            if not blocked(number.country_code, provider):
+                if destination is None:
+                    return ALLOWED
+                country = country_of(destination)
+                if country is not None and not blocked(country, provider):
+                    return ALLOWED
         decision = self.evaluate(number, destination)
         if not decision.allowed:
             raise PolicyDenied(list(decision.reasons))

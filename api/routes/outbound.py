@@ -53,6 +53,9 @@ async def outbound_check(
     if row is None:
         raise NotFound("number not found")
     decision = rt.policy.evaluate(row, destination_country=destination_country)
+    metrics = rt.extra.get("metrics")
+    if metrics is not None:
+        metrics.observe_policy(decision.reasons)
     return OutboundCheckOut(
         allowed=decision.allowed, reasons=list(decision.reasons), number_id=str(row.id)
     )
