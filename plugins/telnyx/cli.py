@@ -82,7 +82,9 @@ def refresh_coverage(
     output: Annotated[
         Path, typer.Option(help="Where to write the coverage file.")
     ] = DEFAULT_OUTPUT,
-    base_url: Annotated[str | None, typer.Option(help="Telnyx API base URL.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Telnyx API base URL.", envvar="TELNYX_BASE_URL")
+    ] = None,
 ) -> None:
     """Regenerate the coverage data from Telnyx's country coverage API (needs TELNYX_API_KEY)."""
     key = os.environ.get("TELNYX_API_KEY")
@@ -90,14 +92,17 @@ def refresh_coverage(
         typer.echo("error: set TELNYX_API_KEY to refresh the coverage", err=True)
         raise typer.Exit(2)
     settings = TelnyxSettings(api_key=SecretStr(key), base_url=base_url)
-    try:
-        answer = asyncio.run(_fetch(settings))
-    except Exception as exc:
-        from .errors import from_exception
-
-        typer.echo(f"error: {from_exception(exc).detail}", err=True)
-        raise typer.Exit(1) from None
     with Progress(transient=True) as progress:
+        asking = progress.add_task("asking Telnyx for its country coverage", total=None)
+        try:
+            answer = asyncio.run(_fetch(settings))
+        except Exception as exc:
+            from .errors import from_exception
+
+            progress.stop()
+            typer.echo(f"error: {from_exception(exc).detail}", err=True)
+            raise typer.Exit(1) from None
+        progress.update(asking, total=1, completed=1)
         data = coverage_from_api(answer, progress)
     datafiles.write_coverage(output, data)
     typer.echo(f"wrote {len(data.countries)} countries to {output}")

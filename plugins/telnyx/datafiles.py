@@ -20,6 +20,16 @@ NumberType = Literal["local", "mobile", "toll_free", "national"]
 Feature = Literal["voice", "sms", "mms", "fax"]
 
 
+ISO_PATTERN = "^[A-Z]{2}$"
+
+
+def _iso_keys(cls: type, value: dict[str, Any]) -> dict[str, Any]:
+    for code in value:
+        if len(code) != 2 or not code.isalpha() or not code.isupper():
+            raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 code")
+    return value
+
+
 class CoverageFile(BaseModel):
     """``coverage.json``: per ISO country, the number types offered and their features."""
 
@@ -27,15 +37,11 @@ class CoverageFile(BaseModel):
 
     generated: date
     source: str = "telnyx country_coverage"
-    countries: dict[str, dict[NumberType, list[Feature]]]
+    countries: dict[str, dict[NumberType, list[Feature]]] = Field(
+        json_schema_extra={"propertyNames": {"pattern": ISO_PATTERN}}
+    )
 
-    @field_validator("countries")
-    @classmethod
-    def _iso(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for code in value:
-            if len(code) != 2 or not code.isalpha() or not code.isupper():
-                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 code")
-        return value
+    _iso = field_validator("countries")(_iso_keys)
 
 
 class RequirementItem(BaseModel):
@@ -55,7 +61,11 @@ class RegulationsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     generated: date
-    countries: dict[str, list[RequirementItem]]
+    countries: dict[str, list[RequirementItem]] = Field(
+        json_schema_extra={"propertyNames": {"pattern": ISO_PATTERN}}
+    )
+
+    _iso = field_validator("countries")(_iso_keys)
 
 
 def _read(name: str) -> Any:
@@ -81,4 +91,28 @@ def write_coverage(path: Path, data: CoverageFile) -> None:
 
 
 def coverage_schema() -> dict[str, Any]:
+    """The JSON schema of ``coverage.json``, shipped as ``data/coverage.schema.json``."""
     return CoverageFile.model_json_schema()
+
+
+def regulations_schema() -> dict[str, Any]:
+    """The JSON schema of ``regulations.json``, shipped as ``data/regulations.schema.json``."""
+    return RegulationsFile.model_json_schema()
+
+
+SCHEMAS = {"coverage.schema.json": coverage_schema, "regulations.schema.json": regulations_schema}
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Regenerate the shipped schemas from the models: ``python -m plugins.telnyx.datafiles``."""
+    written = []
+    for name, schema in SCHEMAS.items():
+        path = folder / name
+        path.write_text(json.dumps(schema(), indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's command
+    for written_path in write_schemas(Path(__file__).parent / "data"):
+        print(f"wrote {written_path}")

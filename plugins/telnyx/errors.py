@@ -20,6 +20,15 @@ from core import (
 
 PROVIDER = "telnyx"
 RATE_LIMIT_CODE = "10011"
+#: What reading a malformed 2xx body raises: the SDK's own validation error, a JSON decode
+#: error (a ValueError), or a missing attribute/key on a body of an unexpected shape.
+UNUSABLE_ANSWER = (
+    telnyx.APIResponseValidationError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)
 
 
 def first_error(body: Any) -> tuple[str | None, str]:
@@ -66,6 +75,9 @@ def from_exception(exc: Exception) -> ProviderError:
         if status == 404:
             return ProviderRejected(f"Telnyx does not know it: {detail}", **kw)
         return ProviderRejected(f"Telnyx refused the request (HTTP {status}): {detail}", **kw)
-    if isinstance(exc, telnyx.APIResponseValidationError | ValueError | KeyError | TypeError):
-        return ProviderUnavailable(f"Telnyx answered something unusable: {exc}", provider=PROVIDER)
+    if isinstance(exc, UNUSABLE_ANSWER):
+        # A 2xx body that is not JSON, or JSON of another shape than the SDK's types.
+        return ProviderUnavailable(
+            f"Telnyx answered something unusable ({type(exc).__name__})", provider=PROVIDER
+        )
     return ProviderError(f"Telnyx call failed: {type(exc).__name__}: {exc}", provider=PROVIDER)

@@ -19,10 +19,12 @@ from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
 import telnyx
 from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
 
 from core import (
+    NUMBER_TYPES,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
@@ -48,6 +50,8 @@ from .settings import TelnyxSettings
 
 PROVIDER = errors.PROVIDER
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+#: How many search quotes are remembered for the costs of a later purchase.
+QUOTES_KEPT = 1000
 #: Call Control event types and the call status each means.
 CALL_EVENTS = {
     "call.initiated": "initiated",
@@ -63,6 +67,19 @@ def _decimal(value: Any) -> Decimal | None:
         return None if value in (None, "") else Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+def _first(items: Any, region_type: str) -> Any:
+    """The first ``region_information`` entry of a type (``location``, ``state``...)."""
+    return next((r for r in items or [] if getattr(r, "region_type", None) == region_type), None)
+
+
+def _region(e164: str) -> str:
+    """The ISO country of a number, from its E.164 form."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or "ZZ"
+    except phonenumbers.NumberParseException:
+        return "ZZ"
 
 
 def _features(raw: Any) -> set[Any]:
@@ -123,8 +140,12 @@ class TelnyxPlugin:
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
         if self.client is not None:
-            detail = None if self.settings.connection_id else "no connection_id: test calls off"
-            return {"configured": True, "detail": detail}
+            notes = []
+            if not self.settings.connection_id:
+                notes.append("no connection_id: test calls off")
+            if self.settings.public_key is None:
+                notes.append("no public_key: webhooks refused")
+            return {"configured": True, "detail": "; ".join(notes) or None}
         return {"configured": False, "detail": "set " + self._missing()}
 
     def _missing(self) -> str:
@@ -162,21 +183,21 @@ class TelnyxPlugin:
         async with self._call("verify_cli") as client:
             if code is not None:
                 try:
-                    done = await client.verified_numbers.actions.submit_verification_code(
+                    await client.verified_numbers.actions.submit_verification_code(
                         phone, verification_code=code
                     )
                 except telnyx.APIStatusError as exc:
-                    if exc.status_code >= 500 or exc.status_code in (401, 403, 429):
-                        raise
+                    if exc.status_code >= 500 or exc.status_code in (401, 403, 408, 409, 429):
+                        raise  # not the user's code: mapped by errors.py
+                    # A refused code is an answer, not an error: the user may try again.
                     _code, detail = errors.first_error(exc.body)
                     return VerificationResult(
                         status="failed",
                         detail=f"Telnyx: {detail}",
-                        provider_ref=number.verification_ref,
+                        provider_ref=number.verification_ref or phone,
                     )
-                if done.data is not None and done.data.verified_at:
-                    return VerificationResult(status="verified", provider_ref=phone)
-                return VerificationResult(status="failed", detail="Telnyx did not verify the code")
+                # Telnyx answers 2xx only when the code matched.
+                return VerificationResult(status="verified", provider_ref=phone)
             try:
                 found = await client.verified_numbers.retrieve(phone)
                 if found.data is not None and found.data.verified_at:
@@ -198,8 +219,8 @@ class TelnyxPlugin:
 
     @hookimpl
     def list_coverage(self, country: str | None) -> list[CoverageEntry]:
-        data = datafiles.coverage()
-        countries = [country] if country else sorted(data.countries)
+        data = datafiles.coverage()  # validated once, indexed by ISO code
+        countries = [country.upper()] if country else sorted(data.countries)
         return [
             CoverageEntry(
                 provider=PROVIDER,
@@ -218,8 +239,8 @@ class TelnyxPlugin:
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
         return [
-            Requirement(provider=PROVIDER, country_code=country, **item.model_dump())
-            for item in datafiles.regulations().countries.get(country, [])
+            Requirement(provider=PROVIDER, country_code=country.upper(), **item.model_dump())
+            for item in datafiles.regulations().countries.get(country.upper(), [])
             if number_type in (None, item.number_type)
             and (end_user_type is None or item.end_user_type in (end_user_type, "any"))
         ]
@@ -241,24 +262,35 @@ class TelnyxPlugin:
             filters["features"] = sorted(query.features)
         async with self._call("search_numbers") as client:
             found = await client.available_phone_numbers.list(filter=filters)  # type: ignore[arg-type]
-        out = []
-        for item in found.data or []:
-            if not item.phone_number:
-                continue
-            cost = item.cost_information
-            available = AvailableNumber(
-                provider=PROVIDER,
-                phone_e164=item.phone_number,
-                country_code=query.country,
-                number_type=query.number_type,
-                features=_features(item.features),
-                monthly_cost=_decimal(getattr(cost, "monthly_cost", None)),
-                upfront_cost=_decimal(getattr(cost, "upfront_cost", None)),
-                currency=getattr(cost, "currency", None),
-            )
-            self.quoted[available.phone_e164] = available
-            out.append(available)
-        return out
+            # read inside _call: a body of another shape is mapped like any Telnyx failure
+            out = [self._available(item, query) for item in found.data or []]
+        return [a for a in out if a is not None]
+
+    def _available(self, item: Any, query: NumberSearch) -> AvailableNumber | None:
+        if not item.phone_number:
+            return None
+        cost = item.cost_information
+        available = AvailableNumber(
+            provider=PROVIDER,
+            phone_e164=item.phone_number,
+            country_code=query.country,
+            number_type=query.number_type,
+            features=_features(item.features),
+            monthly_cost=_decimal(getattr(cost, "monthly_cost", None)),
+            upfront_cost=_decimal(getattr(cost, "upfront_cost", None)),
+            currency=getattr(cost, "currency", None),
+            locality=getattr(
+                _first(item.region_information, "location")
+                or _first(item.region_information, "rate_center"),
+                "region_name",
+                None,
+            ),
+            region=getattr(_first(item.region_information, "state"), "region_name", None),
+        )
+        self.quoted[available.phone_e164] = available
+        while len(self.quoted) > QUOTES_KEPT:  # oldest quotes go first
+            self.quoted.pop(next(iter(self.quoted)))
+        return available
 
     # -- purchases and calls -----------------------------------------------------------------
 
@@ -280,28 +312,39 @@ class TelnyxPlugin:
                 await asyncio.sleep(self.settings.order_poll_interval_seconds)
                 fetched = await client.number_orders.retrieve(order.id)
                 order = fetched.data or order
-        if order.status == "failure":
-            raise ProviderRejected(
-                f"Telnyx number order {order.id} failed",
-                provider=PROVIDER,
-                provider_code="order_failed",
-            )
+            return self._purchased(order, e164)
+
+    def _purchased(self, order: Any, e164: str) -> PurchasedNumber:
+        """The order's outcome: rejected when it or the number failed, else the number."""
         numbers = order.phone_numbers or []
         item = next((n for n in numbers if n.phone_number == e164), None)
-        if item is not None and item.status == "failure":
+        requirements = item.requirements_status if item is not None else None
+        if order.status == "failure" or (item is not None and item.status == "failure"):
             raise ProviderRejected(
-                f"Telnyx could not assign {e164}: requirements {item.requirements_status}",
+                f"Telnyx number order {order.id} failed for {e164}",
                 provider=PROVIDER,
-                provider_code="number_failed",
+                provider_code="order_failed",
+                provider_detail=f"order {order.status}, number "
+                f"{item.status if item else 'absent'}, requirements {requirements or 'unknown'}",
+            )
+        if order.status == "pending":
+            # Kept simple: the order is recorded as bought, with its id as the reference; its
+            # outcome is visible in Telnyx's portal (and in its number_order webhooks).
+            self.context.logger.warning(
+                "Telnyx number order %s for %s still pending after %d polls (requirements %s)",
+                order.id,
+                e164,
+                self.settings.order_poll_attempts,
+                requirements or "unknown",
             )
         quote = self.quoted.get(e164)
         country = (item.country_code if item and item.country_code else None) or (
-            quote.country_code if quote else "US"
+            quote.country_code if quote else _region(e164)
         )
         number_type: Any = (item.phone_number_type if item else None) or (
             quote.number_type if quote else "local"
         )
-        if number_type not in ("local", "mobile", "toll_free", "national"):
+        if number_type not in NUMBER_TYPES:
             number_type = "local"
         return PurchasedNumber(
             provider=PROVIDER,
@@ -312,7 +355,7 @@ class TelnyxPlugin:
             monthly_cost=quote.monthly_cost if quote else None,
             upfront_cost=quote.upfront_cost if quote else None,
             currency=quote.currency if quote else None,
-            provider_ref=order.id or "",
+            provider_ref=order.id,
         )
 
     @hookimpl
@@ -326,10 +369,9 @@ class TelnyxPlugin:
             dialed = await client.calls.dial(
                 connection_id=self.settings.connection_id, from_=from_e164, to=to_e164, **extra
             )
-        data = dialed.data
-        call_id = getattr(data, "call_control_id", None)
-        if not call_id:
-            raise errors.from_exception(ValueError("dial answer without call_control_id"))
+            call_id = dialed.data.call_control_id if dialed.data is not None else None
+            if not call_id:
+                raise errors.from_exception(ValueError("dial answer without call_control_id"))
         return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="initiated")
 
     # -- webhooks ----------------------------------------------------------------------------
@@ -348,19 +390,24 @@ class TelnyxPlugin:
             data = json.loads(request.body)["data"]
             event_type = str(data.get("event_type", ""))
             payload = data.get("payload") or {}
+            call_id = payload.get("call_control_id")
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise ProviderRejected(
-                "Telnyx webhook body is not an event", provider=PROVIDER
-            ) from None
-        status = CALL_EVENTS.get(event_type)
-        if status is None or not payload.get("call_control_id"):
+            # Signed by Telnyx but not an event we understand: acknowledge it (a refusal would
+            # only make Telnyx send it again) and change nothing.
+            self.context.logger.warning("Telnyx webhook without an event: ignored")
             return []
+        status = CALL_EVENTS.get(event_type)
+        if status is None or not isinstance(call_id, str) or not call_id:
+            return []
+        extra = {"event_type": event_type}
+        if payload.get("hangup_cause"):
+            extra["hangup_cause"] = str(payload["hangup_cause"])
         return [
             ProviderEvent(
                 provider=PROVIDER,
                 kind="call_status",
-                provider_ref=payload["call_control_id"],
-                phone_e164=payload.get("to"),
-                data={"status": status, "event_type": event_type},
+                provider_ref=call_id,
+                phone_e164=payload.get("to") if isinstance(payload.get("to"), str) else None,
+                data={"status": status, **extra},
             )
         ]
