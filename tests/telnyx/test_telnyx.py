@@ -518,3 +518,35 @@ def test_refresh_coverage_command(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.delenv("TELNYX_API_KEY")
     result = CliRunner().invoke(telnyx_app, ["refresh-coverage", "--output", str(out)])
     assert result.exit_code == 2 and "TELNYX_API_KEY" in result.output
+
+
+def test_after_a_wrong_code_the_user_may_start_again(api: Any) -> None:
+    n = _byo(api)
+    verify_path = re.compile(PHONE_PATH.pattern[:-1] + "/actions/verify$")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(PHONE_PATH).respond(404, json={"errors": [{"code": "10005", "detail": "no"}]})
+        create = mock.post(f"{V2}/verified_numbers").respond(200, json={})
+        mock.post(verify_path).respond(
+            422, json={"errors": [{"code": "10015", "detail": "Code expired"}]}
+        )
+        first = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
+        failed = api.client.post(VERIFY, json={"number_id": n["id"], "code": "999999"}).json()
+        again = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
+    assert first["status"] == "pending" and failed["status"] == "failed"
+    assert "Code expired" in failed["detail"]
+    assert again["status"] == "pending" and again["next_step"] == "submit_code"
+    assert create.call_count == 2  # a new code was sent
+    assert api.number(n["id"])["verified_cli"] is False
+
+
+def test_webhooks_refused_without_a_public_key(make_api: Any) -> None:
+    api = make_api(
+        plugins=["telnyx"],
+        tables={"telnyx": {"api_key": {"env": "TX_KEY"}, "public_key": {"env": "TX_PUB"}}},
+        env={"TX_KEY": KEY},
+    )
+    body = _event()
+    r = api.anon.post("/webhooks/telnyx", content=body, headers=_signed(body))
+    assert r.status_code == 403 and r.json()["code"] == "webhook_signature_invalid"
+    provider = api.client.get("/settings/telephony/providers").json()[0]
+    assert provider["configured"] is True and "public_key" in provider["detail"]
