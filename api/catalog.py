@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from core.errors import TrunklineError
+from core.errors import ProviderError, TrunklineError
 from core.plugins import HOOK_CAPABILITY
 from core.runtime import Runtime
 
 from .schemas import CatalogOut, ProviderFailure
 
+log = logging.getLogger("trunkline.api")
+
 
 async def gather(rt: Runtime, hook: str, provider: str | None, **kwargs: Any) -> CatalogOut[Any]:
-    """Call ``hook`` on ``provider`` (an unknown one raises) or on every capable provider."""
+    """Call ``hook`` on ``provider`` (an unknown one raises) or on every capable provider.
+
+    Asking every provider, a provider's error (or a crash of its plugin, reported as
+    ``provider_error``) becomes an entry of ``errors`` beside the others' ``items``; asking one
+    named provider, its error is the answer.
+    """
     if provider is not None:
         rt.host.plugin_for(provider)
         names = [provider]
@@ -30,6 +38,15 @@ async def gather(rt: Runtime, hook: str, provider: str | None, **kwargs: Any) ->
             if provider is not None:
                 raise
             return name, exc
+        except Exception as exc:
+            # A plugin's bug must not take the other providers' answers down with it; its
+            # message may hold internals, so it is logged and not returned.
+            if provider is not None:
+                raise
+            log.exception("provider %r failed in %s", name, hook)
+            return name, ProviderError(
+                f"provider {name!r} failed unexpectedly ({type(exc).__name__})", provider=name
+            )
 
     items: list[Any] = []
     errors: list[ProviderFailure] = []
