@@ -129,14 +129,13 @@ def test_asking_one_named_provider_that_fails_answers_its_problem(env: Any) -> N
     assert r.status_code == 200
     assert [i["provider"] for i in r.json()["items"]] == ["fake"] and r.json()["errors"] == []
     assert other.calls["list_coverage"] == 1  # only the request that named it
+    assert fake.calls["list_coverage"] == 1
 
     other.fail["fetch_regulations"] = ProviderAuthError("bad key", provider="other")
     r = api.client.get(f"{T}/regulations", params={"provider": "other", "country": "US"})
     assert r.status_code == 502 and r.json()["code"] == "provider_auth_failed"
     other.fail["search_numbers"] = ProviderUnavailable("down", provider="other")
-    r = api.client.get(
-        f"{T}/numbers/available", params={"provider": "other", "country": "US"}
-    )
+    r = api.client.get(f"{T}/numbers/available", params={"provider": "other", "country": "US"})
     assert r.status_code == 503 and r.json()["code"] == "provider_unavailable"
 
 
