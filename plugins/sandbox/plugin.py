@@ -280,8 +280,19 @@ class SandboxPlugin:
     @hookimpl
     def purchase_number(self, e164: str) -> PurchasedNumber:
         self._fault("purchase_number")
-        parsed = phonenumbers.parse(e164, None)
-        country = phonenumbers.region_code_for_number(parsed) or "US"
+        try:
+            parsed = phonenumbers.parse(e164, None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise ProviderRejected(
+                f"sandbox: {e164} is not a valid number", provider=PROVIDER, provider_code="invalid"
+            )
+        country = phonenumbers.region_code_for_number(parsed) or "?"
+        if country not in self.coverage["countries"]:
+            raise ProviderRejected(
+                f"sandbox: no numbers in {country}", provider=PROVIDER, provider_code="coverage"
+            )
         kind = phonenumbers.number_type(parsed)
         number_type: Any = {
             phonenumbers.PhoneNumberType.MOBILE: "mobile",
