@@ -1,0 +1,126 @@
+"""On PostgreSQL: racing purchases of one number reach the carrier once; rentals accrue once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from core import ProviderUnavailable, PurchasedNumber, hookimpl
+from core.purchases import accrue_rentals
+from tests.fakes import FakeCarrier
+
+pytestmark = pytest.mark.postgres
+
+PURCHASE = "/settings/telephony/numbers/purchase"
+RACERS = 10
+
+
+@pytest.fixture
+def env(make_api: Any, pg_url: str) -> tuple[Any, FakeCarrier]:
+    fake = FakeCarrier(delay=0.2)  # the carrier is slow: the race window is wide open
+    api = make_api(
+        database_url=pg_url,
+        plugins=["country_rules"],
+        tables={"country_rules": {"blocked": ["KP"]}},
+        extra={"fake": fake},
+    )
+    assert api.runtime.engine.dialect.name == "postgresql"
+    return api, fake
+
+
+def race(api: Any, e164: str, client: Any = None) -> list[Any]:
+    """``RACERS`` threads post the same purchase at the same instant."""
+    barrier = threading.Barrier(RACERS)
+
+    def one(_: int) -> Any:
+        barrier.wait()
+        return (client or api.client).post(PURCHASE, json={"provider": "fake", "e164": e164})
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        return list(pool.map(one, range(RACERS)))
+
+
+@pytest.mark.parametrize("e164", ["+14155550123", "+442079460123"])
+def test_parallel_purchases_of_one_number_buy_it_once(env: Any, e164: str) -> None:
+    api, fake = env
+    answers = race(api, e164)
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses == {201: 1, 409: RACERS - 1}, [r.text for r in answers]
+    assert {r.json()["code"] for r in answers if r.status_code == 409} == {"number_exists"}
+    assert fake.calls["purchase_number"] == 1
+    (number,) = api.numbers()
+    assert number["hosted"] is True and number["state"] == "active"
+    (entry,) = api.ledger()
+    assert entry["kind"] == "purchase" and entry["amount_cents"] == 0
+    assert entry["metadata"]["pass_through"] is True
+    (winner,) = [r.json() for r in answers if r.status_code == 201]
+    assert winner["id"] == number["id"] == entry["number_id"]
+    assert [e["outcome"] for e in api.audit(action="number_purchased")] == ["ok"]
+
+
+class SlowFailingCarrier(FakeCarrier):
+    """Fails a purchase only after the carrier's delay (FakeCarrier fails at once)."""
+
+    @hookimpl
+    async def purchase_number(self, e164: str, workspace: str) -> PurchasedNumber:
+        if "purchase_number" in self.fail:
+            self.calls["purchase_number"] = self.calls.get("purchase_number", 0) + 1
+            await asyncio.sleep(self.delay)
+            raise self.fail["purchase_number"]
+        return await super().purchase_number(e164, workspace)
+
+
+def test_racing_purchase_that_fails_leaves_nothing_and_may_be_retried(
+    make_api: Any, pg_url: str
+) -> None:
+    fake = SlowFailingCarrier(delay=0.3)
+    api = make_api(database_url=pg_url, plugins=[], extra={"fake": fake})
+    fake.fail["purchase_number"] = ProviderUnavailable("down", provider="fake")
+    answers = race(api, "+14155550123")
+    statuses = Counter(r.status_code for r in answers)
+    # one request reached the carrier (which failed slowly); the others found it claimed
+    assert fake.calls["purchase_number"] == 1
+    assert statuses == {503: 1, 409: RACERS - 1}
+    assert api.numbers() == [] and api.ledger() == []
+    assert [e["outcome"] for e in api.audit(action="number_purchased")] == ["provider_unavailable"]
+    # the claim is released: the next race buys it, once
+    del fake.fail["purchase_number"]
+    answers = race(api, "+14155550123")
+    assert Counter(r.status_code for r in answers) == {201: 1, 409: RACERS - 1}
+    assert fake.calls["purchase_number"] == 2
+    assert len(api.numbers()) == 1 and len(api.ledger()) == 1
+
+
+def test_two_workspaces_racing_each_get_their_own(env: Any) -> None:
+    api, fake = env
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda c: race(api, "+14155550123", client=c), [api.client, api.client_b])
+    assert Counter(r.status_code for r in a) == {201: 1, 409: RACERS - 1}
+    assert Counter(r.status_code for r in b) == {201: 1, 409: RACERS - 1}
+    assert fake.calls["purchase_number"] == 2
+    assert {n["workspace_id"] for n in api.numbers()} == {api.workspace_id, api.workspace_b_id}
+    assert len(api.ledger()) == 2
+
+
+def test_concurrent_rental_accruals_add_each_rental_once(env: Any) -> None:
+    api, _ = env
+    for e164 in ("+14155550123", "+14155550124", "+14155550125"):
+        assert api.client.post(PURCHASE, json={"provider": "fake", "e164": e164}).status_code == 201
+
+    async def both() -> list[int]:
+        async def one() -> int:
+            async with api.runtime.sessionmaker() as session:
+                return await accrue_rentals(session, "2025-01")
+
+        return list(await asyncio.gather(*(one() for _ in range(4))))
+
+    added = api.run(both)
+    assert sum(added) == 3
+    rentals = api.ledger(kind="rental")
+    assert len(rentals) == 3 and len({r["number_id"] for r in rentals}) == 3
+    assert len(api.audit(action="rental_accrued")) == 3
