@@ -723,7 +723,10 @@ class ProviderConformance:
         for key in self.env:
             monkeypatch.delenv(key, raising=False)
         with contextlib.ExitStack() as stack:
-            kit = Kit.start(self.plugin_name, {})
+            try:
+                kit = Kit.start(self.plugin_name, {})
+            except ConformanceError as exc:
+                _fail(f"with an empty [plugins.{self.plugin_name}] table: {exc}")
             stack.callback(kit.close)
             self.host, self.plugin = kit.host, kit.plugin
             model = check_settings_model(kit.host, self.plugin_name)
