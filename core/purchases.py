@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from .phone import parse_e164
 from .runtime import Runtime
 from .tables import LedgerEntry, Number
 
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # fullmatch: ASCII digits, no newline
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -119,17 +120,33 @@ async def purchase(
     return claim
 
 
+def period_end(period: str) -> datetime:
+    """The first instant (UTC) after the month ``period`` (YYYY-MM)."""
+    year, month = int(period[:4]), int(period[5:7])
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
 async def accrue_rentals(session: AsyncSession, period: str) -> int:
     """One zero-markup rental entry per hosted number for ``period`` (YYYY-MM); idempotent.
 
-    Returns how many entries were added (0 when the period was already accrued).
+    Every active hosted number that already existed before the end of ``period`` is accrued
+    (none for a month before it was bought). Returns how many entries were added (0 when the
+    period was already accrued).
     """
-    if not PERIOD.match(period):
+    if not isinstance(period, str) or not PERIOD.fullmatch(period):
         raise InvalidInput(f"period: {period!r} is not YYYY-MM", field="period")
+    try:
+        end = period_end(period)
+    except ValueError:  # year 0000 or 9999-12
+        raise InvalidInput(f"period: {period!r} is out of range", field="period") from None
     numbers = list(
         (
             await session.execute(
-                select(Number).where(Number.hosted.is_(True), Number.state == "active")
+                select(Number).where(
+                    Number.hosted.is_(True),
+                    Number.state == "active",
+                    Number.created_at < end,
+                )
             )
         ).scalars()
     )

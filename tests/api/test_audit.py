@@ -61,7 +61,7 @@ def everything(api: Any) -> dict[str, str]:
 
     async def accrue() -> int:
         async with api.runtime.sessionmaker() as session:
-            return await accrue_rentals(session, "2025-01")
+            return await accrue_rentals(session, "2099-01")
 
     assert api.run(accrue) == 1
     # a second BYO number, verified through the carrier's callback, then revoked

@@ -223,11 +223,11 @@ def _accrue(api: Any, period: str) -> int:
 def test_accrue_rentals_once_per_hosted_number_and_period(env: Any) -> None:
     api, _ = env
     ids = _setup_numbers(api)
-    assert _accrue(api, "2025-01") == 4
+    assert _accrue(api, "2099-01") == 4
     rentals = api.ledger(kind="rental")
     assert sorted(r["number_id"] for r in rentals) == sorted(ids.values())
     for r in rentals:
-        assert r["period"] == "2025-01" and r["amount_cents"] == 0
+        assert r["period"] == "2099-01" and r["amount_cents"] == 0
         assert r["metadata"]["pass_through"] is True and r["metadata"]["markup_cents"] == 0
     by_number = {r["number_id"]: r for r in rentals}
     bought = by_number[ids["+14155550123"]]
@@ -235,18 +235,38 @@ def test_accrue_rentals_once_per_hosted_number_and_period(env: Any) -> None:
     assert by_number[ids["b"]]["workspace_id"] == api.workspace_b_id
     assert by_number[ids["direct"]]["metadata"]["carrier_monthly_cost"] is None
 
-    assert _accrue(api, "2025-01") == 0
+    assert _accrue(api, "2099-01") == 0
     assert len(api.ledger(kind="rental")) == 4
-    assert _accrue(api, "2025-02") == 4
+    assert _accrue(api, "2099-02") == 4
     assert len(api.ledger(kind="rental")) == 8
     accrued = api.audit(action="rental_accrued")
     assert len(accrued) == 8 and {e["actor"] for e in accrued} == {"system:ledger"}
-    assert {e["detail"]["period"] for e in accrued} == {"2025-01", "2025-02"}
+    assert {e["detail"]["period"] for e in accrued} == {"2099-01", "2099-02"}
     # purchases are untouched by accrual
     assert len(api.ledger(kind="purchase")) == 3
 
 
-@pytest.mark.parametrize("period", ["2025-13", "2025-00", "2025-1", "25-01", "2025-01-01", ""])
+def test_no_rental_for_a_month_before_the_number_existed(env: Any) -> None:
+    api, _ = env
+    _setup_numbers(api)
+    assert _accrue(api, "2020-01") == 0
+    assert api.ledger(kind="rental") == []
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        "2025-13",
+        "2025-00",
+        "2025-1",
+        "25-01",
+        "2025-01-01",
+        "",
+        "2025-01\n",
+        "\uff12\uff10\uff12\uff15-01",
+        "0000-01",
+    ],
+)
 def test_accrue_rentals_refuses_a_bad_period(env: Any, period: str) -> None:
     api, _ = env
     _setup_numbers(api)
@@ -263,15 +283,15 @@ def test_cli_accrue_rentals(env: Any) -> None:
     runner = CliRunner()
     result = runner.invoke(
         cli_app,
-        ["ledger", "accrue-rentals", "--period", "2025-03"],
+        ["ledger", "accrue-rentals", "--period", "2099-03"],
         env={"TRUNKLINE_DATABASE_URL": db},
     )
     assert result.exit_code == 0, result.output
-    assert "4 rental entries added for 2025-03" in result.stdout
-    assert len(api.ledger(kind="rental", period="2025-03")) == 4
+    assert "4 rental entries added for 2099-03" in result.stdout
+    assert len(api.ledger(kind="rental", period="2099-03")) == 4
     again = runner.invoke(
         cli_app,
-        ["ledger", "accrue-rentals", "--period", "2025-03"],
+        ["ledger", "accrue-rentals", "--period", "2099-03"],
         env={"TRUNKLINE_DATABASE_URL": db},
     )
     assert again.exit_code == 0 and "0 rental entries added" in again.stdout
@@ -296,7 +316,7 @@ def test_installed_command_accrues_rentals(env: Any, tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRUNKLINE_")}
     clean["TRUNKLINE_DATABASE_URL"] = os.environ["TRUNKLINE_DATABASE_URL"]
     run = subprocess.run(
-        [str(TRUNKLINE), "ledger", "accrue-rentals", "--period", "2024-12"],
+        [str(TRUNKLINE), "ledger", "accrue-rentals", "--period", "2099-12"],
         cwd=tmp_path,
         env=clean,
         capture_output=True,
@@ -304,8 +324,8 @@ def test_installed_command_accrues_rentals(env: Any, tmp_path: Path) -> None:
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    assert "4 rental entries added for 2024-12" in run.stdout
-    assert len(api.ledger(kind="rental", period="2024-12")) == 4
+    assert "4 rental entries added for 2099-12" in run.stdout
+    assert len(api.ledger(kind="rental", period="2099-12")) == 4
 
 
 # -- the ledger listing ------------------------------------------------------------------------
@@ -314,7 +334,7 @@ def test_installed_command_accrues_rentals(env: Any, tmp_path: Path) -> None:
 def test_ledger_listing_is_paged_and_workspace_scoped(env: Any) -> None:
     api, _ = env
     ids = _setup_numbers(api)
-    _accrue(api, "2025-01")
+    _accrue(api, "2099-01")
     page = api.client.get(LEDGER, params={"limit": 2}).json()
     assert set(page) == {"items", "total", "limit", "offset"}
     # A: 2 purchases + 3 rentals (2 bought, 1 added hosted); B's entries are not here
