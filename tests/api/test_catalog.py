@@ -218,3 +218,42 @@ def test_providers_without_the_capability_are_not_asked(make_api: Any) -> None:
     assert r.status_code == 422 and r.json()["code"] == "unsupported_operation"
     r = api.client.get(f"{T}/coverage")
     assert {i["provider"] for i in r.json()["items"]} == {"fake", "narrow"}
+
+
+# -- the API reference -------------------------------------------------------------------------
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out
+
+
+def test_the_api_reference_names_every_route_and_problem_code(env: Any) -> None:
+    import importlib
+    from pathlib import Path
+
+    from core.errors import TrunklineError
+
+    api, _, _ = env
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    paths = api.client.get("/openapi.json").json()["paths"]
+    routes = [
+        (method.upper(), path)
+        for path, ops in paths.items()
+        if not path.startswith("/console")
+        for method in ops
+    ]
+    assert len(routes) >= 20
+    for method, path in [*routes, ("GET", "/metrics")]:
+        short = path.replace("/settings/telephony", "...")
+        assert f"`{method} {path}" in doc or f"`{method} {short}" in doc, (method, path)
+    for module in ("core.campaigns", "core.numbers", "core.verification", "api.deps"):
+        importlib.import_module(module)  # so that their error classes are known
+    codes = {c.code for c in _subclasses(TrunklineError)} - {"configuration_error"}
+    codes -= {"plugin_load_failed", "conflict"}  # start-up only / a base class
+    codes |= {"validation_error", "not_found", "method_not_allowed"}
+    assert {"caller_id_not_found", "hosted_number", "csrf_failed", "demo_mode"} <= codes
+    missing = sorted(c for c in codes if f"`{c}`" not in doc)
+    assert missing == []
