@@ -223,8 +223,8 @@ def test_providers_without_the_capability_are_not_asked(make_api: Any) -> None:
 # -- the API reference -------------------------------------------------------------------------
 
 
-def _subclasses(cls: type) -> list[type]:
-    out = []
+def _subclasses(cls: type[Any]) -> list[type[Any]]:
+    out: list[type[Any]] = []
     for sub in cls.__subclasses__():
         out += [sub, *_subclasses(sub)]
     return out
