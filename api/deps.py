@@ -23,7 +23,8 @@ class CsrfFailed(TrunklineError):
     title = "Cross-site request refused"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: a plain ``def`` dependency would run in the thread pool, a thread hop per request
     runtime: Runtime = request.app.state.runtime
     return runtime
 
