@@ -1,0 +1,96 @@
+"""Scale: the same preflight with 1,000 and with 1,000,000 numbers across 10,000 workspaces in
+PostgreSQL (bulk loaded with COPY). Target: p50 with a million within 1.3x the p50 with a
+thousand.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from . import http, loadgen, servers
+
+WORKSPACES = 10_000
+
+
+def _copy(url: str, bench_ws: str, start_ws: int, end_ws: int, per_ws: int) -> int:
+    """COPY workspaces ``[start_ws, end_ws)`` with ``per_ws`` numbers each; returns rows."""
+    import psycopg
+
+    now = datetime.now(UTC)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    rows = 0
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy("COPY workspaces (id, name, created_at) FROM STDIN") as copy:
+            for w in range(start_ws, end_ws):
+                copy.write_row((uuid.UUID(int=w + 1), f"ws{w}", now))
+        cols = (
+            "id, workspace_id, provider, phone_e164, country_code, hosted, verified_cli, "
+            "verification_status, outbound_enabled, inbound_enabled, capabilities, state, "
+            "created_at, updated_at"
+        )
+        with cur.copy(f"COPY numbers ({cols}) FROM STDIN") as copy:
+            for w in range(start_ws, end_ws):
+                ws = uuid.UUID(int=w + 1)
+                for i, phone in enumerate(servers.numbers_for(w + 1, per_ws)):
+                    copy.write_row(
+                        (uuid.uuid4(), ws, "sandbox", phone, "US", i % 2 == 0, i % 2 == 1,
+                         "verified" if i % 2 else "none", True, False, '["voice"]', "active",
+                         now, now)
+                    )  # fmt: skip
+                    rows += 1
+        conn.commit()
+        conn.execute("ANALYZE numbers")
+        conn.commit()
+    return rows
+
+
+def _p50(url: str, key: str, numbers: list[tuple[str, str]], total: int) -> loadgen.LoadResult:
+    reqs = http.requests_for(key, numbers)
+    with servers.server("trunkline", url) as srv:
+        loadgen.load(srv["port"], reqs, total=max(500, total // 10), concurrency=64)
+        return loadgen.load(srv["port"], reqs, total=total, concurrency=64)
+
+
+def run(quick: bool = False, million: bool = True) -> dict[str, Any]:
+    print("== scale: preflight p50 with 1,000 and with 1,000,000 numbers (PostgreSQL)")
+    if not servers.pg_available():
+        print("   no PostgreSQL at 127.0.0.1:5432: skipped")
+        return {}
+    total = 2_000 if quick else 10_000
+    big = 100_000 if quick else 1_000_000
+    per_ws = big // WORKSPACES
+    out: dict[str, Any] = {}
+    with servers.pg_db() as url:
+        key, numbers = servers.prepare(url, count=100)  # the bench workspace's own numbers
+        _copy(url, key, 0, 9, 100)  # 1,000 numbers in all, across 10 workspaces
+        small = _p50(url, key, numbers, total)
+        print(f"   1,000 numbers:       {small.summary()}")
+        out["small_p50_ms"] = small.pct(0.5)
+        out["small_p99_ms"] = small.pct(0.99)
+        if not million:
+            print("   1,000,000 numbers: skipped (--no-million)")
+            return out
+        started = time.perf_counter()
+        rows = _copy(url, key, 9, WORKSPACES - 1, per_ws)
+        load_s = time.perf_counter() - started
+        print(
+            f"   loaded {rows + 1_000:,} numbers over {WORKSPACES:,} workspaces by COPY in {load_s:.0f} s"
+        )
+        large = _p50(url, key, numbers, total)
+        print(f"   {rows + 1_000:,} numbers: {large.summary()}")
+        out.update(
+            large_rows=rows + 1_000,
+            load_s=load_s,
+            large_p50_ms=large.pct(0.5),
+            large_p99_ms=large.pct(0.99),
+            ratio=large.pct(0.5) / small.pct(0.5),
+        )
+        print(f"   p50 ratio {out['ratio']:.2f}   (target <= 1.3)")
+    return out
+
+
+if __name__ == "__main__":
+    run()
