@@ -77,7 +77,7 @@ class Page:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset

@@ -33,6 +33,15 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for problem documents, declared under the media type they are sent with
+    (``application/problem+json``) as well as ``application/json``."""
+    ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in codes
+    }
+
+
 # -- numbers --------------------------------------------------------------------------------
 
 

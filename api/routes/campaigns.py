@@ -16,14 +16,12 @@ from ..schemas import (
     CampaignOut,
     FromNumberIn,
     PageOut,
-    Problem,
     TestCallIn,
+    problems,
 )
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    c: {"model": Problem} for c in (401, 403, 404, 409, 422, 429, 502, 503)
-}
+ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
 
 
 async def _out(session: SessionDep, campaign: Campaign) -> CampaignOut:

@@ -19,16 +19,14 @@ from ..schemas import (
     NumberCreate,
     NumberOut,
     PageOut,
-    Problem,
     PurchaseIn,
     VerifyIn,
     VerifyOut,
+    problems,
 )
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem} for code in (401, 403, 404, 409, 422, 429, 502, 503)
-}
+ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
 
 
 @router.get("", response_model=PageOut[NumberOut], responses=ERRORS)

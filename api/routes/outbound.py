@@ -11,7 +11,7 @@ from core.phone import country_of, parse_e164
 from core.tables import Number
 
 from ..deps import PrincipalDep, RuntimeDep
-from ..schemas import OutboundCheckIn, OutboundCheckOut, Problem
+from ..schemas import OutboundCheckIn, OutboundCheckOut, problems
 
 router = APIRouter(tags=["outbound"])
 
@@ -39,7 +39,7 @@ _BY_PHONE = select(*_COLUMNS).where(
 @router.post(
     "/outbound/check",
     response_model=OutboundCheckOut,
-    responses={c: {"model": Problem} for c in (401, 404, 422)},
+    responses=problems(401, 404, 422),
 )
 async def outbound_check(
     body: OutboundCheckIn, rt: RuntimeDep, principal: PrincipalDep

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from ..deps import PrincipalDep, RuntimeDep
-from ..schemas import PluginOut, Problem
+from ..schemas import PluginOut, problems
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/plugins", response_model=list[PluginOut], responses={401: {"model": Problem}})
+@router.get("/plugins", response_model=list[PluginOut], responses=problems(401))
 async def plugins(rt: RuntimeDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     """Every installed plugin: version, hooks, providers, bundled, enabled, status or error."""
     return rt.host.describe()

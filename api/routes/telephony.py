@@ -13,12 +13,10 @@ from core.tables import AuditEvent
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
-from ..schemas import AuditOut, CatalogOut, LedgerOut, PageOut, Problem, ProviderOut
+from ..schemas import AuditOut, CatalogOut, LedgerOut, PageOut, ProviderOut, problems
 
 router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    c: {"model": Problem} for c in (401, 403, 422, 429, 502, 503)
-}
+ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 422, 429, 502, 503)
 Country = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 

@@ -13,7 +13,7 @@ from core.events import apply_events
 from core.models import WebhookRequest
 
 from ..deps import RuntimeDep, SessionDep
-from ..schemas import Problem
+from ..schemas import problems
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger("trunkline.webhooks")
@@ -21,7 +21,7 @@ log = logging.getLogger("trunkline.webhooks")
 
 @router.post(
     "/webhooks/{provider}",
-    responses={c: {"model": Problem} for c in (403, 422, 502)},
+    responses=problems(403, 422, 502),
 )
 async def webhook(
     provider: str, request: Request, rt: RuntimeDep, session: SessionDep
