@@ -13,13 +13,20 @@ from .verification import mark_failed, mark_verified
 
 
 async def _numbers_for(session: AsyncSession, event: ProviderEvent) -> list[Number]:
-    """Numbers an event is about: by carrier reference first, else by phone among pending ones."""
+    """Numbers an event is about: by carrier reference first, else by phone among pending ones.
+
+    Locked (``FOR UPDATE``) so that a concurrent binding change waits for this event, or this
+    event sees the binding it made: a lost verification always turns outbound off.
+    """
     where = [Number.provider == event.provider, Number.state == "active"]
     if event.provider_ref:
         rows = list(
             (
                 await session.execute(
-                    select(Number).where(*where, Number.verification_ref == event.provider_ref)
+                    select(Number)
+                    .where(*where, Number.verification_ref == event.provider_ref)
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
             ).scalars()
         )
@@ -29,11 +36,14 @@ async def _numbers_for(session: AsyncSession, event: ProviderEvent) -> list[Numb
         return list(
             (
                 await session.execute(
-                    select(Number).where(
+                    select(Number)
+                    .where(
                         *where,
                         Number.phone_e164 == event.phone_e164,
                         or_(Number.verification_status == "pending", Number.verified_cli.is_(True)),
                     )
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
             ).scalars()
         )
