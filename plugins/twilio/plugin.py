@@ -7,6 +7,8 @@
 * ``search_numbers``, ``purchase_number`` (with the monthly price from the Pricing API when it
   answers), ``place_call``, and ``fetch_regulations`` (Numbers v2, cached).
 * ``parse_webhook``: ``X-Twilio-Signature`` checked with the SDK's ``RequestValidator``.
+
+Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
+import phonenumbers
+from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -47,21 +51,38 @@ from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
 PROVIDER = errors.PROVIDER
-_LIST_TYPES = {"local": "local", "mobile": "mobile", "toll_free": "toll_free"}
+CAPABILITIES: set[Any] = {
+    "verify_cli",
+    "coverage",
+    "regulations",
+    "search",
+    "purchase",
+    "calls",
+    "webhooks",
+}
+#: Trunkline number type -> the SDK's list under ``available_phone_numbers(CC)`` (which is
+#: also the key of the country's ``subresource_uris``).
+_LIST_TYPES = {
+    "local": "local",
+    "mobile": "mobile",
+    "toll_free": "toll_free",
+    "national": "national",
+}
+#: Trunkline number type -> Pricing v1 ``phone_number_prices[].number_type``.
 _PRICE_TYPES = {
     "local": "local",
     "mobile": "mobile",
     "toll_free": "toll free",
     "national": "national",
 }
+_ENV_NAMES = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"}
 
 
 def _features(capabilities: Any) -> set[Any]:
-    caps = capabilities if isinstance(capabilities, dict) else {}
-    found = {
-        name for name in ("voice", "sms", "mms", "fax") if caps.get(name) or caps.get(name.upper())
-    }
-    return found or {"voice"}
+    """Twilio's ``capabilities`` (``voice``, ``SMS``, ``MMS``, ``fax``) as Trunkline features."""
+    caps = {str(k).lower(): v for k, v in capabilities.items()} if capabilities else {}
+    found = {name for name in ("voice", "sms", "mms", "fax") if caps.get(name)}
+    return found if caps else {"voice", "sms"}
 
 
 class TwilioPlugin:
@@ -81,36 +102,31 @@ class TwilioPlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="Twilio",
-                capabilities={
-                    "verify_cli",
-                    "coverage",
-                    "regulations",
-                    "search",
-                    "purchase",
-                    "calls",
-                    "webhooks",
-                },
+                capabilities=CAPABILITIES,
                 settings_model=TwilioSettings,
             )
         )
 
     @hookimpl
-    def trunkline_configure(self, settings: TwilioSettings, context: PluginContext) -> None:
+    async def trunkline_configure(self, settings: TwilioSettings, context: PluginContext) -> None:
+        await self.trunkline_shutdown()
         self.settings = settings
         self.context = context
         if not self.configured:
             return
+        assert settings.auth_token is not None
         self.http = HttpxAsyncHttpClient(
             timeout=settings.timeout_seconds,
             max_retries=settings.max_retries,
             backoff=settings.retry_backoff_seconds,
+            max_wait=settings.retry_max_wait_seconds,
+            logger=context.logger,
         )
-        assert settings.auth_token is not None
         self.client = Client(
             settings.account_sid,
             settings.auth_token.get_secret_value(),
             http_client=self.http,
-            environment={},
+            environment={},  # TWILIO_EDGE / TWILIO_REGION must not rewrite the hosts
         )
         if settings.base_url:
             base = settings.base_url.rstrip("/")
@@ -128,13 +144,17 @@ class TwilioPlugin:
         return {"configured": False, "detail": "set " + self._missing()}
 
     def _missing(self) -> str:
-        names = sorted(set(self.context.missing_env.values()))
-        return " and ".join(names) or "account_sid and auth_token in [plugins.twilio]"
+        """The environment variables to set, named from the settings' ``{ env = ... }``."""
+        named = self.context.missing_env
+        keys = [k for k in ("account_sid", "auth_token") if not getattr(self.settings, k)]
+        return " / ".join(named.get(k) or _ENV_NAMES[k] for k in keys)
 
     @hookimpl
     async def trunkline_shutdown(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+        self.http = None
+        self.client = None
 
     @asynccontextmanager
     async def _call(self, operation: str) -> AsyncIterator[Client]:
@@ -144,32 +164,41 @@ class TwilioPlugin:
         try:
             yield self.client
         except TrunklineError:
-            raise
-        except (ValueError, KeyError, TypeError) as exc:  # an unparsable body
-            raise errors.malformed(f"{operation}: {type(exc).__name__}: {exc}") from None
-        except Exception as exc:  # TwilioException and friends carry the response
-            response = exc.args[1] if len(exc.args) > 1 else None
-            status = getattr(response, "status_code", None) or getattr(exc, "status", 502)
-            text = getattr(response, "text", "") or str(getattr(exc, "msg", exc))
-            raise errors.from_response(int(status or 502), text, {}) from None
+            raise  # the transport already mapped it
+        except TwilioException as exc:
+            raise errors.from_exception(exc) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # an unreadable body
+            raise errors.malformed(f"{operation}: {type(exc).__name__}") from None
 
     @property
     def callback_url(self) -> str:
         return self.context.public_base_url + self.settings.status_callback_path
 
+    def _account(self) -> Any:
+        """The SDK's ``/2010-04-01/Accounts/{AccountSid}`` context."""
+        if self.client is None:
+            raise ProviderNotConfigured(PROVIDER, self._missing())
+        return self.client.api.v2010.accounts(self.settings.account_sid)
+
     # -- verification ------------------------------------------------------------------------
 
     @hookimpl
     async def verify_cli(self, number: NumberRef) -> VerificationResult:
-        async with self._call("verify_cli") as client:
-            listed = await client.outgoing_caller_ids.list_async(
+        """Listed in Outgoing Caller IDs: verified. Otherwise start a validation call.
+
+        ``code`` is not taken: with Twilio the user types the code into Twilio's call.
+        """
+        async with self._call("verify_cli"):
+            listed = await self._account().outgoing_caller_ids.list_async(
                 phone_number=number.phone_e164, limit=1
             )
             match = [c for c in listed if c.phone_number == number.phone_e164]
             if match:
-                return VerificationResult(status="verified", provider_ref=match[0].sid)
+                return VerificationResult(
+                    status="verified", provider_ref=match[0].sid, detail="listed by Twilio"
+                )
             try:
-                started = await client.validation_requests.create_async(
+                started = await self._account().validation_requests.create_async(
                     phone_number=number.phone_e164, status_callback=self.callback_url
                 )
             except ProviderError as exc:
@@ -177,12 +206,12 @@ class TwilioPlugin:
                     return VerificationResult(status="verified", detail="already verified")
                 raise
             code = started.validation_code
-            if code is None:
-                raise errors.malformed("validation request without validation_code")
+            if code is None or not str(code).strip().isdigit():
+                raise errors.malformed("validation request without a validation_code")
             return VerificationResult(
                 status="pending",
                 next_step="answer_call_and_enter_code",
-                display_code=str(code).zfill(6),
+                display_code=str(code).strip().zfill(6),
                 provider_ref=started.call_sid,
                 detail="Answer Twilio's call and type the code shown.",
             )
@@ -194,28 +223,28 @@ class TwilioPlugin:
         signature = request.headers.get("x-twilio-signature")
         if not signature:
             raise WebhookSignatureError("missing X-Twilio-Signature")
-        content_type = request.headers.get("content-type", "")
         text = request.body.decode("utf-8", errors="replace")
         validator = RequestValidator(self.settings.auth_token.get_secret_value())
-        if content_type.startswith("application/json"):
-            params: Any = text
-            form: dict[str, str] = {}
+        if request.headers.get("content-type", "").startswith("application/json"):
+            # JSON bodies are signed through ``bodySHA256`` in the URL's query.
+            if not validator.validate(request.url, text, signature):
+                raise WebhookSignatureError("X-Twilio-Signature does not match")
+            try:
+                loaded = json.loads(text) if text else {}
+            except ValueError:
+                return []
+            form = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
-            params = form
-        if not validator.validate(request.url, params, signature):
-            raise WebhookSignatureError("X-Twilio-Signature does not match")
-        if not form and text:
-            try:
-                form = {k: str(v) for k, v in json.loads(text).items()}
-            except (ValueError, AttributeError):
-                form = {}
+            if not validator.validate(request.url, form, signature):
+                raise WebhookSignatureError("X-Twilio-Signature does not match")
         return self._events(form)
 
     def _events(self, form: dict[str, str]) -> list[ProviderEvent]:
         status = form.get("VerificationStatus")
-        phone = form.get("To") or form.get("Called") or form.get("PhoneNumber")
         if status is not None:
+            # An Outgoing Caller ID validation: VerificationStatus, OutgoingCallerIdSid, To...
+            phone = form.get("To") or form.get("Called") or form.get("PhoneNumber")
             kind: Any = (
                 "verification_succeeded" if status.lower() == "success" else "verification_failed"
             )
@@ -227,17 +256,23 @@ class TwilioPlugin:
                     provider_ref=form.get("CallSid"),
                     data={
                         "outgoing_caller_id_sid": form.get("OutgoingCallerIdSid"),
+                        "verification_status": status,
                         "detail": f"Twilio verification {status}",
                     },
                 )
             ]
-        if "CallStatus" in form and form.get("CallSid"):
+        if form.get("CallStatus") and form.get("CallSid"):
+            data = {"status": form["CallStatus"]}
+            for key, name in (("CallDuration", "duration"), ("ErrorCode", "error_code")):
+                if form.get(key):
+                    data[name] = form[key]
             return [
                 ProviderEvent(
                     provider=PROVIDER,
                     kind="call_status",
+                    phone_e164=form.get("To") or None,
                     provider_ref=form["CallSid"],
-                    data={"status": form["CallStatus"]},
+                    data=data,
                 )
             ]
         return []
@@ -247,21 +282,20 @@ class TwilioPlugin:
     @hookimpl
     async def list_coverage(self, country: str | None) -> list[CoverageEntry]:
         key = f"twilio:coverage:{self.settings.account_sid}"
-        cached = await self.context.cache.get(key)
+        cached = await self.context.cache.get(key) if self.client is not None else None
         if cached is None:
-            async with self._call("list_coverage") as client:
-                countries = await client.api.v2010.accounts(
-                    self.settings.account_sid
-                ).available_phone_numbers.list_async()
+            async with self._call("list_coverage"):
+                countries = await self._account().available_phone_numbers.list_async()
                 cached = [
                     {
-                        "country": c.country_code,
-                        "types": sorted(t for t in (c.subresource_uris or {}) if t in _LIST_TYPES),
+                        "country": str(c.country_code).upper(),
+                        "types": [t for t in _LIST_TYPES if t in (c.subresource_uris or {})],
                     }
                     for c in countries
                     if c.country_code
                 ]
             await self.context.cache.set(key, cached, self.settings.coverage_ttl_seconds)
+        wanted = country.upper() if country else None
         return [
             CoverageEntry(
                 provider=PROVIDER,
@@ -271,74 +305,93 @@ class TwilioPlugin:
                 source="live",
             )
             for row in cached
-            if country in (None, row["country"])
+            if wanted in (None, row["country"])
             for t in row["types"]
         ]
 
     @hookimpl
     async def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
-        kind = _LIST_TYPES.get(query.number_type)
-        if kind is None:
-            return []
-        filters: dict[str, Any] = {"limit": query.limit}
+        filters: dict[str, Any] = {"limit": query.limit}  # sent as PageSize
         if query.area_code:
             filters["area_code"] = query.area_code
         if query.contains:
             filters["contains"] = query.contains
         if query.locality:
             filters["in_locality"] = query.locality
-        for feature in query.features:
+        for feature in sorted(query.features):
             filters[f"{feature}_enabled"] = True
-        async with self._call("search_numbers") as client:
-            country = client.api.v2010.accounts(self.settings.account_sid).available_phone_numbers(
-                query.country
+        cc = query.country.upper()
+        async with self._call("search_numbers"):
+            listing = getattr(
+                self._account().available_phone_numbers(cc), _LIST_TYPES[query.number_type]
             )
-            found = await getattr(country, kind).list_async(**filters)
-            price = await self._monthly_price(client, query.country, query.number_type)
+            found = await listing.list_async(**filters)
+            rows = [(n.phone_number, n.capabilities, n.locality, n.region) for n in found]
+        price, currency = await self._monthly_price(cc, query.number_type)
         return [
             AvailableNumber(
                 provider=PROVIDER,
-                phone_e164=n.phone_number,
-                country_code=query.country,
+                phone_e164=phone,
+                country_code=cc,
                 number_type=query.number_type,
-                features=_features(n.capabilities),
-                monthly_cost=price[0],
-                currency=price[1],
-                locality=n.locality,
-                region=n.region,
+                features=_features(caps),
+                monthly_cost=price,
+                currency=currency,
+                locality=locality,
+                region=region,
             )
-            for n in found
+            for phone, caps, locality, region in rows[: query.limit]
+            if phone
         ]
 
     async def _monthly_price(
-        self, client: Client, country: str, number_type: str
+        self, country: str, number_type: str
     ) -> tuple[Decimal | None, str | None]:
-        """Twilio's monthly price for a number type, or (None, None) when pricing is silent."""
-        try:
-            prices = await client.pricing.v1.phone_numbers.countries(country).fetch_async()
-        except ProviderError:
+        """Twilio's monthly price for a number type, or (None, None) when pricing is silent.
+
+        Pricing is a courtesy: any failure (refused, down, unreadable) gives no price rather
+        than failing the search or a purchase that already happened. Prices are cached per
+        country for ``coverage_ttl_seconds``.
+        """
+        key = f"twilio:pricing:{self.settings.account_sid}:{country}"
+        cached = await self.context.cache.get(key)
+        if cached is None and self.client is not None:
+            try:
+                found = await self.client.pricing.v1.phone_numbers.countries(country).fetch_async()
+                cached = {
+                    "currency": found.price_unit,
+                    "prices": {
+                        str(row.get("number_type")): str(row.get("current_price"))
+                        for row in found.phone_number_prices or []
+                        if isinstance(row, dict) and row.get("current_price") is not None
+                    },
+                }
+            except (TrunklineError, TwilioException, ValueError, KeyError, TypeError) as exc:
+                self.context.logger.warning(
+                    "twilio pricing for %s unavailable: %s", country, type(exc).__name__
+                )
+                return None, None
+            await self.context.cache.set(key, cached, self.settings.coverage_ttl_seconds)
+        if not cached:
             return None, None
-        wanted = _PRICE_TYPES.get(number_type)
-        for row in prices.phone_number_prices or []:
-            item: Any = row
-            if isinstance(item, dict) and item.get("number_type") == wanted:
-                try:
-                    return Decimal(str(item.get("current_price"))), prices.price_unit
-                except InvalidOperation:
-                    return None, None
-        return None, None
+        value = cached["prices"].get(_PRICE_TYPES.get(number_type, number_type))
+        try:
+            return (Decimal(value), cached["currency"]) if value is not None else (None, None)
+        except InvalidOperation:
+            return None, None
 
     @hookimpl
     async def fetch_regulations(
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
-        key = f"twilio:regulations:{country}:{number_type}:{end_user_type}"
-        cached = await self.context.cache.get(key)
+        cc = country.upper()
+        key = f"twilio:regulations:{cc}:{number_type or '*'}:{end_user_type or '*'}"
+        cached = await self.context.cache.get(key) if self.client is not None else None
         if cached is None:
-            filters: dict[str, Any] = {"iso_country": country, "include_constraints": True}
+            filters: dict[str, Any] = {"iso_country": cc, "include_constraints": True}
             if number_type:
                 filters["number_type"] = number_type
-            if end_user_type:
+            if end_user_type and end_user_type != "any":
                 filters["end_user_type"] = end_user_type
             async with self._call("fetch_regulations") as client:
                 found = await client.numbers.v2.regulatory_compliance.regulations.list_async(
@@ -353,97 +406,152 @@ class TwilioPlugin:
                     for r in found
                 ]
             await self.context.cache.set(key, cached, self.settings.regulations_ttl_seconds)
-        return [req for reg in cached for req in _requirements(country, reg)]
+        try:
+            return [req for reg in cached for req in _requirements(cc, reg)]
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise errors.malformed(f"regulations: {type(exc).__name__}") from None
 
     # -- purchases and calls -----------------------------------------------------------------
 
     @hookimpl
     async def purchase_number(self, e164: str) -> PurchasedNumber:
-        async with self._call("purchase_number") as client:
-            bought = await client.api.v2010.accounts(
-                self.settings.account_sid
-            ).incoming_phone_numbers.create_async(phone_number=e164)
-            country = _country(e164)
-            number_type: Any = "toll_free" if _is_toll_free(e164) else "local"
-            price = await self._monthly_price(client, country, number_type)
+        """Buy the number; its monthly price comes from Pricing v1 when that answers."""
+        async with self._call("purchase_number"):
+            bought = await self._account().incoming_phone_numbers.create_async(phone_number=e164)
+            if not bought.sid:
+                raise errors.malformed("purchase answered without a sid")
+            phone, sid, caps = bought.phone_number or e164, bought.sid, bought.capabilities
+        country, number_type = _classify(phone)
+        price, currency = await self._monthly_price(country, number_type)
         return PurchasedNumber(
             provider=PROVIDER,
-            phone_e164=bought.phone_number or e164,
+            phone_e164=phone,
             country_code=country,
             number_type=number_type,
-            features=_features(bought.capabilities),
-            monthly_cost=price[0],
+            features=_features(caps),
+            monthly_cost=price,
             upfront_cost=None,
-            currency=price[1],
-            provider_ref=bought.sid or "",
+            currency=currency,
+            provider_ref=sid,
         )
 
     @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
+        """``options.twiml`` or ``options.url`` win over ``call_twiml`` / ``call_url``."""
         what: dict[str, Any]
-        if options.url or (self.settings.call_url and not options.twiml):
-            what = {"url": options.url or self.settings.call_url}
+        if options.twiml:
+            what = {"twiml": options.twiml}
+        elif options.url:
+            what = {"url": options.url}
+        elif self.settings.call_url:
+            what = {"url": self.settings.call_url}
         else:
-            what = {"twiml": options.twiml or self.settings.call_twiml}
+            what = {"twiml": self.settings.call_twiml}
         if options.timeout_seconds:
             what["timeout"] = options.timeout_seconds
-        async with self._call("place_call") as client:
-            call = await client.api.v2010.accounts(self.settings.account_sid).calls.create_async(
-                to=to_e164, from_=from_e164, status_callback=self.callback_url, **what
+        async with self._call("place_call"):
+            call = await self._account().calls.create_async(
+                to=to_e164,
+                from_=from_e164,
+                status_callback=self.callback_url,
+                status_callback_method="POST",
+                **what,
             )
-        return PlacedCall(
-            provider=PROVIDER, provider_call_id=call.sid or "", status=str(call.status or "queued")
-        )
+            if not call.sid:
+                raise errors.malformed("call answered without a sid")
+            sid, status = call.sid, str(call.status or "queued")
+        return PlacedCall(provider=PROVIDER, provider_call_id=sid, status=status)
 
 
-def _country(e164: str) -> str:
-    import phonenumbers
+def _classify(e164: str) -> tuple[str, Any]:
+    """The ISO country and Trunkline number type of a bought number."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return "US", "local"
+    country = phonenumbers.region_code_for_number(parsed) or "US"
+    kind = phonenumbers.number_type(parsed)
+    if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
+        return country, "toll_free"
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return country, "mobile"
+    return country, "local"
 
-    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or "US"
+
+def _number_type(value: Any) -> Any:
+    text = str(value or "local").lower().replace(" ", "_").replace("-", "_")
+    if text in ("local", "mobile", "toll_free", "national"):
+        return text
+    return "toll_free" if "toll" in text else "local"
 
 
-def _is_toll_free(e164: str) -> bool:
-    import phonenumbers
+def _document_kind(doc: dict[str, Any]) -> Any:
+    """``address`` when every accepted document is an address (or the name says so)."""
+    accepted = [a for a in doc.get("accepted_documents") or [] if isinstance(a, dict)]
+    if accepted and all(a.get("type") == "address" for a in accepted):
+        return "address"
+    if "address" in str(doc.get("requirement_name") or doc.get("name") or "").lower():
+        return "address"
+    return "document"
 
-    kind = phonenumbers.number_type(phonenumbers.parse(e164))
-    return bool(kind == phonenumbers.PhoneNumberType.TOLL_FREE)
+
+def _fields(item: dict[str, Any]) -> str:
+    detailed = [
+        f.get("friendly_name") or f.get("machine_name")
+        for f in item.get("detailed_fields") or []
+        if isinstance(f, dict)
+    ]
+    names = [n for n in detailed if n] or [str(f) for f in item.get("fields") or []]
+    return ", ".join(names)
 
 
 def _requirements(country: str, regulation: dict[str, Any]) -> list[Requirement]:
-    """Twilio's regulation: end-user fields, then groups of supporting documents."""
-    number_type: Any = regulation.get("number_type") or "local"
-    if number_type not in ("local", "mobile", "toll_free", "national"):
-        number_type = "toll_free" if "toll" in str(number_type) else "local"
+    """One Twilio regulation as core requirements.
+
+    Twilio's ``requirements.end_user`` lists the end-user information (``group = end_user``);
+    ``requirements.supporting_document`` is a list of groups, each a list of documents:
+    every group must be satisfied, and the documents of one group are alternatives
+    (``group = supporting_document_N``).
+    """
+    number_type = _number_type(regulation.get("number_type"))
     end_user: Any = regulation.get("end_user_type") or "any"
+    if end_user not in ("individual", "business"):
+        end_user = "any"
     reqs = regulation.get("requirements") or {}
     out: list[Requirement] = []
     for item in reqs.get("end_user") or []:
+        fields = _fields(item)
         out.append(
             Requirement(
                 provider=PROVIDER,
                 country_code=country,
                 number_type=number_type,
                 end_user_type=end_user,
-                name=str(item.get("name") or item.get("requirement_name")),
+                name=str(item.get("name") or item.get("requirement_name") or "End user"),
                 kind="identity" if item.get("type") in ("individual", "business") else "textual",
-                description=", ".join(item.get("fields") or []),
+                description=f"Fields: {fields}." if fields else "",
                 group="end_user",
             )
         )
     for index, group in enumerate(reqs.get("supporting_document") or [], start=1):
         for doc in group if isinstance(group, list) else [group]:
-            name = str(doc.get("name") or doc.get("requirement_name") or "document")
-            accepted = [a.get("name") for a in doc.get("accepted_documents") or [] if a.get("name")]
+            accepted = [
+                str(a.get("name"))
+                for a in doc.get("accepted_documents") or []
+                if isinstance(a, dict) and a.get("name")
+            ]
+            description = str(doc.get("description") or "").strip()
+            if accepted:
+                description = f"{description} Accepted: {', '.join(accepted)}.".strip()
             out.append(
                 Requirement(
                     provider=PROVIDER,
                     country_code=country,
                     number_type=number_type,
                     end_user_type=end_user,
-                    name=name,
-                    kind="address" if "address" in name.lower() else "document",
-                    description=str(doc.get("description") or "")
-                    + (f" Accepted: {', '.join(accepted)}." if accepted else ""),
+                    name=str(doc.get("name") or doc.get("requirement_name") or "Document"),
+                    kind=_document_kind(doc),
+                    description=description,
                     group=f"supporting_document_{index}",
                 )
             )

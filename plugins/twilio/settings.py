@@ -20,7 +20,11 @@ class TwilioSettings(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0)
     #: Retries after a 429 (Twilio 20429) or a 5xx answer; other errors are never retried.
     max_retries: int = Field(default=2, ge=0, le=5)
+    #: First backoff; doubles on each retry.
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    #: Cap on any single wait, ``Retry-After`` included: a request never sleeps longer.
+    retry_max_wait_seconds: float = Field(default=5.0, ge=0)
+    #: Lifetime of the cached country list and of the cached monthly prices.
     coverage_ttl_seconds: int = Field(default=3600, ge=0)
     regulations_ttl_seconds: int = Field(default=86400, ge=0)
     #: What a test call plays: inline TwiML, or a URL Twilio fetches TwiML from.

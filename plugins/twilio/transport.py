@@ -1,9 +1,15 @@
 """The Twilio SDK's HTTP, over httpx: pooled, with explicit timeouts and a bounded retry.
 
-Only 429 and 5xx answers are retried (at most ``max_retries`` times, with exponential backoff,
-honouring ``Retry-After`` up to a cap). Any answer that is still an error, and any transport
-failure, is raised as the core error :mod:`plugins.twilio.errors` maps it to, so every Twilio
-failure reaches the host through one mapping.
+The SDK hands every request to an ``HttpClient`` (``request``) or, for its ``*_async``
+methods, to an ``AsyncHttpClient`` (``await request``). Both are implemented here over one
+pooled httpx client each; the host only ever uses :class:`HttpxAsyncHttpClient`, so the event
+loop never waits on Twilio.
+
+Only 429 and 5xx answers are retried: at most ``max_retries`` times, waiting
+``backoff * 2**attempt`` seconds, or ``Retry-After`` when Twilio says more, never longer than
+``max_wait``. An answer that is still an error, and any transport failure, is raised as the
+core error :mod:`plugins.twilio.errors` maps it to, so every Twilio failure reaches the host
+through that one mapping. Nothing here logs a header, a body or the credentials.
 """
 
 from __future__ import annotations
@@ -21,28 +27,30 @@ from twilio.http.response import Response
 from . import errors
 
 log = getLogger("trunkline.plugins.twilio")
-MAX_RETRY_WAIT = 10.0
 
 
 def _clean(values: dict[str, object] | None) -> dict[str, Any] | None:
-    """Drop the SDK's ``unset`` markers and render booleans as Twilio expects."""
+    """Drop absent values and render booleans as Twilio expects (``true``/``false``)."""
     if not values:
         return None
     out: dict[str, Any] = {}
     for key, value in values.items():
-        if value is None or type(value).__name__ == "object":
+        if value is None or type(value) is object:  # the SDK's ``values.unset`` marker
             continue
         out[key] = ("true" if value else "false") if isinstance(value, bool) else value
     return out
 
 
-class _Retrying:
-    def __init__(self, max_retries: int, backoff: float) -> None:
+class RetryPolicy:
+    """When to retry a Twilio answer, and how long to wait first."""
+
+    def __init__(self, max_retries: int = 2, backoff: float = 0.5, max_wait: float = 5.0) -> None:
         self.max_retries = max_retries
         self.backoff = backoff
+        self.max_wait = max_wait
 
-    def should_retry(self, attempt: int, response: httpx.Response) -> float | None:
-        """Seconds to wait before retrying, or None to stop."""
+    def wait(self, attempt: int, response: httpx.Response) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``, or ``None`` to stop."""
         if attempt >= self.max_retries:
             return None
         if response.status_code != 429 and response.status_code < 500:
@@ -52,13 +60,42 @@ class _Retrying:
         if header is not None:
             with contextlib.suppress(ValueError):
                 wait = max(wait, float(header))
-        return min(wait, MAX_RETRY_WAIT)
+        return max(0.0, min(wait, self.max_wait))
 
     @staticmethod
     def result(response: httpx.Response) -> Response:
+        """The SDK's response for a final answer; an error status raises the mapped error."""
         if response.status_code >= 400:
             raise errors.from_response(response.status_code, response.text, response.headers)
         return Response(response.status_code, response.text, dict(response.headers))
+
+
+def _request_args(
+    method: str,
+    uri: str,
+    params: dict[str, object] | None,
+    data: dict[str, object] | None,
+    headers: dict[str, str] | None,
+    auth: tuple[str, str] | None,
+    timeout: float | None,
+    allow_redirects: bool,
+) -> dict[str, Any]:
+    return {
+        "method": method.upper(),
+        "url": uri,
+        "params": _clean(params),
+        "data": _clean(data),
+        "headers": headers,
+        "auth": auth,
+        "timeout": timeout,
+        "follow_redirects": allow_redirects,
+    }
+
+
+def _transport_error(exc: httpx.TransportError, timeout: float | None) -> Exception:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.unreachable(f"{type(exc).__name__} after {timeout} s")
+    return errors.unreachable(f"{type(exc).__name__}: {exc}")
 
 
 class HttpxAsyncHttpClient(AsyncHttpClient):
@@ -70,12 +107,13 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
         timeout: float = 10.0,
         max_retries: int = 2,
         backoff: float = 0.5,
+        max_wait: float = 5.0,
         logger: Logger = log,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(logger, True, timeout)
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
-        self.retrying = _Retrying(max_retries, backoff)
+        self.retry = RetryPolicy(max_retries, backoff, max_wait)
 
     async def request(  # type: ignore[override]
         self,
@@ -88,30 +126,26 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
+        timeout = timeout or self.timeout
+        args = _request_args(method, uri, params, data, headers, auth, timeout, allow_redirects)
         attempt = 0
         while True:
             try:
-                response = await self.client.request(
-                    method.upper(),
-                    uri,
-                    params=_clean(params),
-                    data=_clean(data),
-                    headers=headers,
-                    auth=auth,
-                    timeout=timeout or self.timeout,
-                    follow_redirects=allow_redirects,
-                )
-            except httpx.TimeoutException as exc:
-                raise errors.timeout(f"{type(exc).__name__} after {self.timeout} s") from None
+                response = await self.client.request(**args)
             except httpx.TransportError as exc:
-                raise errors.timeout(f"{type(exc).__name__}: {exc}") from None
-            wait = self.retrying.should_retry(attempt, response)
+                raise _transport_error(exc, timeout) from None
+            wait = self.retry.wait(attempt, response)
             if wait is None:
-                return self.retrying.result(response)
-            log.info(
-                "twilio answered %s; retry %d in %.2f s", response.status_code, attempt + 1, wait
-            )
+                return self.retry.result(response)
             attempt += 1
+            self.logger.info(
+                "twilio answered %s to %s %s; retry %d in %.2f s",
+                response.status_code,
+                args["method"],
+                httpx.URL(uri).path,
+                attempt,
+                wait,
+            )
             await asyncio.sleep(wait)
 
     async def aclose(self) -> None:
@@ -120,7 +154,7 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
 
 class HttpxHttpClient(HttpClient):
     """``twilio.http.HttpClient`` over a pooled ``httpx.Client``, for synchronous callers
-    (the command line). The host itself only ever uses the async client."""
+    (scripts, the command line). Same retries and error mapping as the async client."""
 
     def __init__(
         self,
@@ -128,12 +162,13 @@ class HttpxHttpClient(HttpClient):
         timeout: float = 10.0,
         max_retries: int = 2,
         backoff: float = 0.5,
+        max_wait: float = 5.0,
         logger: Logger = log,
         client: httpx.Client | None = None,
     ) -> None:
         super().__init__(logger, False, timeout)
         self.client = client or httpx.Client(timeout=httpx.Timeout(timeout))
-        self.retrying = _Retrying(max_retries, backoff)
+        self.retry = RetryPolicy(max_retries, backoff, max_wait)
 
     def request(
         self,
@@ -146,26 +181,17 @@ class HttpxHttpClient(HttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
+        timeout = timeout or self.timeout
+        args = _request_args(method, uri, params, data, headers, auth, timeout, allow_redirects)
         attempt = 0
         while True:
             try:
-                response = self.client.request(
-                    method.upper(),
-                    uri,
-                    params=_clean(params),
-                    data=_clean(data),
-                    headers=headers,
-                    auth=auth,
-                    timeout=timeout or self.timeout,
-                    follow_redirects=allow_redirects,
-                )
-            except httpx.TimeoutException as exc:
-                raise errors.timeout(f"{type(exc).__name__} after {self.timeout} s") from None
+                response = self.client.request(**args)
             except httpx.TransportError as exc:
-                raise errors.timeout(f"{type(exc).__name__}: {exc}") from None
-            wait = self.retrying.should_retry(attempt, response)
+                raise _transport_error(exc, timeout) from None
+            wait = self.retry.wait(attempt, response)
             if wait is None:
-                return self.retrying.result(response)
+                return self.retry.result(response)
             attempt += 1
             time.sleep(wait)
 

@@ -31,6 +31,7 @@ def twilio_api(make_api: Any, **settings: Any) -> Any:
                 "account_sid": SID,
                 "auth_token": {"env": "TW_TOKEN"},
                 "retry_backoff_seconds": 0,
+                "retry_max_wait_seconds": 0,
                 **settings,
             },
             "country_rules": {"blocked": ["KP"]},
@@ -453,7 +454,7 @@ def test_not_configured(make_api: Any) -> None:
     )
     providers = api.client.get("/settings/telephony/providers").json()
     assert providers[0]["configured"] is False
-    assert providers[0]["detail"] == "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+    assert providers[0]["detail"] == "set TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN"
     n = _byo(api)
     r = api.client.post(VERIFY, json={"number_id": n["id"]})
     assert r.status_code == 503 and r.json()["code"] == "provider_not_configured"
