@@ -35,7 +35,7 @@ def measure(url: str, key: str, numbers: list[tuple[str, str]], total: int) -> d
     for kind in ("baseline", "trunkline"):
         reqs = requests_for(key if kind == "trunkline" else None, numbers)
         with servers.server(kind, url) as srv:
-            loadgen.load(srv["port"], reqs, total=max(500, total // 10), concurrency=CONCURRENCY)
+            loadgen.load(srv["port"], reqs, total=max(200, total // 10), concurrency=CONCURRENCY)
             result = loadgen.load(srv["port"], reqs, total=total, concurrency=CONCURRENCY)
         if set(result.statuses) != {200}:
             raise RuntimeError(f"{kind}: unexpected statuses {result.statuses}")
@@ -62,7 +62,7 @@ def _report(label: str, res: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    total = 2_000 if quick else 20_000
+    total = 400 if quick else 20_000
     print(f"== preflight over HTTP (POST /outbound/check, {CONCURRENCY} connections, 1 worker)")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, servers.sqlite_db(Path(tmp)) as url:

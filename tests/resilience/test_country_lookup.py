@@ -50,10 +50,10 @@ def _valid_numbers(seed: int, per_example: int) -> list[str]:
 
 
 def test_every_valid_number_gets_phonenumbers_region() -> None:
-    numbers = _valid_numbers(seed=20240607, per_example=8)
-    assert len(numbers) > 15_000
+    numbers = _valid_numbers(seed=20240607, per_example=5)
+    assert len(numbers) > 10_000
     shared = [n for n in numbers if any(n[1:].startswith(str(cc)) for cc in SHARED)]
-    assert len(shared) > 5_000  # the hard part: codes shared by several regions
+    assert len(shared) > 3_000  # the hard part: codes shared by several regions
     mismatches = [
         (n, country_of(n), _reference(n)) for n in numbers if country_of(n) != _reference(n)
     ]
