@@ -126,8 +126,12 @@ class TwilioPlugin:
             settings.account_sid,
             settings.auth_token.get_secret_value(),
             http_client=self.http,
-            environment={},  # TWILIO_EDGE / TWILIO_REGION must not rewrite the hosts
+            environment={},
         )
+        # The SDK reads TWILIO_EDGE / TWILIO_REGION from os.environ even with environment={}
+        # (an empty mapping is falsy there) and would rewrite every host, base_url included.
+        self.client.edge = None
+        self.client.region = None
         if settings.base_url:
             base = settings.base_url.rstrip("/")
             for domain in (self.client.api, self.client.numbers, self.client.pricing):

@@ -1,19 +1,19 @@
-"""The Twilio plugin: exact wire format (respx), error mapping, signed callbacks, and a local
-fake Twilio end to end through the HTTP API. Nothing here reaches the internet."""
+"""The Twilio plugin through the HTTP API: exact wire format (respx), error mapping onto problem
+responses, signed status callbacks, and the local fake Twilio end to end. Nothing here reaches
+the internet. Callback signatures are computed by ``fake_twilio.twilio_signature``, written
+from Twilio's algorithm independently of the SDK's ``RequestValidator``."""
 
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
 import respx
-from twilio.request_validator import RequestValidator
 
-from tests.twilio.fake_twilio import FakeTwilio
+from tests.twilio.fake_twilio import FakeTwilio, twilio_signature
 
 SID = "AC" + "a" * 32
 TOKEN = "twilio-test-token-0123456789"
@@ -122,11 +122,7 @@ def test_error_21450_is_success(api: Any) -> None:
 
 def _callback(api: Any, params: dict[str, str], signature: str | None = None) -> Any:
     url = f"{PUBLIC}/webhooks/twilio"
-    sig = (
-        signature
-        if signature is not None
-        else RequestValidator(TOKEN).compute_signature(url, params)
-    )
+    sig = signature if signature is not None else twilio_signature(TOKEN, url, params)
     headers = {"content-type": "application/x-www-form-urlencoded"}
     if sig:
         headers["x-twilio-signature"] = sig
@@ -154,11 +150,16 @@ def test_whole_verify_flow_with_signed_callback(api: Any) -> None:
         "VerificationStatus": "success",
         "OutgoingCallerIdSid": "PN" + "5" * 32,
     }
-    forged = _callback(api, params, signature="bm90IHRoZSByaWdodCBzaWc=")
+    before, audit_before = api.number(n["id"]), api.audit()
+    forged = _callback(api, params, signature=twilio_signature("guessed-token", PUBLIC, params))
     assert forged.status_code == 403 and forged.json()["code"] == "webhook_signature_invalid"
     missing = _callback(api, params, signature="")
     assert missing.status_code == 403
-    assert api.number(n["id"])["verification_status"] == "pending"
+    other_url = twilio_signature(TOKEN, "https://evil.example/webhooks/twilio", params)
+    assert _callback(api, params, signature=other_url).status_code == 403
+    assert api.number(n["id"]) == before and before["verification_status"] == "pending"
+    assert api.audit() == audit_before
+    assert TOKEN not in forged.text
     ok = _callback(api, params)
     assert ok.status_code == 200 and ok.json()["changed"] == 1
     row = api.number(n["id"])
@@ -471,43 +472,116 @@ def test_settings_are_redacted(api: Any) -> None:
 
 
 def test_end_to_end_against_a_local_fake(make_api: Any) -> None:
+    """Coverage, search, regulations, verification, purchase and a test call through the HTTP
+    API, with ``base_url`` pointed at the fake Twilio on 127.0.0.1."""
+    acct = f"/2010-04-01/Accounts/{SID}"
     with FakeTwilio(SID, TOKEN) as fake:
         api = twilio_api(make_api, base_url=fake.url)
         c = api.client
-        cov = c.get("/settings/telephony/coverage", params={"provider": "twilio"}).json()
-        assert ("GB", "mobile") in {(e["country_code"], e["number_type"]) for e in cov["items"]}
+        cov = c.get("/settings/telephony/coverage", params={"provider": "twilio"})
+        assert cov.status_code == 200, cov.text
+        assert {(e["country_code"], e["number_type"]) for e in cov.json()["items"]} == {
+            ("US", "local"),
+            ("US", "toll_free"),
+            ("GB", "local"),
+            ("GB", "mobile"),
+        }
         found = c.get(
-            "/settings/telephony/numbers/available", params={"provider": "twilio", "country": "US"}
+            "/settings/telephony/numbers/available",
+            params={"provider": "twilio", "country": "US", "area_code": "212"},
         ).json()["items"]
         assert [n["phone_e164"] for n in found] == ["+12125550123", "+12125550187"]
+        assert found[0]["monthly_cost"] == "1.15" and found[0]["currency"] == "USD"
+        assert fake.seen("GET", f"{acct}/AvailablePhoneNumbers/US/Local.json")[0].params == {
+            "AreaCode": "212",
+            "PageSize": "20",
+        }
         regs = c.get(
-            "/settings/telephony/regulations", params={"provider": "twilio", "country": "GB"}
+            "/settings/telephony/regulations",
+            params={"provider": "twilio", "country": "GB", "end_user_type": "business"},
         ).json()["items"]
-        assert {r["group"] for r in regs} == {"end_user", "supporting_document_1"}
+        assert [(r["kind"], r["group"]) for r in regs] == [
+            ("identity", "end_user"),
+            ("address", "supporting_document_1"),
+            ("document", "supporting_document_2"),
+            ("document", "supporting_document_2"),
+        ]
+
+        # verification: start, the code shown, the user answers, Twilio calls back (signed)
         n = _byo(api)
         started = c.post(VERIFY, json={"number_id": n["id"]}).json()
-        assert started["display_code"] == "012345"
-        fake.verified.add("+14155550100")  # the user answered Twilio's call
-        params = {"CallSid": "CA" + "1" * 32, "To": "+14155550100", "VerificationStatus": "success"}
+        validation = fake.validations["+14155550100"]
+        assert started["display_code"] == validation["validation_code"]
+        assert started["next_step"] == "answer_call_and_enter_code"
+        assert validation["status_callback"] == f"{PUBLIC}/webhooks/twilio"
+        again = c.post(VERIFY, json={"number_id": n["id"]}).json()  # a double click
+        assert again["display_code"] == started["display_code"]
+        assert len(fake.seen("POST", f"{acct}/OutgoingCallerIds.json")) == 1
+        params = fake.complete_validation("+14155550100")
+        forged = _callback(api, params, signature=twilio_signature("nope", PUBLIC, params))
+        assert forged.status_code == 403 and api.number(n["id"])["verified_cli"] is False
         assert _callback(api, params).status_code == 200
-        assert api.number(n["id"])["verified_cli"] is True
+        row = api.number(n["id"])
+        assert row["verified_cli"] is True and row["verification_status"] == "verified"
+        done = c.post(VERIFY, json={"number_id": n["id"]}).json()
+        assert done["verified_cli"] is True
+
+        # purchase: the carrier's price in the ledger at zero markup
         bought = c.post(
             "/settings/telephony/numbers/purchase",
             json={"provider": "twilio", "e164": "+12125550123"},
         )
-        assert bought.status_code == 201 and bought.json()["hosted"] is True
-        again = c.post(
+        assert bought.status_code == 201, bought.text
+        assert bought.json()["hosted"] is True
+        assert fake.owned["+12125550123"]
+        (entry,) = api.ledger()
+        assert entry["amount_cents"] == 0 and entry["metadata"]["carrier_monthly_cost"] == "1.15"
+        again_bought = c.post(
             "/settings/telephony/numbers/purchase",
             json={"provider": "twilio", "e164": "+12125550123"},
         )
-        assert again.status_code == 409
+        assert again_bought.status_code == 409
+        gone = c.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+13125550199"},
+        )
+        assert gone.status_code == 502 and gone.json()["provider_code"] == "21422"
+
+        # a test call from the bought number, then its status callback
         nid = bought.json()["id"]
         c.patch(f"/settings/telephony/numbers/{nid}", json={"outbound_enabled": True})
         camp = c.post("/campaigns", json={"name": "e2e", "from_e164": "+12125550123"}).json()
         call = c.post(f"/campaigns/{camp['id']}/test-call", json={"to": "+14155550111"})
-        assert call.status_code == 201 and call.json()["status"] == "queued"
-        paths = [(m, p) for m, p, _ in fake.requests]
-        assert ("POST", f"/2010-04-01/Accounts/{SID}/Calls.json") in paths
-        assert ("GET", "/v2/RegulatoryCompliance/Regulations") in paths
-        assert ("POST", f"/2010-04-01/Accounts/{SID}/IncomingPhoneNumbers.json") in paths
-        time.sleep(0)
+        assert call.status_code == 201, call.text
+        assert call.json()["status"] == "queued"
+        sid = call.json()["provider_call_id"]
+        assert fake.calls[sid]["From"] == "+12125550123" and "Twiml" in fake.calls[sid]
+        assert _callback(api, fake.call_status(sid, "completed")).status_code == 200
+        assert api.calls()[0]["status"] == "completed"
+
+        assert all(r.auth_ok for r in fake.requests)
+        assert {r.path for r in fake.requests} >= {
+            f"{acct}/AvailablePhoneNumbers.json",
+            "/v2/RegulatoryCompliance/Regulations",
+            "/v1/PhoneNumbers/Countries/US",
+            f"{acct}/IncomingPhoneNumbers.json",
+            f"{acct}/Calls.json",
+        }
+
+
+def test_carrier_outage_against_the_fake_is_a_503_and_stores_nothing(make_api: Any) -> None:
+    with FakeTwilio(SID, TOKEN) as fake:
+        api = twilio_api(make_api, base_url=fake.url, max_retries=1)
+        n = _byo(api)
+        fake.fail("/OutgoingCallerIds.json", 503, times=2)
+        r = api.client.post(VERIFY, json={"number_id": n["id"]})
+        assert r.status_code == 503 and r.json()["code"] == "provider_unavailable"
+        assert len(fake.seen("GET", "/OutgoingCallerIds.json")) == 2  # one retry, no more
+        assert api.number(n["id"])["verification_status"] == "none"
+        fake.fail("/IncomingPhoneNumbers.json", 400, code=21215, message="geo permissions")
+        r = api.client.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550187"},
+        )
+        assert r.status_code == 502 and r.json()["provider_code"] == "21215"
+        assert api.ledger() == [] and len(api.numbers()) == 1
