@@ -1,0 +1,598 @@
+"""``/console``: sign-in, SettingsTelephony, the numbers table, a number's binding, campaigns.
+
+Every page is rendered on the server with the principal of the ``trunkline_key`` cookie (HttpOnly,
+SameSite=Strict), so it shows only that key's workspace. Changes are made by the page scripts
+through the JSON API, which checks the ``X-CSRF-Token`` header against the ``trunkline_csrf``
+cookie (double submit, :func:`api.deps.get_principal`). The console's own forms (sign-in and
+sign-out) check the request's origin (``Sec-Fetch-Site`` / ``Origin``) and a token: the sign-in
+form a pre-session token in its own cookie, the sign-out form the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import campaigns as campaigns_service
+from core import numbers as numbers_service
+from core.auth import KeyCache, Principal, authenticate_cached
+from core.errors import NotFound, TrunklineError, Unauthorized
+from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
+from core.runtime import Runtime
+from core.tables import Number, Workspace
+
+from ..catalog import gather
+from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep
+from ..schemas import NumberOut
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+HERE = Path(__file__).parent
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+#: The pre-session token of the sign-in form (HttpOnly, only sent to /console).
+LOGIN_COOKIE = "trunkline_login_csrf"
+#: Seconds a console session lasts.
+SESSION_SECONDS = 12 * 3600
+NUMBER_TYPES = ("local", "mobile", "toll_free", "national")
+END_USER_TYPES = ("business", "individual")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+PAGE_SIZE = 100
+
+#: What the page scripts show for a problem ``code`` when the answer's own words are not enough.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would make form posts send Origin: null
+    "Cache-Control": "no-store",
+}
+
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def _static_files() -> dict[str, tuple[bytes, str]]:
+    out: dict[str, tuple[bytes, str]] = {}
+    for path in (HERE / "static").iterdir():
+        if path.is_file() and path.suffix in STATIC_TYPES:
+            out[path.name] = (path.read_bytes(), STATIC_TYPES[path.suffix])
+    return out
+
+
+STATIC = _static_files()
+
+
+# -- views of the data ------------------------------------------------------------------------
+
+
+VERIFICATION_LABELS = {
+    "none": "Not verified",
+    "pending": "Pending",
+    "verified": "Verified",
+    "failed": "Failed",
+}
+
+
+def number_view(n: NumberOut, *, demo_mode: bool = False) -> dict[str, Any]:
+    """What the numbers table, NumbersRowActions and BindControls show of a number."""
+    view = n.model_dump()
+    view["kind"] = "hosted" if n.hosted else "byo"
+    view["kind_label"] = "Hosted" if n.hosted else "Bring your own"
+    if n.hosted:
+        view["verification_label"] = "Not needed (hosted)"
+    elif n.verified_cli:
+        view["verification_label"] = "Verified"
+    else:
+        view["verification_label"] = VERIFICATION_LABELS.get(
+            n.verification_status, n.verification_status
+        )
+    view["can_verify"] = not n.hosted and not n.verified_cli
+    # A number that may not be a caller ID cannot be turned on for outbound; one that is on
+    # anyway (verified CLIs were switched off since) may still be turned off.
+    view["outbound_locked"] = not n.caller_id_allowed and not n.outbound_enabled
+    view["outbound_reason"] = None if n.caller_id_allowed else REASON_TEXT[CALLER_ID_NOT_ALLOWED]
+    view["outbound_label"] = "On" if n.outbound_enabled else "Off"
+    view["inbound_label"] = "On" if n.inbound_enabled else "Off"
+    view["demo_mode"] = demo_mode
+    return view
+
+
+def caller_id_option(n: NumberOut) -> dict[str, Any]:
+    """A campaign caller-ID choice, allowed or not and why (the server's own rule)."""
+    reasons = []
+    if not n.outbound_enabled:
+        reasons.append(OUTBOUND_DISABLED)
+    if not n.caller_id_allowed:
+        reasons.append(CALLER_ID_NOT_ALLOWED)
+    return {
+        "e164": n.phone_e164,
+        "provider": n.provider,
+        "allowed": not reasons,
+        "reasons": reasons,
+        "reason_text": " ".join(REASON_TEXT[r] for r in reasons),
+    }
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a console template (also used by the component tests)."""
+    context.setdefault("reason_text", REASON_TEXT)
+    context.setdefault("demo_mode", False)
+    return ENV.get_template(template).render(**context)
+
+
+# -- sessions and cross-site protection -------------------------------------------------------
+
+
+def _key_cache(rt: Runtime) -> KeyCache:
+    cache = rt.extra.get("key_cache")
+    if cache is None:
+        cache = rt.extra["key_cache"] = KeyCache()
+    return cache  # type: ignore[no-any-return]
+
+
+async def cookie_principal(request: Request, rt: Runtime) -> Principal | None:
+    key = request.cookies.get(SESSION_COOKIE)
+    if not key:
+        return None
+    try:
+        return await authenticate_cached(rt.sessionmaker, f"Bearer {key}", _key_cache(rt))
+    except Unauthorized:
+        return None
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another site."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is not None:
+        host = request.headers.get("host", request.url.netloc)
+        if origin == "null" or urlsplit(origin).netloc != host:
+            return False
+    return True
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/console/") and not value.startswith("//"):
+        return value
+    return "/console/telephony"
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = "/console/login"
+    if request.url.path != "/console/login":
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += "?" + urlencode({"next": path})
+    response = RedirectResponse(target, status_code=303)
+    if request.cookies.get(SESSION_COOKIE):  # a revoked or unknown key: forget it
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+@dataclass
+class Page:
+    request: Request
+    rt: Runtime
+    principal: Principal
+    workspace_name: str
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        body = render(
+            template,
+            path=self.request.url.path,
+            demo_mode=self.rt.settings.demo_mode,
+            csrf_token=self.request.cookies.get(CSRF_COOKIE, ""),
+            workspace_name=self.workspace_name,
+            **context,
+        )
+        return _html(body, status)
+
+
+async def _page(request: Request, rt: Runtime, session: AsyncSession) -> Page | None:
+    principal = await cookie_principal(request, rt)
+    if principal is None:
+        return None
+    workspace = await session.get(Workspace, principal.workspace_id)
+    return Page(request, rt, principal, workspace.name if workspace else "")
+
+
+# -- sign-in and sign-out ---------------------------------------------------------------------
+
+
+def _login_form(
+    request: Request, error: str | None = None, status: int = 200, next_path: str | None = None
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    body = render(
+        "login.html",
+        path="/console/login",
+        login_token=token,
+        error=error,
+        next=_safe_next(next_path or request.query_params.get("next")),
+        workspace_name=None,
+        csrf_token="",
+    )
+    response = _html(body, status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=1800,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.get("")
+async def console_home(request: Request, rt: RuntimeDep) -> Response:
+    if await cookie_principal(request, rt) is None:
+        return _to_login(request)
+    return RedirectResponse("/console/telephony", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, rt: RuntimeDep) -> Response:
+    if await cookie_principal(request, rt) is not None:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
+    return _login_form(request)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    raw = (await request.body()).decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+@router.post("/login")
+async def login(request: Request, rt: RuntimeDep) -> Response:
+    form = await _form(request)
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    given = form.get("login_token", "")
+    if (
+        not same_origin(request)
+        or not expected
+        or not hmac.compare_digest(expected.encode(), given.encode())
+    ):
+        return _login_form(
+            request,
+            "The sign-in form expired or came from another site: try again.",
+            403,
+            form.get("next"),
+        )
+    key = form.get("api_key", "").strip()
+    try:
+        async with rt.sessionmaker() as session:
+            from core.auth import authenticate
+
+            await authenticate(session, f"Bearer {key}")
+    except Unauthorized:
+        return _login_form(request, "That API key is not valid.", 401, form.get("next"))
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    secure = _secure(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        key,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=False,  # the page scripts echo it in X-CSRF-Token
+        samesite="strict",
+        secure=secure,
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    form = await _form(request)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = form.get("csrf_token", "")
+    if request.cookies.get(SESSION_COOKIE) and (
+        not same_origin(request)
+        or not expected
+        or not hmac.compare_digest(expected.encode(), given.encode())
+    ):
+        return _html(
+            render(
+                "error.html",
+                path="/console/logout",
+                workspace_name=None,
+                csrf_token="",
+                status=403,
+                title="Sign-out refused",
+                message="The sign-out request came without this session's token.",
+            ),
+            403,
+        )
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(CSRF_COOKIE, path="/", samesite="strict")
+    return response
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    found = STATIC.get(name)
+    if found is None:
+        raise NotFound("no such console file")
+    return Response(
+        found[0],
+        media_type=found[1],
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# -- SettingsTelephony ------------------------------------------------------------------------
+
+
+def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
+    """Every plugin with its providers: configured, loaded, failing (and why), disabled."""
+    rows: list[dict[str, Any]] = []
+    for record in rt.host.describe():
+        providers = [p for p in record["providers"] if p in rt.host.providers]
+        if record["status"] == "loaded" and providers:
+            for name in providers:
+                info = rt.host.providers[name]
+                status = rt.host.provider_status(name)
+                rows.append(
+                    {
+                        "provider": name,
+                        "display_name": info.display_name,
+                        "plugin": record["name"],
+                        "version": record["version"],
+                        "capabilities": sorted(info.capabilities),
+                        "state": "configured" if status["configured"] else "not_configured",
+                        "detail": status.get("detail"),
+                    }
+                )
+        else:
+            rows.append(
+                {
+                    "provider": None,
+                    "display_name": None,
+                    "plugin": record["name"],
+                    "version": record["version"],
+                    "capabilities": [],
+                    "state": {"loaded": "no_carrier"}.get(record["status"], record["status"]),
+                    "detail": record["error"],
+                }
+            )
+    return rows
+
+
+class FormErrors(dict[str, str]):
+    pass
+
+
+def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
+    return value if value in allowed else None
+
+
+async def _catalog(
+    rt: Runtime, hook: str, provider: str | None, **kwargs: Any
+) -> tuple[list[Any], list[dict[str, str]]]:
+    try:
+        result = await gather(rt, hook, provider, **kwargs)
+    except TrunklineError as exc:
+        return [], [{"provider": provider or "", "code": exc.code, "detail": exc.detail}]
+    return result.items, [e.model_dump() for e in result.errors]
+
+
+@router.get("/telephony")
+async def telephony(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+    if page is None:
+        return _to_login(request)
+    q = request.query_params
+    providers = sorted(rt.host.providers)
+    ctx: dict[str, Any] = {
+        "providers": provider_rows(rt),
+        "provider_names": providers,
+        "number_types": NUMBER_TYPES,
+        "end_user_types": END_USER_TYPES,
+        "q": dict(q),
+        "errors": FormErrors(),
+    }
+    errors: FormErrors = ctx["errors"]
+
+    # coverage per country and provider
+    coverage = None
+    if "cov" in q:
+        country = (q.get("cov_country") or "").strip()
+        provider = _choice(q.get("cov_provider"), providers)
+        if country and not COUNTRY.match(country):
+            errors["cov_country"] = "A country is two letters, such as US or GB."
+        else:
+            items, failures = await _catalog(
+                rt, "list_coverage", provider, country=country.upper() or None
+            )
+            grouped: dict[tuple[str, str], dict[str, Any]] = {}
+            for entry in items:
+                key = (entry.country_code, entry.provider)
+                row = grouped.setdefault(
+                    key,
+                    {
+                        "country": entry.country_code,
+                        "provider": entry.provider,
+                        "types": [],
+                        "source": entry.source,
+                        "as_of": entry.as_of,
+                    },
+                )
+                row["types"].append(
+                    {"number_type": entry.number_type, "features": sorted(entry.features)}
+                )
+            coverage = {"rows": [grouped[k] for k in sorted(grouped)], "errors": failures}
+    ctx["coverage"] = coverage
+
+    # regulations for a country and number type
+    regulations = None
+    if "reg" in q:
+        country = (q.get("reg_country") or "").strip()
+        if not COUNTRY.match(country):
+            errors["reg_country"] = "Choose a country: two letters, such as US or GB."
+        else:
+            items, failures = await _catalog(
+                rt,
+                "fetch_regulations",
+                _choice(q.get("reg_provider"), providers),
+                country=country.upper(),
+                number_type=_choice(q.get("reg_number_type"), NUMBER_TYPES),
+                end_user_type=_choice(q.get("reg_end_user_type"), END_USER_TYPES),
+            )
+            regulations = {"items": items, "errors": failures}
+    ctx["regulations"] = regulations
+
+    # search for a number to purchase
+    search = None
+    if "search" in q and not rt.settings.demo_mode:
+        country = (q.get("s_country") or "").strip()
+        contains = (q.get("s_contains") or "").strip() or None
+        area = (q.get("s_area_code") or "").strip() or None
+        if not COUNTRY.match(country):
+            errors["s_country"] = "Choose a country: two letters, such as US or GB."
+        elif contains and (len(contains) > 16 or not re.fullmatch(r"\+?[0-9]+", contains)):
+            errors["s_contains"] = "Digits only, at most 16."
+        elif area and (len(area) > 8 or not area.isdigit()):
+            errors["s_area_code"] = "Digits only, at most 8."
+        else:
+            from core.models import NumberSearch
+
+            query = NumberSearch(
+                country=country.upper(),
+                number_type=_choice(q.get("s_number_type"), NUMBER_TYPES) or "local",  # type: ignore[arg-type]
+                contains=contains,
+                area_code=area,
+                limit=20,
+            )
+            items, failures = await _catalog(
+                rt, "search_numbers", _choice(q.get("s_provider"), providers), query=query
+            )
+            search = {"items": items, "errors": failures}
+    ctx["search"] = search
+    return page.render("settings_telephony.html", **ctx)
+
+
+# -- numbers, NumbersRowActions, BindControls -------------------------------------------------
+
+
+@router.get("/numbers")
+async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        try:
+            offset = max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
+        except ValueError:
+            offset = 0
+        rows, total = await numbers_service.list_numbers(
+            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
+        )
+        numbers = [_view(rt, n) for n in rows]
+    return page.render(
+        "numbers.html",
+        numbers=numbers,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        provider_names=sorted(rt.host.providers),
+    )
+
+
+def _view(rt: Runtime, n: Number) -> dict[str, Any]:
+    return number_view(
+        NumberOut.of(n, rt.policy.caller_id_allowed(n)), demo_mode=rt.settings.demo_mode
+    )
+
+
+@router.get("/numbers/{number_id}")
+async def number_page(number_id: str, request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        try:
+            number = await numbers_service.get_number(
+                session, page.principal.workspace_id, number_id
+            )
+        except NotFound:
+            return page.render(
+                "error.html",
+                status=404,
+                title="Number not found",
+                message="There is no such number in this workspace.",
+            )
+        view = _view(rt, number)
+    return page.render("number.html", number=view)
+
+
+# -- campaigns, CampaignCreateDialog ----------------------------------------------------------
+
+
+@router.get("/campaigns")
+async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        ws = page.principal.workspace_id
+        numbers, _ = await numbers_service.list_numbers(session, ws, limit=500, offset=0)
+        campaigns, total = await campaigns_service.list_campaigns(
+            session, ws, limit=PAGE_SIZE, offset=0
+        )
+        by_id = {n.id: n.phone_e164 for n in numbers}
+        rows = [
+            {
+                "id": str(c.id),
+                "name": c.name,
+                "from_e164": by_id.get(c.from_number_id) if c.from_number_id else None,
+                "created_at": c.created_at,
+            }
+            for c in campaigns
+        ]
+        options = [
+            caller_id_option(NumberOut.of(n, rt.policy.caller_id_allowed(n))) for n in numbers
+        ]
+    return page.render("campaigns.html", campaigns=rows, total=total, options=options)

@@ -1,0 +1,531 @@
+// Trunkline console: plain JavaScript, no build step. Pages are rendered by the server; this
+// file wires their controls to the JSON API. Requests carry the HttpOnly key cookie (sent by
+// the browser) and, when they change something, the X-CSRF-Token header echoing the
+// trunkline_csrf cookie (double submit).
+"use strict";
+
+(function () {
+  const REASONS = JSON.parse(document.body.dataset.reasons || "{}");
+  const DEMO = document.body.dataset.demoMode === "true";
+  const POLL_MS = 1500;
+  const POLL_LIMIT_MS = 10 * 60 * 1000;
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)trunkline_csrf=([^;]*)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function api(method, url, body) {
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      return { ok: false, status: 0, data: { code: "network", detail: String(err) } };
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    return {
+      ok: response.ok,
+      status: response.status,
+      data: data || {},
+      retryAfter: response.headers.get("Retry-After"),
+    };
+  }
+
+  function retrySeconds(result) {
+    const fromHeader = parseInt(result.retryAfter || "", 10);
+    if (!Number.isNaN(fromHeader)) return fromHeader;
+    const fromBody = parseInt(result.data.retry_after || "", 10);
+    return Number.isNaN(fromBody) ? null : fromBody;
+  }
+
+  function reasonsText(reasons) {
+    return (reasons || []).map((r) => REASONS[r] || r).join(" ");
+  }
+
+  // A problem document (RFC 9457) in words an operator understands.
+  function problemText(result) {
+    const p = result.data || {};
+    const detail = p.detail || p.title || "";
+    const seconds = retrySeconds(result);
+    const wait = seconds ? ` Try again in ${seconds} second${seconds === 1 ? "" : "s"}.` : " Try again later.";
+    const carrier = p.provider ? `The carrier (${p.provider})` : "The carrier";
+    const theirs = p.provider_code ? ` [carrier code ${p.provider_code}]` : "";
+    switch (p.code) {
+      case "network":
+        return "The console could not reach the server. Check your connection and try again.";
+      case "rate_limited":
+        return "Too many verification attempts." + wait;
+      case "provider_rate_limited":
+        return `${carrier} is limiting requests right now.` + wait;
+      case "provider_unavailable":
+        return `${carrier} is unavailable: ${detail}${theirs}`;
+      case "provider_rejected":
+        return `${carrier} refused the request: ${detail}${theirs}`;
+      case "provider_auth_failed":
+        return `${carrier} refused the credentials configured for it.${theirs}`;
+      case "provider_error":
+        return `${carrier} answered with an error: ${detail}${theirs}`;
+      case "provider_not_configured":
+        return `This carrier is not configured: ${detail}`;
+      case "demo_mode":
+        return "Demo mode is on: telephony is off.";
+      case "csrf_failed":
+        return "This page's security token is missing or stale: reload the page and try again.";
+      case "unauthorized":
+        return "Your session has ended: sign in again.";
+      case "outbound_not_allowed":
+        return `Refused: ${reasonsText(p.reasons) || detail}`;
+      default:
+        if (p.reasons && p.reasons.length) return `${detail} — ${reasonsText(p.reasons)}`;
+        if (p.title && p.detail && p.title !== p.detail) return `${p.title}: ${p.detail}`;
+        return detail || `The server answered ${result.status}.`;
+    }
+  }
+
+  function show(el, text) {
+    if (!el) return;
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  function container(el) {
+    return el.closest("tr") || el.closest("section") || document;
+  }
+
+  // -- NumbersRowActions: Verify CLI ----------------------------------------------------------
+
+  function initRowActions(root) {
+    const button = root.querySelector("button.verify-cli");
+    if (!button) return;
+    const numberId = root.dataset.numberId;
+    const panel = root.querySelector(".verify-panel");
+    const message = panel.querySelector(".verify-message");
+    const codeBox = panel.querySelector(".verify-code");
+    const detailBox = panel.querySelector(".verify-detail");
+    const codeForm = panel.querySelector(".verify-code-form");
+    const errorBox = panel.querySelector(".verify-error");
+    let polling = null;
+    let cooldown = null;
+
+    function setStatusCell(status, label) {
+      const scope = container(root);
+      const cell = scope.querySelector('[data-field="verification"]');
+      if (cell) {
+        cell.textContent = label;
+        cell.dataset.status = status;
+      }
+    }
+
+    function verified() {
+      stopPolling();
+      setStatusCell("verified", "Verified");
+      show(codeBox, "");
+      codeBox.hidden = true;
+      codeForm.hidden = true;
+      show(errorBox, "");
+      message.textContent = "Caller ID verified. You may now enable outbound calls for this number.";
+      button.hidden = true;
+      // BindControls of this number (on its page) may now turn outbound on.
+      document
+        .querySelectorAll(`form[data-component="bind-controls"][data-number-id="${numberId}"]`)
+        .forEach((form) => {
+          const box = form.querySelector('input[name="outbound_enabled"]');
+          box.disabled = false;
+          box.removeAttribute("aria-describedby");
+          const reason = form.querySelector(".reason");
+          if (reason) reason.hidden = true;
+        });
+    }
+
+    function stopPolling() {
+      if (polling) clearTimeout(polling);
+      polling = null;
+    }
+
+    function poll(started) {
+      polling = setTimeout(async () => {
+        const r = await api("GET", `/settings/telephony/numbers/${numberId}`);
+        if (r.ok && r.data.verified_cli) return verified();
+        if (r.ok && r.data.verification_status === "failed") {
+          stopPolling();
+          setStatusCell("failed", "Failed");
+          codeBox.hidden = true;
+          message.textContent = "";
+          show(errorBox, "The carrier reports that the verification failed. Press Verify CLI to start again.");
+          button.disabled = false;
+          return;
+        }
+        if (!r.ok && r.status !== 0 && r.status !== 429 && r.status < 500) {
+          stopPolling();
+          show(errorBox, problemText(r));
+          button.disabled = false;
+          return;
+        }
+        if (Date.now() - started > POLL_LIMIT_MS) {
+          stopPolling();
+          message.textContent = "Still waiting for the carrier. Press Verify CLI to check again.";
+          button.disabled = false;
+          return;
+        }
+        poll(started);
+      }, POLL_MS);
+    }
+
+    function rateLimited(r) {
+      let seconds = retrySeconds(r) || 60;
+      show(errorBox, problemText(r));
+      button.disabled = true;
+      if (cooldown) clearInterval(cooldown);
+      cooldown = setInterval(() => {
+        seconds -= 1;
+        if (seconds <= 0) {
+          clearInterval(cooldown);
+          cooldown = null;
+          button.disabled = DEMO;
+          show(errorBox, "");
+        }
+      }, 1000);
+    }
+
+    function answer(r, submitted) {
+      if (r.status === 429) return rateLimited(r);
+      if (!r.ok) {
+        show(errorBox, problemText(r));
+        button.disabled = DEMO;
+        return;
+      }
+      const v = r.data;
+      show(errorBox, "");
+      // The carrier's words (the sandbox puts the code it sent here); a refusal's words go to
+      // the alert instead, so the earlier detail stays readable.
+      if (v.status !== "failed") show(detailBox, v.detail || "");
+      if (v.verified_cli || v.status === "verified") return verified();
+      if (v.status === "failed") {
+        setStatusCell("failed", "Failed");
+        if (submitted) {
+          message.textContent = "Type the code again.";
+          show(errorBox, v.detail ? `That code was not accepted: ${v.detail}` : "That code was not accepted. Check it and try again.");
+          codeForm.hidden = false;
+          const input = codeForm.querySelector("input");
+          input.select();
+          input.focus();
+        } else {
+          message.textContent = "";
+          show(errorBox, v.detail ? `Verification failed: ${v.detail}` : "Verification failed.");
+        }
+        button.disabled = false;
+        return;
+      }
+      setStatusCell("pending", "Pending");
+      if (v.next_step === "answer_call_and_enter_code") {
+        codeForm.hidden = true;
+        codeBox.hidden = false;
+        codeBox.querySelector(".display-code").textContent = v.display_code || "";
+        message.textContent = "The carrier is calling this number. Waiting for the call to be answered…";
+        button.disabled = true;
+        stopPolling();
+        poll(Date.now());
+      } else if (v.next_step === "submit_code") {
+        codeBox.hidden = true;
+        codeForm.hidden = false;
+        message.textContent = "A code was sent to this number. Type it below.";
+        button.disabled = false;
+        codeForm.querySelector("input").focus();
+      } else {
+        message.textContent = "Verification is pending with the carrier.";
+        button.disabled = false;
+        stopPolling();
+        poll(Date.now());
+      }
+    }
+
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      show(errorBox, "");
+      message.textContent = "Starting verification…";
+      const r = await api("POST", "/settings/telephony/numbers/verify-cli", { number_id: numberId });
+      answer(r, false);
+    });
+
+    codeForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const input = codeForm.querySelector("input");
+      const code = input.value.trim();
+      if (!code) {
+        show(errorBox, "Type the code you received.");
+        input.focus();
+        return;
+      }
+      const submit = codeForm.querySelector("button");
+      submit.disabled = true;
+      message.textContent = "Checking the code…";
+      const r = await api("POST", "/settings/telephony/numbers/verify-cli", {
+        number_id: numberId,
+        code,
+      });
+      submit.disabled = false;
+      if (!r.ok) message.textContent = "";
+      answer(r, true);
+    });
+  }
+
+  // -- BindControls ---------------------------------------------------------------------------
+
+  function initBindControls(form) {
+    const numberId = form.dataset.numberId;
+    const status = form.querySelector(".bind-status");
+    const errorBox = form.querySelector(".bind-error");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = (name) => form.elements[name].value.trim() || null;
+      const body = {
+        inbound_enabled: form.elements.inbound_enabled.checked,
+        inbound_agent_id: value("inbound_agent_id"),
+        outbound_enabled: form.elements.outbound_enabled.checked,
+        outbound_agent_id: value("outbound_agent_id"),
+      };
+      const submit = form.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      status.textContent = "Saving…";
+      show(errorBox, "");
+      const r = await api("PATCH", `/settings/telephony/numbers/${numberId}`, body);
+      submit.disabled = false;
+      if (!r.ok) {
+        status.textContent = "";
+        show(errorBox, problemText(r));
+        errorBox.focus();
+        return;
+      }
+      status.textContent = "Binding saved.";
+      const n = r.data;
+      const scope = document;
+      const outbound = scope.querySelector('[data-field="outbound"]');
+      if (outbound) outbound.textContent = n.outbound_enabled ? "On" : "Off";
+      const inbound = scope.querySelector('[data-field="inbound"]');
+      if (inbound) inbound.textContent = n.inbound_enabled ? "On" : "Off";
+    });
+    const errorBoxFocusable = form.querySelector(".bind-error");
+    if (errorBoxFocusable) errorBoxFocusable.tabIndex = -1;
+  }
+
+  // -- Numbers: add a bring-your-own number ----------------------------------------------------
+
+  function initAddNumber(form) {
+    const status = form.querySelector(".result");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const e164 = form.elements.e164.value.trim();
+      if (!e164) {
+        status.textContent = "Type the number in E.164 form, such as +14155550100.";
+        form.elements.e164.setAttribute("aria-invalid", "true");
+        form.elements.e164.focus();
+        return;
+      }
+      const r = await api("POST", "/settings/telephony/numbers", {
+        e164,
+        provider: form.elements.provider.value,
+      });
+      if (!r.ok) {
+        status.textContent = problemText(r);
+        form.elements.e164.setAttribute("aria-invalid", "true");
+        form.elements.e164.focus();
+        return;
+      }
+      status.textContent = `Added ${r.data.phone_e164}.`;
+      window.location.reload();
+    });
+  }
+
+  // -- SettingsTelephony: purchase --------------------------------------------------------------
+
+  function initPurchase(button) {
+    button.addEventListener("click", async () => {
+      const result = button.parentElement.querySelector(".result");
+      button.disabled = true;
+      result.textContent = "Buying…";
+      const r = await api("POST", "/settings/telephony/numbers/purchase", {
+        provider: button.dataset.provider,
+        e164: button.dataset.e164,
+      });
+      if (!r.ok) {
+        button.disabled = DEMO;
+        result.textContent = problemText(r);
+        return;
+      }
+      result.textContent = "";
+      const link = document.createElement("a");
+      link.href = `/console/numbers/${r.data.id}`;
+      link.textContent = `Bought ${r.data.phone_e164}: open it`;
+      result.appendChild(link);
+      button.textContent = "Bought";
+    });
+  }
+
+  // -- CampaignCreateDialog ---------------------------------------------------------------------
+
+  function initCampaignDialog(dialog) {
+    const form = dialog.querySelector("#campaign-form");
+    const callForm = dialog.querySelector("#test-call-form");
+    const select = form.elements.from_e164;
+    const hint = dialog.querySelector("#campaign-from-hint");
+    const title = dialog.querySelector("#campaign-dialog-title");
+    const defaultHint = hint.textContent;
+    let campaignId = null;
+    let created = false;
+
+    function fieldError(input, box, text) {
+      show(box, text);
+      if (text) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+
+    function clearErrors() {
+      dialog.querySelectorAll(".field-error, .form-error").forEach((el) => show(el, ""));
+      dialog.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    }
+
+    function updateHint() {
+      const option = select.selectedOptions[0];
+      if (option && option.dataset.allowed === "false") {
+        hint.textContent = `${option.value} is not allowed as caller ID: ${option.dataset.reason}`;
+      } else {
+        hint.textContent = defaultHint;
+      }
+    }
+    select.addEventListener("change", updateHint);
+
+    function open(step, campaign) {
+      clearErrors();
+      form.reset();
+      callForm.reset();
+      callForm.querySelector(".call-result").textContent = "";
+      updateHint();
+      if (step === "call") {
+        campaignId = campaign.id;
+        title.textContent = "Test call";
+        form.hidden = true;
+        callForm.hidden = false;
+        callForm.querySelector(".created").textContent = campaign.from
+          ? `Campaign “${campaign.name}” calls from ${campaign.from}.`
+          : `Campaign “${campaign.name}” has no caller ID yet.`;
+      } else {
+        campaignId = null;
+        title.textContent = "New campaign";
+        form.hidden = false;
+        callForm.hidden = true;
+      }
+      dialog.showModal();
+      (step === "call" ? callForm.elements.to : form.elements.name).focus();
+    }
+
+    document.getElementById("new-campaign").addEventListener("click", () => open("create"));
+    document.querySelectorAll("button.open-test-call").forEach((b) =>
+      b.addEventListener("click", () =>
+        open("call", { id: b.dataset.campaignId, name: b.dataset.name, from: b.dataset.from })
+      )
+    );
+    dialog.querySelectorAll(".close-dialog").forEach((b) =>
+      b.addEventListener("click", () => dialog.close())
+    );
+    dialog.addEventListener("close", () => {
+      if (created) window.location.reload();
+    });
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors();
+      const name = form.elements.name.value.trim();
+      if (!name) {
+        fieldError(form.elements.name, dialog.querySelector("#campaign-name-error"), "Give the campaign a name.");
+        form.elements.name.focus();
+        return;
+      }
+      const body = { name };
+      if (select.value) body.from_e164 = select.value;
+      const submit = form.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      const r = await api("POST", "/campaigns", body);
+      submit.disabled = false;
+      if (!r.ok) {
+        const p = r.data;
+        // a field's refusal reads best in the server's own detail; the rest in words
+        const text = p.field && p.detail ? p.detail : problemText(r);
+        const nameBox = dialog.querySelector("#campaign-name-error");
+        const fromBox = dialog.querySelector("#campaign-from-error");
+        const fields = (p.errors || []).map((e) => e.field).concat(p.field ? [p.field] : []);
+        const codeText = `${text} (${p.code || r.status})`;
+        if (fields.some((f) => f === "name")) {
+          fieldError(form.elements.name, nameBox, codeText);
+          form.elements.name.focus();
+        } else if (fields.some((f) => f === "e164" || f === "from_e164")) {
+          fieldError(select, fromBox, codeText);
+          select.focus();
+        } else {
+          show(form.querySelector(".form-error"), codeText);
+        }
+        return;
+      }
+      created = true;
+      campaignId = r.data.id;
+      title.textContent = "Campaign created";
+      form.hidden = true;
+      callForm.hidden = false;
+      callForm.querySelector(".created").textContent = r.data.from_e164
+        ? `Campaign “${r.data.name}” created with caller ID ${r.data.from_e164}.`
+        : `Campaign “${r.data.name}” created without a caller ID.`;
+      if (!DEMO) callForm.elements.to.focus();
+    });
+
+    callForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors();
+      const result = callForm.querySelector(".call-result");
+      result.textContent = "";
+      const to = callForm.elements.to.value.trim();
+      const toBox = dialog.querySelector("#test-call-to-error");
+      if (!to) {
+        fieldError(callForm.elements.to, toBox, "Type the number to call, such as +14155550199.");
+        callForm.elements.to.focus();
+        return;
+      }
+      const submit = callForm.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      result.textContent = "Placing the call…";
+      const r = await api("POST", `/campaigns/${campaignId}/test-call`, { to });
+      submit.disabled = DEMO;
+      if (!r.ok) {
+        result.textContent = "";
+        const p = r.data;
+        const text = `${problemText(r)} (${p.code || r.status})`;
+        const fields = (p.errors || []).map((e) => e.field).concat(p.field ? [p.field] : []);
+        if (fields.includes("to")) {
+          fieldError(callForm.elements.to, toBox, text);
+          callForm.elements.to.focus();
+        } else {
+          show(callForm.querySelector(".form-error"), text);
+        }
+        return;
+      }
+      result.textContent = `Test call placed from ${r.data.from_e164} to ${r.data.to_e164}: ${r.data.status} (carrier call ${r.data.provider_call_id}).`;
+    });
+  }
+
+  document.querySelectorAll('[data-component="row-actions"]').forEach(initRowActions);
+  document.querySelectorAll('[data-component="bind-controls"]').forEach(initBindControls);
+  document.querySelectorAll('[data-component="add-number"]').forEach(initAddNumber);
+  document.querySelectorAll("button.purchase").forEach(initPurchase);
+  document.querySelectorAll('[data-component="campaign-dialog"]').forEach(initCampaignDialog);
+})();
