@@ -60,7 +60,7 @@ def _byo(api: Any, e164: str = "+14155550100") -> dict[str, Any]:
     return body
 
 
-# -- verify_cli --------------------------------------------------------------------------------
+# -- verify_cli -----------------------------------------------------------------------------------
 
 
 def test_verify_starts_a_validation_request(api: Any) -> None:
@@ -187,7 +187,7 @@ def test_failed_callback_marks_failed(api: Any) -> None:
     assert api.number(n["id"])["verification_status"] == "failed"
 
 
-# -- error mapping -------------------------------------------------------------------------------
+# -- error mapping --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -270,7 +270,7 @@ def test_timeout_and_malformed_body(api: Any) -> None:
     assert len(api.audit(action="verification_error")) == 2
 
 
-# -- catalogue, purchase, call ----------------------------------------------------------------------
+# -- catalogue, purchase, call --------------------------------------------------------------------
 
 
 def test_coverage_is_live_and_cached(api: Any) -> None:
@@ -468,7 +468,7 @@ def test_settings_are_redacted(api: Any) -> None:
     assert TOKEN not in str(plugins)
 
 
-# -- a local fake Twilio, end to end -----------------------------------------------------------------
+# -- a local fake Twilio, end to end --------------------------------------------------------------
 
 
 def test_end_to_end_against_a_local_fake(make_api: Any) -> None:
@@ -585,3 +585,12 @@ def test_carrier_outage_against_the_fake_is_a_503_and_stores_nothing(make_api: A
         )
         assert r.status_code == 502 and r.json()["provider_code"] == "21215"
         assert api.ledger() == [] and len(api.numbers()) == 1
+        # pricing down: the purchase (done at Twilio) still stands, its cost unknown
+        fake.pricing_available = False
+        r = api.client.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550187"},
+        )
+        assert r.status_code == 201, r.text
+        (entry,) = api.ledger()
+        assert entry["metadata"]["carrier_monthly_cost"] is None and entry["amount_cents"] == 0

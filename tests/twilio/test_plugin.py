@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -974,7 +976,7 @@ async def test_the_token_never_reaches_an_error_or_a_log(
     assert TOKEN not in logged and BASIC.split()[1] not in logged
 
 
-# -- the synchronous HttpClient (for scripts and the command line) ----------------------------------
+# -- the synchronous HttpClient (for scripts and the command line) ------------------------------
 
 
 def test_sync_http_client_same_wire_retries_and_errors() -> None:
@@ -1006,7 +1008,7 @@ async def test_async_http_client_is_async() -> None:
     await http.aclose()
 
 
-# -- the whole plugin against the local fake Twilio ----------------------------------------------------
+# -- the whole plugin against the local fake Twilio ------------------------------------------
 
 
 async def test_plugin_end_to_end_against_the_fake() -> None:
@@ -1103,3 +1105,67 @@ async def test_plugin_against_the_fake_errors() -> None:
     with pytest.raises(ProviderUnavailable, match="did not answer"):
         await plugin.list_coverage(None)
     await plugin.trunkline_shutdown()
+
+
+# -- the wire format against Twilio's own OpenAPI descriptions -------------------------------------
+
+#: The query parameters and form fields of each operation the plugin calls, extracted from
+#: Twilio's OpenAPI descriptions (twilio_api_v2010.json, twilio_numbers_v2.json).
+WIRE = Path(__file__).with_name("twilio_wire_fields.json")
+
+
+async def test_every_field_sent_is_in_twilios_openapi(plugin: TwilioPlugin) -> None:
+    operations = json.loads(WIRE.read_text())["operations"]
+    acct = "/2010-04-01/Accounts/{AccountSid}"
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(json=_page("outgoing_caller_ids", []))
+        mock.post(f"{API}/OutgoingCallerIds.json").respond(
+            json={"call_sid": "CA1", "validation_code": "123456"}
+        )
+        mock.get(f"{API}/AvailablePhoneNumbers.json").respond(json=COUNTRIES)
+        for kind in ("Local", "Mobile", "TollFree", "National"):
+            mock.get(f"{API}/AvailablePhoneNumbers/US/{kind}.json").respond(
+                json={"available_phone_numbers": [], "uri": "/x"}
+            )
+        mock.get(NUMBERS).respond(json={"results": [], "meta": _meta()})
+        mock.get(f"{PRICING}/US").respond(json=PRICES_US)
+        mock.post(f"{API}/IncomingPhoneNumbers.json").respond(
+            201, json={"sid": "PN1", "phone_number": "+12125550123"}
+        )
+        mock.post(f"{API}/Calls.json").respond(201, json={"sid": "CA2", "status": "queued"})
+        await plugin.verify_cli(_number())
+        await plugin.list_coverage(None)
+        for kind in ("local", "mobile", "toll_free", "national"):
+            await plugin.search_numbers(
+                NumberSearch(
+                    country="US",
+                    number_type=kind,  # type: ignore[arg-type]
+                    area_code="212",
+                    contains="5",
+                    locality="X",
+                    features={"voice", "sms", "mms", "fax"},
+                )
+            )
+        await plugin.fetch_regulations("US", "local", "business")
+        await plugin.purchase_number("+12125550123")
+        await plugin.place_call("+12125550123", "+14155550111", CallOptions(timeout_seconds=9))
+        await plugin.place_call("+12125550123", "+14155550111", CallOptions(url="https://x/y"))
+        calls = list(mock.calls)
+    exercised = set()
+    for call in calls:
+        request = call.request
+        path = request.url.path
+        if request.url.host == "pricing.twilio.com":  # no OpenAPI here: no parameters at all
+            assert path == "/v1/PhoneNumbers/Countries/US" and not request.url.params
+            continue
+        path = path.replace(f"/Accounts/{SID}", "/Accounts/{AccountSid}").replace(
+            "/AvailablePhoneNumbers/US/", "/AvailablePhoneNumbers/{CountryCode}/"
+        )
+        assert path.startswith(acct) or request.url.host == "numbers.twilio.com"
+        key = f"{request.method} {path}"
+        spec = operations[key]
+        assert set(request.url.params) <= set(spec["query"]), (key, request.url.params)
+        if request.method == "POST":
+            assert set(_form(request)) <= set(spec["form"]), (key, _form(request))
+        exercised.add(key)
+    assert exercised == set(operations)
