@@ -397,6 +397,9 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                     "detail": record["error"],
                 }
             )
+    # carriers first, then failures (and why), policy plugins, plugins installed but not enabled
+    order = {"configured": 0, "not_configured": 0, "failed": 1, "no_carrier": 2, "disabled": 3}
+    rows.sort(key=lambda r: order.get(r["state"], 2))
     return rows
 
 

@@ -72,7 +72,7 @@ class Node:
 
 
 def _match(node: Node, key: str, want: str | bool) -> bool:
-    name = "class" if key == "class_" else key.replace("_", "-")
+    name = key.rstrip("_").replace("_", "-")  # class_ -> class, for_ -> for
     if want is True:
         return name in node.attrs
     if want is False:

@@ -430,3 +430,45 @@ def test_a_test_call_the_carrier_rejects_is_shown_in_words(
     )
     assert "provider_rejected" in alert.inner_text()
     shot("carrier-rejected")
+
+
+# -- SettingsTelephony ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_settings_telephony_coverage_regulations_search_and_purchase(
+    server: Server, browser: Any, request: pytest.FixtureRequest, width: int
+) -> None:
+    ws = server.workspace("Telephony")
+    _, page = open_page(browser, request, width)
+    shot = Shots(page, request.node.name)
+    sign_in(page, server, ws)
+    sandbox = page.locator('#providers-table tr[data-provider="sandbox"]')
+    assert "Configured" in sandbox.inner_text()
+    assert "Zero markup" in page.get_by_role("note").first.inner_text()
+    shot("providers")
+    page.get_by_label("Country (blank for all)").fill("GB")
+    page.get_by_role("button", name="Show coverage").click()
+    assert "GB" in page.locator("#coverage-table").inner_text()
+    page.get_by_label("Country", exact=True).first.fill("DE")
+    page.locator("#reg_number_type").select_option("local")
+    page.get_by_role("button", name="Show regulations").click()
+    assert "Commercial register extract" in page.locator("#regulations-table").inner_text()
+    shot("regulations")
+    page.locator("#s_country").fill("US")
+    page.get_by_role("button", name="Search numbers").click()
+    first = page.locator("#search-table tbody tr").first
+    e164 = first.get_attribute("data-e164")
+    assert e164 and "no markup" in first.inner_text()
+    first.get_by_role("button", name="Buy").click()
+    bought = first.get_by_role("link", name=re.compile(f"Bought {re.escape(e164)}"))
+    bought.wait_for()
+    shot("purchased")
+    bought.click()
+    page.wait_for_url(re.compile(r"/console/numbers/"))
+    assert "Hosted" in page.locator("dl.summary").inner_text()
+    assert page.get_by_label("Place outbound calls with this caller ID").is_enabled()
+    assert page.get_by_role("button", name="Verify CLI").count() == 0  # hosted: no verification
+    shot("hosted-number")
+    numbers = ws.api.get("/settings/telephony/numbers").json()["items"]
+    assert [(n["phone_e164"], n["hosted"]) for n in numbers] == [(e164, True)]
