@@ -6,6 +6,7 @@
 | HTTP 429, codes 20429, 14107                        | ``ProviderRateLimited`` |
 | 21211, 21212, 21210, 21215, 13227, other 4xx        | ``ProviderRejected``    |
 | 5xx, timeouts, connection errors, unusable bodies   | ``ProviderUnavailable`` |
+| an answer about another phone number than asked     | ``ProviderError``       |
 
 Twilio's own code (or the HTTP status when it gave none) goes to ``provider_code`` and its
 message to ``provider_detail``. Nothing here ever sees the credentials: messages are built
@@ -118,3 +119,12 @@ def unreachable(detail: str) -> ProviderUnavailable:
 def malformed(detail: str) -> ProviderUnavailable:
     """Twilio answered something the SDK could not read."""
     return ProviderUnavailable(f"Twilio answered something unusable: {detail}", provider=PROVIDER)
+
+
+def another_number(operation: str, asked: str, answered: str) -> ProviderError:
+    """Twilio answered about a phone number other than the one asked: trust none of it."""
+    return ProviderError(
+        f"Twilio answered {operation} for {answered}, not for {asked}",
+        provider=PROVIDER,
+        provider_detail=f"asked {asked}, answered {answered}",
+    )

@@ -209,6 +209,7 @@ class TwilioPlugin:
                 if exc.provider_code == str(errors.ALREADY_VERIFIED):
                     return VerificationResult(status="verified", detail="already verified")
                 raise
+            _same_number("verify_cli", number.phone_e164, started.phone_number)
             code = started.validation_code
             if code is None or not str(code).strip().isdigit():
                 raise errors.malformed("validation request without a validation_code")
@@ -424,6 +425,17 @@ class TwilioPlugin:
             bought = await self._account().incoming_phone_numbers.create_async(phone_number=e164)
             if not bought.sid:
                 raise errors.malformed("purchase answered without a sid")
+            try:
+                _same_number("purchase_number", e164, bought.phone_number)
+            except ProviderError:
+                # Twilio may now hold a number nobody records: an operator must look.
+                self.context.logger.error(
+                    "twilio purchase of %s answered %s (%s): not recorded",
+                    e164,
+                    bought.phone_number,
+                    bought.sid,
+                )
+                raise
             phone, sid, caps = bought.phone_number or e164, bought.sid, bought.capabilities
         country, number_type = _classify(phone)
         price, currency = await self._monthly_price(country, number_type)
@@ -465,6 +477,12 @@ class TwilioPlugin:
                 raise errors.malformed("call answered without a sid")
             sid, status = call.sid, str(call.status or "queued")
         return PlacedCall(provider=PROVIDER, provider_call_id=sid, status=status)
+
+
+def _same_number(operation: str, asked: str, answered: str | None) -> None:
+    """An answer naming another phone number than the one asked is refused."""
+    if answered and answered.replace(" ", "") != asked:
+        raise errors.another_number(operation, asked, answered)
 
 
 def _classify(e164: str) -> tuple[str, Any]:

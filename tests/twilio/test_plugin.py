@@ -1169,3 +1169,26 @@ async def test_every_field_sent_is_in_twilios_openapi(plugin: TwilioPlugin) -> N
             assert set(_form(request)) <= set(spec["form"]), (key, _form(request))
         exercised.add(key)
     assert exercised == set(operations)
+
+
+async def test_an_answer_about_another_number_is_refused(
+    plugin: TwilioPlugin, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = "+14155550199"
+    with respx.mock() as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=_page("outgoing_caller_ids", [{"sid": "PN7", "phone_number": other}])
+        )
+        mock.post(f"{API}/OutgoingCallerIds.json").respond(
+            json={"call_sid": "CA7", "phone_number": other, "validation_code": "123456"}
+        )
+        with pytest.raises(ProviderError) as info:
+            await plugin.verify_cli(_number())
+        assert type(info.value) is ProviderError and other in str(info.value)
+        mock.post(f"{API}/IncomingPhoneNumbers.json").respond(
+            201, json={"sid": "PN8", "phone_number": other}
+        )
+        with pytest.raises(ProviderError) as info:
+            await plugin.purchase_number("+12125550123")
+    assert type(info.value) is ProviderError and info.value.status == 502
+    assert any("PN8" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
