@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -150,12 +150,17 @@ def _key_cache(rt: Runtime) -> KeyCache:
     return cache  # type: ignore[no-any-return]
 
 
-async def cookie_principal(request: Request, rt: Runtime) -> Principal | None:
-    key = request.cookies.get(SESSION_COOKIE)
-    if not key:
-        return None
+async def page_principal(request: Request, rt: Runtime) -> Principal | None:
+    """The caller of a page: an ``Authorization`` header when one is sent (as for the JSON API),
+    else the console's key cookie; None when neither holds a live key."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        key = request.cookies.get(SESSION_COOKIE)
+        if not key:
+            return None
+        authorization = f"Bearer {key}"
     try:
-        return await authenticate_cached(rt.sessionmaker, f"Bearer {key}", _key_cache(rt))
+        return await authenticate_cached(rt.sessionmaker, authorization, _key_cache(rt))
     except Unauthorized:
         return None
 
@@ -183,12 +188,10 @@ def _safe_next(value: str | None) -> str:
     return "/console/telephony"
 
 
-def _to_login(request: Request) -> RedirectResponse:
-    target = "/console/login"
-    if request.url.path != "/console/login":
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        target += "?" + urlencode({"next": path})
-    response = RedirectResponse(target, status_code=303)
+def _to_login(request: Request) -> HTMLResponse:
+    """401 with the sign-in form, which brings the operator back to this page."""
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = _login_form(request, None, 401, path)
     if request.cookies.get(SESSION_COOKIE):  # a revoked or unknown key: forget it
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
@@ -219,7 +222,7 @@ class Page:
 
 
 async def _page(request: Request, rt: Runtime, session: AsyncSession) -> Page | None:
-    principal = await cookie_principal(request, rt)
+    principal = await page_principal(request, rt)
     if principal is None:
         return None
     workspace = await session.get(Workspace, principal.workspace_id)
@@ -257,14 +260,14 @@ def _login_form(
 
 @router.get("")
 async def console_home(request: Request, rt: RuntimeDep) -> Response:
-    if await cookie_principal(request, rt) is None:
+    if await page_principal(request, rt) is None:
         return _to_login(request)
     return RedirectResponse("/console/telephony", status_code=303)
 
 
 @router.get("/login")
 async def login_page(request: Request, rt: RuntimeDep) -> Response:
-    if await cookie_principal(request, rt) is not None:
+    if await page_principal(request, rt) is not None:
         return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
     return _login_form(request)
 
