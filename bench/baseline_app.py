@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from core.db import make_engine, make_sessionmaker
+from core.db import make_engine
 from core.tables import Number
 
 
@@ -25,7 +25,6 @@ class CheckIn(BaseModel):
 
 def create() -> FastAPI:
     engine = make_engine(os.environ["TRUNKLINE_DATABASE_URL"])
-    sessionmaker = make_sessionmaker(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,16 +33,13 @@ def create() -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
+    by_id = select(Number.id, Number.outbound_enabled).where(Number.id == bindparam("id"))
+
     @app.post("/outbound/check")
     async def check(body: CheckIn) -> dict[str, object]:
-        async with sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(Number.id, Number.outbound_enabled).where(
-                        Number.id == uuid.UUID(body.number_id or "")
-                    )
-                )
-            ).first()
+        # as lean as Trunkline's route: a prebuilt query on a pooled connection
+        async with engine.connect() as conn:
+            row = (await conn.execute(by_id, {"id": uuid.UUID(body.number_id or "")})).first()
         return {"allowed": bool(row and row.outbound_enabled), "reasons": []}
 
     @app.get("/healthz")

@@ -29,18 +29,29 @@ def requests_for(key: str | None, numbers: list[tuple[str, str]]) -> list[bytes]
     return out
 
 
-def measure(url: str, key: str, numbers: list[tuple[str, str]], total: int) -> dict[str, Any]:
-    """Trunkline and the baseline against the same database, one after the other."""
-    out: dict[str, Any] = {}
-    for kind in ("baseline", "trunkline"):
-        reqs = requests_for(key if kind == "trunkline" else None, numbers)
-        with servers.server(kind, url) as srv:
-            loadgen.load(srv["port"], reqs, total=max(200, total // 10), concurrency=CONCURRENCY)
-            result = loadgen.load(srv["port"], reqs, total=total, concurrency=CONCURRENCY)
-        if set(result.statuses) != {200}:
-            raise RuntimeError(f"{kind}: unexpected statuses {result.statuses}")
-        out[kind] = result
-    out["ratio"] = out["trunkline"].rps / out["baseline"].rps
+def measure(
+    url: str, key: str, numbers: list[tuple[str, str]], total: int, rounds: int = 3
+) -> dict[str, Any]:
+    """Trunkline and the baseline against the same database, both servers up at once and
+    measured in alternating rounds (so a neighbour's burst of CPU hits both alike); the best
+    round of each is kept."""
+    reqs = {"baseline": requests_for(None, numbers), "trunkline": requests_for(key, numbers)}
+    best: dict[str, loadgen.LoadResult] = {}
+    with servers.server("baseline", url) as base, servers.server("trunkline", url) as trunk:
+        ports = {"baseline": base["port"], "trunkline": trunk["port"]}
+        for kind, port in ports.items():
+            loadgen.load(port, reqs[kind], total=max(200, total // 10), concurrency=CONCURRENCY)
+        for _ in range(rounds):
+            for kind, port in ports.items():
+                result = loadgen.load(
+                    port, reqs[kind], total=max(1, total // rounds), concurrency=CONCURRENCY
+                )
+                if set(result.statuses) != {200}:
+                    raise RuntimeError(f"{kind}: unexpected statuses {result.statuses}")
+                if kind not in best or result.rps > best[kind].rps:
+                    best[kind] = result
+    out: dict[str, Any] = dict(best)
+    out["ratio"] = best["trunkline"].rps / best["baseline"].rps
     return out
 
 
@@ -58,20 +69,22 @@ def _report(label: str, res: dict[str, Any]) -> dict[str, Any]:
         "baseline_p50_ms": res["baseline"].pct(0.5),
         "baseline_p99_ms": res["baseline"].pct(0.99),
         "requests": res["trunkline"].requests,
+        "best_of_rounds": True,
     }
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    total = 400 if quick else 20_000
+    total = 400 if quick else 30_000
+    rounds = 1 if quick else 3
     print(f"== preflight over HTTP (POST /outbound/check, {CONCURRENCY} connections, 1 worker)")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, servers.sqlite_db(Path(tmp)) as url:
         key, numbers = servers.prepare(url)
-        results["sqlite"] = _report("SQLite", measure(url, key, numbers, total))
+        results["sqlite"] = _report("SQLite", measure(url, key, numbers, total, rounds))
     if servers.pg_available():
         with servers.pg_db() as url:
             key, numbers = servers.prepare(url)
-            results["postgresql"] = _report("PostgreSQL", measure(url, key, numbers, total))
+            results["postgresql"] = _report("PostgreSQL", measure(url, key, numbers, total, rounds))
     else:
         print("   PostgreSQL: no server at 127.0.0.1:5432, skipped")
     return results
