@@ -69,6 +69,7 @@ from .models import (
     VerificationResult,
     WebhookRequest,
 )
+from .plugins import HOOK_CAPABILITY
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -124,16 +125,6 @@ RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
     "purchase_number": (PurchasedNumber, False),
     "place_call": (PlacedCall, False),
     "parse_webhook": (ProviderEvent, True),
-}
-#: The capability that a provider-targeted hook serves.
-HOOK_CAPABILITY: dict[str, str] = {
-    "verify_cli": "verify_cli",
-    "list_coverage": "coverage",
-    "fetch_regulations": "regulations",
-    "search_numbers": "search",
-    "purchase_number": "purchase",
-    "place_call": "calls",
-    "parse_webhook": "webhooks",
 }
 #: Modules of ``core`` a plugin may import; everything else under ``core`` is private.
 PUBLIC_MODULES = frozenset({"core", "core.conformance"})
