@@ -81,3 +81,12 @@ def from_exception(exc: Exception) -> ProviderError:
             f"Telnyx answered something unusable ({type(exc).__name__})", provider=PROVIDER
         )
     return ProviderError(f"Telnyx call failed: {type(exc).__name__}: {exc}", provider=PROVIDER)
+
+
+def another_number(operation: str, asked: str, answered: str) -> ProviderError:
+    """Telnyx answered about a phone number other than the one asked: trust none of it."""
+    return ProviderError(
+        f"Telnyx answered {operation} for {answered}, not for {asked}",
+        provider=PROVIDER,
+        provider_detail=f"asked {asked}, answered {answered}",
+    )

@@ -200,13 +200,16 @@ class TelnyxPlugin:
                 return VerificationResult(status="verified", provider_ref=phone)
             try:
                 found = await client.verified_numbers.retrieve(phone)
-                if found.data is not None and found.data.verified_at:
-                    return VerificationResult(status="verified", provider_ref=phone)
+                if found.data is not None:
+                    _same_number("verify_cli", phone, found.data.phone_number)
+                    if found.data.verified_at:
+                        return VerificationResult(status="verified", provider_ref=phone)
             except telnyx.NotFoundError:
                 pass
-            await client.verified_numbers.create(
+            created = await client.verified_numbers.create(
                 phone_number=phone, verification_method=self.settings.verification_method
             )
+            _same_number("verify_cli", phone, created.phone_number)  # a flat body, no "data"
         how = "an SMS" if self.settings.verification_method == "sms" else "a call"
         return VerificationResult(
             status="pending",
@@ -318,6 +321,8 @@ class TelnyxPlugin:
         """The order's outcome: rejected when it or the number failed, else the number."""
         numbers = order.phone_numbers or []
         item = next((n for n in numbers if n.phone_number == e164), None)
+        if item is None and numbers:  # an order for other numbers only: trust none of it
+            _same_number("purchase_number", e164, numbers[0].phone_number)
         requirements = item.requirements_status if item is not None else None
         if order.status == "failure" or (item is not None and item.status == "failure"):
             raise ProviderRejected(
@@ -411,3 +416,9 @@ class TelnyxPlugin:
                 data={"status": status, **extra},
             )
         ]
+
+
+def _same_number(operation: str, asked: str, answered: str | None) -> None:
+    """An answer naming another phone number than the one asked is refused."""
+    if answered and answered.replace(" ", "") != asked:
+        raise errors.another_number(operation, asked, answered)

@@ -182,15 +182,6 @@ def _carrier_routes(
     return mock.route(url__regex=pattern).mock(side_effect=fault)
 
 
-#: Known plugin bugs (plugins/telnyx, not ours to change): an answer about another phone
-#: number is taken as the answer about ours (Telnyx even marks our number verified). Strict:
-#: these flip to failures the day the plugin checks the number. (Twilio checks it.)
-ANOTHER_NUMBER_BUG = pytest.mark.xfail(
-    strict=True, reason="carrier plugin accepts an answer about another phone number"
-)
-ANOTHER_NUMBER_BUG_PROVIDERS = {"telnyx"}
-
-
 @pytest.mark.parametrize("provider", ["twilio", "telnyx"])
 @pytest.mark.parametrize(
     "fault",
@@ -206,8 +197,6 @@ def test_carrier_fault(
     fault: str,
     operation: str,
 ) -> None:
-    if fault == "another_number" and provider in ANOTHER_NUMBER_BUG_PROVIDERS:
-        request.applymarker(ANOTHER_NUMBER_BUG)
     api = _api(make_api, provider)
     byo = api.client.post("/settings/telephony/numbers", json={"e164": PHONE, "provider": provider})
     assert byo.status_code == 201, byo.text

@@ -215,6 +215,36 @@ async def test_start_when_not_verified_sends_a_code(plugin: TelnyxPlugin) -> Non
     _authed(create)
 
 
+OTHER = "+14155550199"
+
+
+@pytest.mark.parametrize("where", ["lookup", "create"])
+async def test_an_answer_about_another_number_is_refused(plugin: TelnyxPlugin, where: str) -> None:
+    """Whether the lookup or the new verification names another number, nothing is trusted."""
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=rf"^{V2}/verified_numbers/{PHONE_RE}$").respond(
+            200,
+            json={"data": {"phone_number": OTHER if where == "lookup" else PHONE}},
+        )
+        create = mock.post(f"{V2}/verified_numbers").respond(
+            200, json={"phone_number": OTHER, "verification_method": "sms"}
+        )
+        with pytest.raises(ProviderError) as info:
+            await plugin.verify_cli(_number(), None)
+    assert type(info.value) is ProviderError
+    assert info.value.provider_detail == f"asked {PHONE}, answered {OTHER}"
+    assert create.called is (where == "create")
+
+
+async def test_an_already_verified_other_number_is_not_ours(plugin: TelnyxPlugin) -> None:
+    with respx.mock() as mock:
+        mock.get(url__regex=rf"^{V2}/verified_numbers/{PHONE_RE}$").respond(
+            200, json={"data": {"phone_number": OTHER, "verified_at": "2026-01-01T00:00:00Z"}}
+        )
+        with pytest.raises(ProviderError, match="not for"):
+            await plugin.verify_cli(_number(), None)
+
+
 async def test_start_with_call_method() -> None:
     plugin = await _plugin(verification_method="call")
     with respx.mock() as mock:
@@ -561,6 +591,14 @@ async def test_purchase_without_details_derives_the_country(plugin: TelnyxPlugin
         )
         bought = await plugin.purchase_number("+33142685300")
     assert bought.country_code == "FR" and bought.provider_ref == "order-3"
+
+
+async def test_an_order_for_another_number_is_refused(plugin: TelnyxPlugin) -> None:
+    with respx.mock() as mock:
+        mock.post(f"{V2}/number_orders").respond(json=_order("success", "success"))
+        with pytest.raises(ProviderError) as info:
+            await plugin.purchase_number("+33142685300")
+    assert info.value.provider_detail == "asked +33142685300, answered +442071234567"
 
 
 async def test_order_without_id_is_unavailable(plugin: TelnyxPlugin) -> None:
