@@ -80,7 +80,9 @@ def create_app(
     problems.install(app)
     install_metrics(app, metrics)
     api_logging.install(app)
-    for module in (numbers, outbound, campaigns, telephony, webhooks, system):
+    # Routes are matched in the order they are included, one candidate at a time: the
+    # dialer's preflight, called before every call, goes first (no other path overlaps it).
+    for module in (outbound, numbers, campaigns, telephony, webhooks, system):
         app.include_router(module.router)
     import importlib
 

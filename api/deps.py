@@ -6,7 +6,8 @@ import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import KeyCache, Principal, authenticate_cached
@@ -40,32 +41,52 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_principal(
-    request: Request,
-    runtime: RuntimeDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> Principal:
+def key_cache(runtime: Runtime) -> KeyCache:
+    """The process's API key cache, made on first use."""
+    cache = runtime.extra.get("key_cache")
+    if cache is None:
+        cache = runtime.extra["key_cache"] = KeyCache()
+    return cache  # type: ignore[no-any-return]
+
+
+class KeyAuth(HTTPBearer):
     """The caller of a ``Bearer`` key, or of the console's session cookie.
 
     A cookie-authenticated request that changes something must also carry the
     ``X-CSRF-Token`` header equal to the ``trunkline_csrf`` cookie (double submit); the key
     cookie itself is HttpOnly and SameSite=Strict.
+
+    An ``HTTPBearer`` so that OpenAPI documents the scheme; it reads the request itself (no
+    sub-dependencies), which keeps FastAPI's per-request dependency work to one call: this
+    runs before every API request, the dialer's preflight included.
     """
-    if authorization is None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            if request.method not in ("GET", "HEAD", "OPTIONS"):
-                expected = request.cookies.get(CSRF_COOKIE, "")
-                given = request.headers.get("x-csrf-token", "")
-                if not expected or not hmac.compare_digest(expected, given):
-                    raise CsrfFailed("missing or wrong X-CSRF-Token for a console request")
-            authorization = f"Bearer {cookie}"
-    cache = runtime.extra.get("key_cache")
-    if cache is None:
-        cache = runtime.extra["key_cache"] = KeyCache()
-    principal = await authenticate_cached(runtime.sessionmaker, authorization, cache)
-    request.state.principal = principal
-    return principal
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        authorization = request.headers.get("authorization")
+        if authorization is None:
+            cookie = request.cookies.get(SESSION_COOKIE)
+            if cookie:
+                if request.method not in ("GET", "HEAD", "OPTIONS"):
+                    expected = request.cookies.get(CSRF_COOKIE, "")
+                    given = request.headers.get("x-csrf-token", "")
+                    if not expected or not hmac.compare_digest(expected, given):
+                        raise CsrfFailed("missing or wrong X-CSRF-Token for a console request")
+                authorization = f"Bearer {cookie}"
+        runtime: Runtime = request.app.state.runtime
+        principal = await authenticate_cached(
+            runtime.sessionmaker, authorization, key_cache(runtime)
+        )
+        request.state.principal = principal
+        return principal
+
+
+get_principal = KeyAuth(
+    scheme_name="ApiKey",
+    bearerFormat="Trunkline API key",
+    description="A workspace API key: `Authorization: Bearer <key>`. The console sends the "
+    "same key as its `trunkline_key` cookie (with `X-CSRF-Token` on changes).",
+    auto_error=False,
+)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

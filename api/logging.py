@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,6 +79,20 @@ def configure_logging(json_lines: bool, secrets: list[str]) -> None:
     root.propagate = True
 
 
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """A request id unique across processes: a random per-process prefix and a counter.
+
+    Not a uuid4: that reads the OS's random source on every request (a system call that
+    costs more than the rest of this middleware); the id is a correlation tag, not a secret.
+    Forked workers import this module after the fork, so each gets its own prefix.
+    """
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"  # 32 hex digits, as a uuid4 hex
+
+
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:\-]")
 
 
@@ -97,7 +112,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 rid = _SAFE_ID.sub("", value.decode("latin-1"))[:64]
                 break
-        rid = rid or uuid.uuid4().hex
+        rid = rid or new_request_id()
         raw = rid.encode()
 
         async def send_with_id(message: Message) -> None:

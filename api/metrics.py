@@ -58,6 +58,7 @@ class Metrics:
 
         self._request_children: dict[tuple[str, str, str], Any] = {}
         self._latency_children: dict[str, Any] = {}
+        self._policy_children: dict[str, Any] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request; the labelled children are kept (``labels()`` is not free)."""
@@ -76,10 +77,11 @@ class Metrics:
         self.carrier_seconds.labels(provider, hook).observe(seconds)
 
     def observe_policy(self, reasons: tuple[str, ...]) -> None:
-        if not reasons:
-            self.policy_decisions.labels("allowed").inc()
-        for reason in reasons:
-            self.policy_decisions.labels(reason).inc()
+        for reason in reasons or ("allowed",):
+            child = self._policy_children.get(reason)
+            if child is None:
+                child = self._policy_children[reason] = self.policy_decisions.labels(reason)
+            child.inc()
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -105,6 +105,22 @@ def test_every_route_needs_a_key(make_api: Any) -> None:
             assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
 
 
+def test_openapi_declares_the_key_on_every_keyed_operation(make_api: Any) -> None:
+    """The key is an HTTP bearer security scheme in the document, not a header parameter."""
+    api, _ids = _setup(make_api)
+    document = api.client.get("/openapi.json").json()
+    scheme = document["components"]["securitySchemes"]["ApiKey"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    for method, path, _route in _routes(api.app):
+        if path.startswith("/console"):
+            continue
+        operation = document["paths"][path][method.lower()]
+        assert operation.get("security") == [{"ApiKey": []}], (method, path)
+        names = {p["name"].lower() for p in operation.get("parameters", [])}
+        assert "authorization" not in names, (method, path)
+    assert "security" not in document["paths"]["/webhooks/{provider}"]["post"]
+
+
 def scoping_violations(api: Any, ids: dict[str, str]) -> list[tuple[Any, ...]]:
     """Routes where workspace B reaches A's objects."""
     secret_ids = {ids["number_id"], ids["cid"]}

@@ -25,14 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import campaigns as campaigns_service
 from core import numbers as numbers_service
-from core.auth import KeyCache, Principal, authenticate_cached
+from core.auth import Principal, authenticate_cached
 from core.errors import NotFound, TrunklineError, Unauthorized
 from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
 from core.tables import Number, Workspace
 
 from ..catalog import gather
-from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep
+from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import NumberOut
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -143,13 +143,6 @@ def render(template: str, **context: Any) -> str:
 # -- sessions and cross-site protection -------------------------------------------------------
 
 
-def _key_cache(rt: Runtime) -> KeyCache:
-    cache = rt.extra.get("key_cache")
-    if cache is None:
-        cache = rt.extra["key_cache"] = KeyCache()
-    return cache  # type: ignore[no-any-return]
-
-
 async def page_principal(request: Request, rt: Runtime) -> Principal | None:
     """The caller of a page: an ``Authorization`` header when one is sent (as for the JSON API),
     else the console's key cookie; None when neither holds a live key."""
@@ -160,7 +153,7 @@ async def page_principal(request: Request, rt: Runtime) -> Principal | None:
             return None
         authorization = f"Bearer {key}"
     try:
-        return await authenticate_cached(rt.sessionmaker, authorization, _key_cache(rt))
+        return await authenticate_cached(rt.sessionmaker, authorization, key_cache(rt))
     except Unauthorized:
         return None
 
