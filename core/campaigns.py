@@ -160,7 +160,11 @@ async def set_caller_id(
 async def test_call(
     rt: Runtime, session: AsyncSession, principal: Principal, cid: Any, to: str
 ) -> Call:
-    """Enforce the policy for ``to``, place the call through the carrier, record it."""
+    """Enforce the policy for ``to``, place the call through the carrier, record it.
+
+    The decision is taken on what the request read; no transaction is open during the
+    carrier call, and the call and its audit event are committed together afterwards.
+    """
     campaign = await get_campaign(session, principal.workspace_id, cid)
     to_e164, _ = parse_e164(to, "to")
     number = None
@@ -189,6 +193,9 @@ async def test_call(
         if rt.settings.demo_mode:
             raise DemoMode("DEMO_MODE is on: no call is placed", reasons=list(decision.reasons))
         raise PolicyDenied(list(decision.reasons))
+    # End the read transaction before the carrier call (which may take seconds): no database
+    # connection is held meanwhile. The objects stay loaded (the sessions don't expire them).
+    await session.commit()
     try:
         placed: PlacedCall = await rt.host.call_provider(
             "place_call",

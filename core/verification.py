@@ -176,9 +176,12 @@ async def _call_carrier(
     *,
     before: dict[str, Any] | None,
 ) -> VerificationResult:
+    ref = as_ref(number)
+    # No transaction stays open (and no connection held) while the carrier answers.
+    await session.commit()
     try:
         result: VerificationResult = await rt.host.call_provider(
-            "verify_cli", number.provider, number=as_ref(number), code=code
+            "verify_cli", number.provider, number=ref, code=code
         )
         return result
     except TrunklineError as exc:

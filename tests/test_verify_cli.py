@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from core import ProviderError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from core import (
+    NumberRef,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    PurchasedNumber,
+    VerificationResult,
+    hookimpl,
+)
 from core.tables import utcnow
 from tests.fakes import FakeCarrier
 
@@ -56,6 +65,42 @@ def test_two_step_code_flow(api: Any, fake: FakeCarrier) -> None:
     assert started["actor"].startswith("user:") and started["provider"] == "fake"
     assert started["workspace_id"] == api.workspace_id and started["subject_id"] == n["id"]
     assert fake.calls["verify_cli"] == 3
+
+
+class PoolWatchingCarrier(FakeCarrier):
+    """Records how many database connections the app holds while the carrier is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool: Any = None
+        self.held: list[int] = []
+
+    @hookimpl
+    async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
+        self.held.append(self.pool.checkedout())
+        return await super().verify_cli(number, code)
+
+    @hookimpl
+    async def purchase_number(self, e164: str, workspace: str) -> PurchasedNumber:
+        self.held.append(self.pool.checkedout())
+        return await super().purchase_number(e164, workspace)
+
+
+def test_no_database_connection_is_held_during_carrier_calls(make_api: Any) -> None:
+    """A carrier may take seconds: no transaction stays open (nor a pooled connection held)
+    while it answers a verification start, a code or a purchase."""
+    fake = PoolWatchingCarrier()
+    api = make_api(plugins=[], extra={"fake": fake})
+    fake.pool = api.app.state.runtime.engine.sync_engine.pool
+    n = api.add_number("+14155550100", "fake")
+    assert api.client.post(URL, json={"number_id": n["id"]}).json()["status"] == "pending"
+    right = api.client.post(URL, json={"number_id": n["id"], "code": "123456"}).json()
+    assert right["verified_cli"] is True
+    bought = api.client.post(
+        "/settings/telephony/numbers/purchase", json={"provider": "fake", "e164": "+14155550111"}
+    )
+    assert bought.status_code == 201, bought.text
+    assert fake.held == [0, 0, 0]
 
 
 def test_call_style_shows_display_code(make_api: Any) -> None:

@@ -23,10 +23,14 @@ class RecordingCarrier(FakeCarrier):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.placed: list[tuple[str, str, CallOptions]] = []
+        self.pool: Any = None  # the app's connection pool, when a test wants it watched
+        self.connections_held: list[int] = []
 
     @hookimpl
     def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
         self.placed.append((from_e164, to_e164, options))
+        if self.pool is not None:
+            self.connections_held.append(self.pool.checkedout())
         return super().place_call(from_e164, to_e164, options)
 
 
@@ -314,6 +318,17 @@ def test_test_call_placed_and_recorded(env: Any) -> None:
     (event,) = api.audit(action="test_call")
     assert event["outcome"] == "placed" and event["subject_type"] == "call"
     assert event["subject_id"] == body["id"] and event["detail"]["to"] == US_CALLEE
+
+
+def test_no_database_connection_is_held_while_the_carrier_places_the_call(env: Any) -> None:
+    """The carrier may take seconds: the request's reads are committed before it is called."""
+    api, fake = env
+    _n, c = ready(api)
+    fake.pool = api.app.state.runtime.engine.sync_engine.pool
+    r = dial(api, c["id"], US_CALLEE)
+    assert r.status_code == 201, r.text
+    assert fake.connections_held == [0]
+    assert len(api.calls()) == 1
 
 
 def test_test_call_refused_for_blocked_destination(env: Any) -> None:
