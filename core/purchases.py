@@ -3,14 +3,15 @@
 A purchase first claims the number with a ``purchasing`` row (unique per workspace), so that
 concurrent purchases of one number reach the carrier once; the carrier's answer then makes the
 row a hosted number and adds its ledger entry in one transaction. A failed purchase removes the
-claim: it leaves neither a number nor a ledger entry.
+claim: it leaves neither a number nor a ledger entry. A claim left by a purchase that died
+mid-way expires (``TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS``) and is then taken over.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ from .models import PurchasedNumber
 from .numbers import NumberExists
 from .phone import parse_e164
 from .runtime import Runtime
-from .tables import LedgerEntry, Number
+from .tables import LedgerEntry, Number, utcnow
 
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # fullmatch: ASCII digits, no newline
 
@@ -34,25 +35,93 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+async def _claim(
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    provider: str,
+    phone: str,
+    country: str,
+) -> Number:
+    """Commit the ``purchasing`` row that makes this request the number's only buyer.
+
+    A claim older than ``TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS`` belongs to a purchase that
+    died mid-way (its process was killed): it is removed, with an audit event, and claimed anew.
+    """
+    for attempt in (1, 2):
+        claim = Number(
+            workspace_id=principal.workspace_id,
+            provider=provider,
+            phone_e164=phone,
+            country_code=country,
+            state="purchasing",
+        )
+        session.add(claim)
+        try:
+            await session.commit()
+            return claim
+        except IntegrityError:
+            await session.rollback()
+        if attempt == 2 or not await _drop_stale_claim(rt, session, principal, phone):
+            break
+    raise NumberExists(
+        f"{phone} is already in this workspace (or being bought right now)", field="e164"
+    )
+
+
+async def _drop_stale_claim(
+    rt: Runtime, session: AsyncSession, principal: Principal, phone: str
+) -> bool:
+    """Delete this number's expired ``purchasing`` row, if it has one; True when it did."""
+    cutoff = utcnow() - timedelta(seconds=rt.settings.purchase_claim_expiry_seconds)
+    stale = (
+        await session.execute(
+            select(Number.id, Number.provider, Number.created_at).where(
+                Number.workspace_id == principal.workspace_id,
+                Number.phone_e164 == phone,
+                Number.state == "purchasing",
+                Number.created_at < cutoff,
+            )
+        )
+    ).first()
+    if stale is None:
+        await session.rollback()
+        return False
+    deleted = await session.execute(
+        delete(Number).where(
+            Number.id == stale.id, Number.state == "purchasing", Number.created_at < cutoff
+        )
+    )
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]  # another request took it first
+        await session.rollback()
+        return True  # the next claim attempt decides
+    audit.record(
+        session,
+        action="number_purchase_abandoned",
+        outcome="expired",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=None,
+        provider=stale.provider,
+        detail={
+            "phone_e164": phone,
+            "claimed_at": stale.created_at.isoformat(),
+            "note": "a purchase that never finished; check the carrier account for this number",
+        },
+    )
+    await session.commit()
+    return True
+
+
 async def purchase(
     rt: Runtime, session: AsyncSession, principal: Principal, *, provider: str, e164: str
 ) -> Number:
     phone, country = parse_e164(e164, "e164")
     rt.host.plugin_for(provider)
     rt.ensure_live()
-    claim = Number(
-        workspace_id=principal.workspace_id,
-        provider=provider,
-        phone_e164=phone,
-        country_code=country,
-        state="purchasing",
-    )
-    session.add(claim)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
+    claim = await _claim(rt, session, principal, provider=provider, phone=phone, country=country)
     try:
         bought: PurchasedNumber = await rt.host.call_provider(
             "purchase_number", provider, e164=phone, workspace=str(principal.workspace_id)

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     verification_expiry_seconds: int = Field(
         default=600, ge=1, validation_alias="TRUNKLINE_VERIFICATION_EXPIRY_SECONDS"
     )
+    purchase_claim_expiry_seconds: int = Field(
+        default=900, ge=60, validation_alias="TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS"
+    )
     verify_cli_rate: str = Field(default="5/minute", validation_alias="TRUNKLINE_VERIFY_CLI_RATE")
     log_json: bool = Field(default=True, validation_alias="TRUNKLINE_LOG_JSON")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from core import ProviderInfo, ProviderRejected, ProviderUnavailable, hookimpl
 from core.cli import app as cli_app
 from core.errors import InvalidInput
 from core.purchases import accrue_rentals
+from core.tables import utcnow
 from tests.fakes import FakeCarrier, FakeSettings
 
 PURCHASE = "/settings/telephony/numbers/purchase"
@@ -140,6 +143,39 @@ def test_duplicate_purchase_is_409_without_a_second_carrier_call(env: Any) -> No
     assert r.json()["field"] == "e164"
     assert fake.calls["purchase_number"] == 1
     assert len(api.numbers()) == 1 and len(api.ledger()) == 1
+
+
+def test_a_purchase_in_progress_blocks_another(env: Any) -> None:
+    """A fresh ``purchasing`` claim (another request is asking the carrier) is a 409."""
+    api, fake = env
+    api.add_number("+14155550123", "fake", state="purchasing", created_at=utcnow())
+    r = buy(api.client, "+14155550123")
+    assert r.status_code == 409 and r.json()["code"] == "number_exists"
+    assert "being bought" in r.json()["detail"]
+    assert "purchase_number" not in fake.calls and api.ledger() == []
+    assert api.audit(action="number_purchase_abandoned") == []
+
+
+def test_an_abandoned_claim_expires_and_is_taken_over(env: Any) -> None:
+    """A claim left by a purchase whose process died no longer blocks the number forever."""
+    api, fake = env
+    old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 5)
+    stale = api.add_number("+14155550123", "fake", state="purchasing", created_at=old)
+    other_ws = api.add_number(
+        "+14155550123", "fake", workspace="b", state="purchasing", created_at=old
+    )
+    r = buy(api.client, "+14155550123")
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] != stale["id"] and fake.calls["purchase_number"] == 1
+    (number,) = api.numbers(workspace_id=uuid.UUID(api.workspace_id))
+    assert number["state"] == "active" and number["hosted"] is True
+    assert number["id"] == r.json()["id"] and len(api.ledger()) == 1
+    (event,) = api.audit(action="number_purchase_abandoned")
+    assert event["outcome"] == "expired" and event["workspace_id"] == api.workspace_id
+    assert event["detail"]["phone_e164"] == "+14155550123"
+    # only this workspace's claim was touched
+    others = api.numbers(workspace_id=uuid.UUID(api.workspace_b_id))
+    assert [(n["id"], n["state"]) for n in others] == [(other_ws["id"], "purchasing")]
 
 
 def test_purchasing_a_number_already_added_as_byo_is_409(env: Any) -> None:

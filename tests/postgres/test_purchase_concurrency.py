@@ -6,12 +6,14 @@ import asyncio
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from core import ProviderUnavailable, PurchasedNumber, hookimpl
 from core.purchases import accrue_rentals
+from core.tables import utcnow
 from tests.fakes import FakeCarrier
 
 pytestmark = pytest.mark.postgres
@@ -61,6 +63,22 @@ def test_parallel_purchases_of_one_number_buy_it_once(env: Any, e164: str) -> No
     (winner,) = [r.json() for r in answers if r.status_code == 201]
     assert winner["id"] == number["id"] == entry["number_id"]
     assert [e["outcome"] for e in api.audit(action="number_purchased")] == ["ok"]
+
+
+def test_racing_purchases_over_an_abandoned_claim_buy_it_once(env: Any) -> None:
+    """An expired ``purchasing`` row (a purchase whose process died) is taken over by exactly
+    one of the racers: one carrier call, one number, one ledger entry, one audit event."""
+    api, fake = env
+    old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 5)
+    stale = api.add_number("+14155550123", "fake", state="purchasing", created_at=old)
+    answers = race(api, "+14155550123")
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses == {201: 1, 409: RACERS - 1}, [r.text for r in answers]
+    assert fake.calls["purchase_number"] == 1
+    (number,) = api.numbers()
+    assert number["id"] != stale["id"] and number["state"] == "active"
+    assert len(api.ledger()) == 1
+    assert len(api.audit(action="number_purchase_abandoned")) == 1
 
 
 class SlowFailingCarrier(FakeCarrier):
