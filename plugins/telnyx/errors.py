@@ -1,14 +1,13 @@
 """Every Telnyx failure mapped, in this one place, onto the core's error hierarchy.
 
 Telnyx answers errors as ``{"errors": [{"code", "title", "detail"}]}``; its code and detail are
-kept in the problem (``provider_code``, ``provider_detail``).
+kept in the problem (``provider_code``, ``provider_detail``). The SDK is imported by
+``from_exception`` only, so that importing this module stays cheap.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import telnyx
+from typing import TYPE_CHECKING, Any
 
 from core import (
     ProviderAuthError,
@@ -18,17 +17,11 @@ from core import (
     ProviderUnavailable,
 )
 
+if TYPE_CHECKING:
+    import telnyx
+
 PROVIDER = "telnyx"
 RATE_LIMIT_CODE = "10011"
-#: What reading a malformed 2xx body raises: the SDK's own validation error, a JSON decode
-#: error (a ValueError), or a missing attribute/key on a body of an unexpected shape.
-UNUSABLE_ANSWER = (
-    telnyx.APIResponseValidationError,
-    ValueError,
-    KeyError,
-    TypeError,
-    AttributeError,
-)
 
 
 def first_error(body: Any) -> tuple[str | None, str]:
@@ -52,6 +45,17 @@ def _retry_after(exc: telnyx.APIStatusError) -> float | None:
 
 def from_exception(exc: Exception) -> ProviderError:
     """The core error for anything the Telnyx SDK raised."""
+    import telnyx  # for its exception classes; loaded already when one can have been raised
+
+    #: What reading a malformed 2xx body raises: the SDK's own validation error, a JSON decode
+    #: error (a ValueError), or a missing attribute/key on a body of an unexpected shape.
+    unusable_answer = (
+        telnyx.APIResponseValidationError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    )
     if isinstance(exc, telnyx.APITimeoutError):
         return ProviderUnavailable("Telnyx did not answer in time", provider=PROVIDER)
     if isinstance(exc, telnyx.APIConnectionError):
@@ -75,7 +79,7 @@ def from_exception(exc: Exception) -> ProviderError:
         if status == 404:
             return ProviderRejected(f"Telnyx does not know it: {detail}", **kw)
         return ProviderRejected(f"Telnyx refused the request (HTTP {status}): {detail}", **kw)
-    if isinstance(exc, UNUSABLE_ANSWER):
+    if isinstance(exc, unusable_answer):
         # A 2xx body that is not JSON, or JSON of another shape than the SDK's types.
         return ProviderUnavailable(
             f"Telnyx answered something unusable ({type(exc).__name__})", provider=PROVIDER

@@ -8,6 +8,10 @@
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
   until it leaves ``pending``), ``place_call`` (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
+
+The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
+operation first needs the client, or when a webhook arrives. Loading, settings, status, coverage,
+regulations and the CLI registration never import it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
-import telnyx
-from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
 
 from core import (
     NUMBER_TYPES,
@@ -47,6 +49,9 @@ from core import (
 
 from . import datafiles, errors
 from .settings import TelnyxSettings
+
+if TYPE_CHECKING:
+    from telnyx import AsyncTelnyx
 
 PROVIDER = errors.PROVIDER
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
@@ -88,12 +93,14 @@ def _features(raw: Any) -> set[Any]:
 
 
 class TelnyxPlugin:
-    """One ``AsyncTelnyx`` client per host; coverage and regulations from shipped data."""
+    """One ``AsyncTelnyx`` client per host, created on first use; coverage and regulations
+    from shipped data."""
 
     def __init__(self) -> None:
         self.settings = TelnyxSettings()
         self.context = PluginContext(plugin_name="telnyx")
-        self.client: telnyx.AsyncTelnyx | None = None
+        #: Created by the first carrier operation (``_call``), closed at shutdown.
+        self.client: AsyncTelnyx | None = None
         self.quoted: dict[str, AvailableNumber] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -123,13 +130,15 @@ class TelnyxPlugin:
         self.context = context
         datafiles.coverage()  # validate the shipped data at start-up, not on first use
         datafiles.regulations()
-        if settings.api_key is not None:
-            self.client = self.make_client(settings)
+        # The client (and the SDK) comes with the first carrier operation, from these settings.
+        self.client = None
 
     @staticmethod
-    def make_client(settings: TelnyxSettings) -> telnyx.AsyncTelnyx:
+    def make_client(settings: TelnyxSettings) -> AsyncTelnyx:
+        from telnyx import AsyncTelnyx  # heavy: imported only when a client is needed
+
         assert settings.api_key is not None
-        return telnyx.AsyncTelnyx(
+        return AsyncTelnyx(
             api_key=settings.api_key.get_secret_value(),
             public_key=settings.public_key.get_secret_value() if settings.public_key else None,
             base_url=settings.base_url or DEFAULT_BASE_URL,
@@ -139,7 +148,7 @@ class TelnyxPlugin:
 
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
-        if self.client is not None:
+        if self.settings.api_key is not None:
             notes = []
             if not self.settings.connection_id:
                 notes.append("no connection_id: test calls off")
@@ -163,13 +172,20 @@ class TelnyxPlugin:
 
         app.add_typer(telnyx_app, name="telnyx")
 
-    @asynccontextmanager
-    async def _call(self, operation: str) -> AsyncIterator[telnyx.AsyncTelnyx]:
-        """The SDK client, with every failure mapped onto the core's errors."""
+    def _client(self) -> AsyncTelnyx:
+        """The one SDK client, created (and the SDK imported) on first use."""
         if self.client is None:
-            raise ProviderNotConfigured(PROVIDER, self._missing())
+            if self.settings.api_key is None:
+                raise ProviderNotConfigured(PROVIDER, self._missing())
+            self.client = self.make_client(self.settings)
+        return self.client
+
+    @asynccontextmanager
+    async def _call(self, operation: str) -> AsyncIterator[AsyncTelnyx]:
+        """The SDK client, with every failure mapped onto the core's errors."""
+        client = self._client()
         try:
-            yield self.client
+            yield client
         except TrunklineError:
             raise
         except Exception as exc:
@@ -181,6 +197,8 @@ class TelnyxPlugin:
     async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
         phone = number.phone_e164
         async with self._call("verify_cli") as client:
+            import telnyx  # already imported with the client: only binds the name
+
             if code is not None:
                 try:
                     await client.verified_numbers.actions.submit_verification_code(
@@ -385,6 +403,11 @@ class TelnyxPlugin:
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
         if self.settings.public_key is None:
             raise WebhookSignatureError("Telnyx public_key is not configured: cannot verify")
+        from telnyx.lib.webhook_verification import (  # heavy: imported on the first webhook
+            WebhookVerificationError,
+            verify_webhook_signature,
+        )
+
         try:
             verify_webhook_signature(
                 request.body, request.headers, self.settings.public_key.get_secret_value()

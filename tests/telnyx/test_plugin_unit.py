@@ -147,7 +147,13 @@ async def test_settings_from_env_through_the_host(monkeypatch: pytest.MonkeyPatc
     assert host.records["telnyx"].settings["api_key"] != KEY
     status = plugin.trunkline_provider_status()
     assert status["configured"] is True and "public_key" in status["detail"]
+    assert plugin.client is None  # created by the first carrier operation, not by configure
+    with respx.mock() as mock:
+        mock.get(f"{V2}/available_phone_numbers").respond(200, json={"data": []})
+        query = NumberSearch(country="US")
+        assert await host.call_provider("search_numbers", "telnyx", query=query) == []
     client = plugin.client
+    assert client is not None and not client.is_closed()
     await host.aclose()
     assert client.is_closed()
 
@@ -177,10 +183,22 @@ async def test_missing_key_loads_but_every_operation_refuses() -> None:
 
 
 async def test_shutdown_closes_the_one_client(plugin: TelnyxPlugin) -> None:
-    client = plugin.client
-    assert client is not None and not client.is_closed()
+    assert plugin.client is None  # nothing created until a carrier operation needs it
+    with respx.mock() as mock:
+        route = mock.get(f"{V2}/available_phone_numbers").respond(200, json={"data": []})
+        await plugin.search_numbers(NumberSearch(country="US"))
+        client = plugin.client
+        assert client is not None and not client.is_closed()
+        await plugin.search_numbers(NumberSearch(country="US"))
+    assert plugin.client is client and route.call_count == 2  # one client, reused
+    _authed(route)
     await plugin.trunkline_shutdown()
     assert client.is_closed()
+
+
+async def test_shutdown_without_any_operation_creates_no_client(plugin: TelnyxPlugin) -> None:
+    await plugin.trunkline_shutdown()
+    assert plugin.client is None
 
 
 async def test_base_url_replaces_the_telnyx_host() -> None:
