@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -64,9 +65,12 @@ def create_app(
         # out of the collector's way so each collection only walks per-request objects.
         gc.collect()
         gc.freeze()
+        # Plugins prepare what a first request would wait for, while the server answers.
+        warming = asyncio.create_task(asyncio.to_thread(runtime.host.warm_up))
         try:
             yield
         finally:
+            await warming
             await runtime.aclose()
 
     app = FastAPI(

@@ -121,6 +121,16 @@ def trunkline_cli(app: Any) -> None:
 
 
 @hookspec
+def trunkline_warm_up() -> None:
+    """Prepare what the first request would otherwise wait for (import a heavy SDK...).
+
+    Broadcast, synchronous, called by the server only (never by the CLI) once it has started,
+    in a background thread: the server answers meanwhile. No network; must not touch objects
+    the event loop uses without a lock. Errors are logged, never raised.
+    """
+
+
+@hookspec
 def trunkline_shutdown() -> None:
     """Release what the plugin holds (pooled HTTP clients...). Broadcast; may be ``async def``."""
 

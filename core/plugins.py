@@ -362,6 +362,15 @@ class PluginHost:
     async def _submit_events(self, events: list[ProviderEvent]) -> None:
         await self.event_sink(events)
 
+    def warm_up(self) -> None:
+        """Call ``trunkline_warm_up`` on every plugin (blocking: run it in a thread); errors
+        are logged, never raised."""
+        for impl in self.pm.hook.trunkline_warm_up.get_hookimpls():
+            try:
+                impl.function()
+            except Exception:
+                log.exception("plugin %r failed to warm up", impl.plugin_name)
+
     async def aclose(self) -> None:
         """Call ``trunkline_shutdown`` on every plugin; errors are logged, never raised."""
         for impl in self.pm.hook.trunkline_shutdown.get_hookimpls():

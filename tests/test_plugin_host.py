@@ -305,3 +305,35 @@ def test_default_plugins_toml_parses() -> None:
     pfile = read_plugins_file(Path(__file__).parent.parent / "plugins.toml")
     assert pfile.enabled == ["sandbox", "twilio", "telnyx", "country_rules"]
     assert pfile.tables["twilio"]["auth_token"] == {"env": "TWILIO_AUTH_TOKEN"}
+
+
+class WarmingPlugin:
+    """Records whether ``trunkline_warm_up`` ran on an event loop's thread; optionally fails."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.on_loop: list[bool] = []
+
+    @hookimpl
+    def trunkline_warm_up(self) -> None:
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+        if self.fail:
+            raise RuntimeError("cannot warm up")
+
+
+def test_the_server_warms_plugins_up_in_a_background_thread(
+    make_api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After start-up, every plugin's warm-up runs once, off the event loop; a failing one is
+    logged and the server serves regardless."""
+    good, bad = WarmingPlugin(), WarmingPlugin(fail=True)
+    with caplog.at_level(logging.ERROR, logger="trunkline"):
+        api = make_api(plugins=["sandbox"], extra={"warm": good, "broken_warm": bad})
+        assert api.client.get("/healthz").status_code == 200
+        api.testclient.__exit__(None, None, None)  # the lifespan waits for the warm-up
+    assert good.on_loop == bad.on_loop == [False]
+    assert any("'broken_warm' failed to warm up" in r.getMessage() for r in caplog.records)

@@ -162,6 +162,15 @@ class TelnyxPlugin:
         return name or "api_key in [plugins.telnyx]"
 
     @hookimpl
+    def trunkline_warm_up(self) -> None:
+        """In the server, import the SDK in the background (about 1.5 s here) so that the
+        first carrier call or webhook does not hold the event loop for that long."""
+        if self.settings.api_key is None and self.settings.public_key is None:
+            return
+        import telnyx.lib.webhook_verification  # (imports telnyx.resources too)
+        import telnyx.resources  # noqa: F401
+
+    @hookimpl
     async def trunkline_shutdown(self) -> None:
         if self.client is not None:
             await self.client.close()

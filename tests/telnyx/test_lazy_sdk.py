@@ -125,6 +125,22 @@ asyncio.run(main())
 """
 
 
+WARM_UP = """
+async def main() -> None:
+    bare, _plugin = await configured({"api_key": {"env": "TX_LAZY_UNSET"}})
+    bare.warm_up()  # nothing configured: nothing to prepare
+    assert not sdk(), sdk()
+    host, plugin = await configured({"api_key": {"env": "TX_LAZY_KEY"}})
+    host.warm_up()
+    assert "telnyx.resources" in sys.modules and "telnyx.lib.webhook_verification" in sys.modules
+    assert plugin.client is None  # only imports: the client is still made on first use
+    print("lazy: ok")
+
+
+asyncio.run(main())
+"""
+
+
 def _run(script: str) -> None:
     env = {**os.environ, "TX_LAZY_KEY": KEY}
     env.pop("TX_LAZY_UNSET", None)
@@ -146,3 +162,7 @@ def test_sdk_is_imported_by_the_first_carrier_operation_only() -> None:
 
 def test_a_webhook_imports_the_signature_check_and_creates_no_client() -> None:
     _run(WEBHOOK)
+
+
+def test_warm_up_imports_the_sdk_when_a_key_is_set_and_makes_no_client() -> None:
+    _run(WARM_UP)
