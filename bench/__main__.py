@@ -4,7 +4,8 @@ python -m bench                 everything, the million-row scale step included
 python -m bench --quick         a short smoke run (small counts; used by a test)
 python -m bench --no-million    skip the 1,000,000-number step
 python -m bench --only policy,http
-python -m bench --record        also write bench/RESULTS.md from this run
+python -m bench --no-pg         SQLite only
+python -m bench --json F        also write the figures as JSON to F
 """
 
 from __future__ import annotations
