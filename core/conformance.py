@@ -56,20 +56,17 @@ from .errors import (
     WebhookSignatureError,
 )
 from .models import (
-    AvailableNumber,
     CallOptions,
     CoverageEntry,
     NumberRef,
     NumberSearch,
-    PlacedCall,
     ProviderEvent,
     ProviderInfo,
-    PurchasedNumber,
     Requirement,
     VerificationResult,
     WebhookRequest,
 )
-from .plugins import HOOK_CAPABILITY
+from .plugins import HOOK_CAPABILITY, HOOK_RESULTS
 
 if TYPE_CHECKING:
     from .plugins import PluginHost
@@ -117,15 +114,6 @@ ERROR_SCENARIOS: dict[str, type[ProviderError]] = {
     "rate_limited": ProviderRateLimited,
 }
 #: What each provider-targeted hook returns: (model, is a list).
-RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
-    "verify_cli": (VerificationResult, False),
-    "list_coverage": (CoverageEntry, True),
-    "fetch_regulations": (Requirement, True),
-    "search_numbers": (AvailableNumber, True),
-    "purchase_number": (PurchasedNumber, False),
-    "place_call": (PlacedCall, False),
-    "parse_webhook": (ProviderEvent, True),
-}
 #: Modules of ``core`` a plugin may import; everything else under ``core`` is private.
 PUBLIC_MODULES = frozenset({"core", "core.conformance"})
 
@@ -364,7 +352,7 @@ def _secret_values(settings: BaseModel | None) -> dict[str, str]:
 
 def check_result(hook: str, result: Any, provider: str | None = None) -> Any:
     """Validate a provider hook's raw result; messages name the hook and the field."""
-    model, many = RESULTS[hook]
+    model, many = HOOK_RESULTS[hook]
     if not many:
         return _one(f"{hook} returned", result, model, provider)
     if not isinstance(result, list):

@@ -47,15 +47,20 @@ trace_log = logging.getLogger("trunkline.trace")
 ENTRY_POINT_GROUP = "trunkline"
 BUNDLED_DISTRIBUTION = "trunkline"
 
-#: What each provider-targeted hook must return; the host validates it.
+#: What each provider-targeted hook must return: the model, and whether a list of it.
+HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
+    "verify_cli": (VerificationResult, False),
+    "list_coverage": (CoverageEntry, True),
+    "fetch_regulations": (Requirement, True),
+    "search_numbers": (AvailableNumber, True),
+    "purchase_number": (PurchasedNumber, False),
+    "place_call": (PlacedCall, False),
+    "parse_webhook": (ProviderEvent, True),
+}
+#: The host validates every result with these (built once from ``HOOK_RESULTS``).
 _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
-    "verify_cli": TypeAdapter(VerificationResult),
-    "list_coverage": TypeAdapter(list[CoverageEntry]),
-    "fetch_regulations": TypeAdapter(list[Requirement]),
-    "search_numbers": TypeAdapter(list[AvailableNumber]),
-    "purchase_number": TypeAdapter(PurchasedNumber),
-    "place_call": TypeAdapter(PlacedCall),
-    "parse_webhook": TypeAdapter(list[ProviderEvent]),
+    hook: TypeAdapter(list[model] if many else model)  # type: ignore[valid-type]
+    for hook, (model, many) in HOOK_RESULTS.items()
 }
 #: The capability a provider must declare for a hook to be called.
 HOOK_CAPABILITY: dict[str, str] = {
