@@ -35,8 +35,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection."""
+    """An async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
+
+    ``pool_size``/``max_overflow`` apply to both; an in-memory SQLite database has a single
+    shared connection and ignores them.
+    """
     if is_sqlite(url):
+        if ":memory:" in url or url.rstrip("/").endswith(":"):
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

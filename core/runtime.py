@@ -67,7 +67,11 @@ async def start_runtime(
         trace=settings.trace_hooks,
         extra=extra_plugins,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     runtime = Runtime(
         settings=settings,
         host=host,

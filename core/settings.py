@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias="TRUNKLINE_DATABASE_URL"
     )
+    db_pool_size: int = Field(default=10, ge=1, le=1000, validation_alias="TRUNKLINE_DB_POOL_SIZE")
+    db_max_overflow: int = Field(
+        default=20, ge=0, le=1000, validation_alias="TRUNKLINE_DB_MAX_OVERFLOW"
+    )
     redis_url: str | None = Field(default=None, validation_alias="TRUNKLINE_REDIS_URL")
     plugins_toml: Path = Field(
         default=Path("plugins.toml"), validation_alias="TRUNKLINE_PLUGINS_TOML"
