@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .settings import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -40,15 +42,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     ``pool_size``/``max_overflow`` apply to both; an in-memory SQLite database has a single
     shared connection and ignores them.
     """
+    kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
+    kwargs.setdefault("max_overflow", DEFAULT_MAX_OVERFLOW)
     if is_sqlite(url):
         if ":memory:" in url or url.rstrip("/").endswith(":"):
-            kwargs.pop("pool_size", None)
-            kwargs.pop("max_overflow", None)
+            kwargs.pop("pool_size")
+            kwargs.pop("max_overflow")
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
 

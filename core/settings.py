@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigurationError
 
+#: Each worker's database pool, unless configured.
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./trunkline.db"
 
 
@@ -27,9 +31,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias="TRUNKLINE_DATABASE_URL"
     )
-    db_pool_size: int = Field(default=10, ge=1, le=1000, validation_alias="TRUNKLINE_DB_POOL_SIZE")
+    db_pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE, ge=1, le=1000, validation_alias="TRUNKLINE_DB_POOL_SIZE"
+    )
     db_max_overflow: int = Field(
-        default=20, ge=0, le=1000, validation_alias="TRUNKLINE_DB_MAX_OVERFLOW"
+        default=DEFAULT_MAX_OVERFLOW, ge=0, le=1000, validation_alias="TRUNKLINE_DB_MAX_OVERFLOW"
     )
     redis_url: str | None = Field(default=None, validation_alias="TRUNKLINE_REDIS_URL")
     plugins_toml: Path = Field(
