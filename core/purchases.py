@@ -49,7 +49,8 @@ async def _claim(
     A claim older than ``TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS`` belongs to a purchase that
     died mid-way (its process was killed): it is removed, with an audit event, and claimed anew.
     """
-    for attempt in (1, 2):
+
+    async def insert() -> Number | None:
         claim = Number(
             workspace_id=principal.workspace_id,
             provider=provider,
@@ -60,42 +61,42 @@ async def _claim(
         session.add(claim)
         try:
             await session.commit()
-            return claim
         except IntegrityError:
             await session.rollback()
-        if attempt == 2 or not await _drop_stale_claim(rt, session, principal, phone):
-            break
-    raise NumberExists(
-        f"{phone} is already in this workspace (or being bought right now)", field="e164"
-    )
+            return None
+        return claim
+
+    claim = await insert()
+    if claim is None and await _drop_stale_claim(rt, session, principal, phone):
+        claim = await insert()  # may still lose to a racing purchase
+    if claim is None:
+        raise NumberExists(
+            f"{phone} is already in this workspace (or being bought right now)", field="e164"
+        )
+    return claim
 
 
 async def _drop_stale_claim(
     rt: Runtime, session: AsyncSession, principal: Principal, phone: str
 ) -> bool:
-    """Delete this number's expired ``purchasing`` row, if it has one; True when it did."""
+    """Delete this number's expired ``purchasing`` row, if it has one, with an audit event;
+    True when it did."""
     cutoff = utcnow() - timedelta(seconds=rt.settings.purchase_claim_expiry_seconds)
     stale = (
         await session.execute(
-            select(Number.id, Number.provider, Number.created_at).where(
+            delete(Number)
+            .where(
                 Number.workspace_id == principal.workspace_id,
                 Number.phone_e164 == phone,
                 Number.state == "purchasing",
                 Number.created_at < cutoff,
             )
+            .returning(Number.provider, Number.created_at)
         )
     ).first()
-    if stale is None:
+    if stale is None:  # none, or a racing request removed it first
         await session.rollback()
         return False
-    deleted = await session.execute(
-        delete(Number).where(
-            Number.id == stale.id, Number.state == "purchasing", Number.created_at < cutoff
-        )
-    )
-    if deleted.rowcount != 1:  # type: ignore[attr-defined]  # another request took it first
-        await session.rollback()
-        return True  # the next claim attempt decides
     audit.record(
         session,
         action="number_purchase_abandoned",
