@@ -113,7 +113,6 @@ ERROR_SCENARIOS: dict[str, type[ProviderError]] = {
     "auth_error": ProviderAuthError,
     "rate_limited": ProviderRateLimited,
 }
-#: What each provider-targeted hook returns: (model, is a list).
 #: Modules of ``core`` a plugin may import; everything else under ``core`` is private.
 PUBLIC_MODULES = frozenset({"core", "core.conformance"})
 

@@ -167,8 +167,8 @@ class TelnyxPlugin:
         first carrier call or webhook does not hold the event loop for that long."""
         if self.settings.api_key is None and self.settings.public_key is None:
             return
-        import telnyx.lib.webhook_verification  # (imports telnyx.resources too)
-        import telnyx.resources  # noqa: F401
+        import telnyx.lib.webhook_verification  # the webhook signature check
+        import telnyx.resources  # noqa: F401  every resource the client's operations touch
 
     @hookimpl
     async def trunkline_shutdown(self) -> None:
