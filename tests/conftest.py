@@ -29,7 +29,7 @@ from core.tables import AuditEvent, Call, LedgerEntry, Number
 PG_ADMIN_URL = os.environ.get(
     "TRUNKLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("TRUNKLINE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TRUNKLINE_TEST_REDIS", "redis://127.0.0.1:6379")
 REQUIRE_SERVICES = os.environ.get("TRUNKLINE_REQUIRE_SERVICES") == "1"
 _ENV_PREFIXES = ("TRUNKLINE_", "TELEPHONY_", "DEMO_MODE", "TWILIO_", "TELNYX_")
 
@@ -98,17 +98,51 @@ def pg_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _redis_target() -> tuple[str, int]:
+    """Host and port of the configured test Redis (``TRUNKLINE_TEST_REDIS``)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(REDIS_URL)
+    return parts.hostname or "127.0.0.1", parts.port or 6379
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """The Redis at 127.0.0.1:6379, database 0, flushed before and after."""
-    need(port_open("127.0.0.1", 6379), "Redis at 127.0.0.1:6379")
+    """A Redis database of this test's own, flushed before and after.
+
+    Database 0 is never touched: the fixture claims one of databases 1-15 with a lock key
+    (``SET NX`` with an expiry), so two test runs on one machine never flush each other's data.
+    """
+    host, port = _redis_target()
+    need(port_open(host, port), f"Redis at {host}:{port}")
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
-    client.close()
+    base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+    token = uuid.uuid4().hex
+    lock = "trunkline-test:claimed"
+    for db in range(1, 16):
+        client = redis.Redis.from_url(f"{base}/{db}")
+        if client.set(lock, token, nx=True, ex=600):
+            break
+        client.close()
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run")
+    url = f"{base}/{db}"
+    _flush_keeping(client, lock)
+    try:
+        yield url
+    finally:
+        _flush_keeping(client, lock)
+        if client.get(lock) == token.encode():
+            client.delete(lock)
+        client.close()
+
+
+def _flush_keeping(client: Any, lock: str) -> None:
+    """Delete every key of the claimed database but its lock."""
+    for key in client.scan_iter(count=500):
+        if key != lock.encode():
+            client.delete(key)
 
 
 class AuthedClient:
