@@ -14,6 +14,7 @@ from core.phone import country_of, parse_e164
 from core.runtime import Runtime
 
 from ..deps import PrincipalDep
+from ..hot_route import HotRoute
 from ..problems import error_body, validation_body
 from ..schemas import (
     OutboundBatchIn,
@@ -23,7 +24,8 @@ from ..schemas import (
     problems,
 )
 
-router = APIRouter(tags=["outbound"])
+#: Both routes are on the dialer's hot path: handled by ``HotRoute`` (see ``api.hot_route``).
+router = APIRouter(tags=["outbound"], route_class=HotRoute)
 
 
 async def check_one(rt: Runtime, numbers: Any, body: OutboundCheckIn) -> OutboundCheckOut:
