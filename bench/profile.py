@@ -24,15 +24,15 @@ from typing import Any
 from . import servers
 
 
-def _scope(body: bytes, key: str) -> dict[str, Any]:
+def _scope(body: bytes, key: str, path: str = "/outbound/check") -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/outbound/check",
-        "raw_path": b"/outbound/check",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [
@@ -46,7 +46,9 @@ def _scope(body: bytes, key: str) -> dict[str, Any]:
     }
 
 
-async def _drive(app: Any, bodies: list[bytes], key: str, n: int) -> float:
+async def _drive(
+    app: Any, bodies: list[bytes], key: str, n: int, path: str = "/outbound/check"
+) -> float:
     statuses: dict[int, int] = {}
 
     async def one(body: bytes) -> None:
@@ -63,7 +65,7 @@ async def _drive(app: Any, bodies: list[bytes], key: str, n: int) -> float:
             if message["type"] == "http.response.start":
                 statuses[message["status"]] = statuses.get(message["status"], 0) + 1
 
-        await app(_scope(body, key), receive, send)
+        await app(_scope(body, key, path), receive, send)
 
     started = time.perf_counter()
     for i in range(n):
@@ -75,7 +77,7 @@ async def _drive(app: Any, bodies: list[bytes], key: str, n: int) -> float:
 
 
 async def _run(
-    url: str, key: str, numbers: list[tuple[str, str]], n: int, profile: bool = True
+    url: str, key: str, numbers: list[tuple[str, str]], n: int, profile: bool, batch: bool
 ) -> None:
     os.environ.update(servers._env(url))
     from api.app import create_app
@@ -89,15 +91,22 @@ async def _run(
         ).encode()
         for i, (nid, phone) in enumerate(numbers)
     ]
+    path, what = "/outbound/check", "the single preflight"
+    if batch:
+        from .http import BATCH, batch_requests_for
+
+        path, what = "/outbound/check/batch", f"a batch of {BATCH} checks"
+        bodies = [r.split(b"\r\n\r\n", 1)[1] for r in batch_requests_for(key, numbers)]
+        n = max(1, n // BATCH)
     async with app.router.lifespan_context(app):
-        await _drive(app, bodies, key, 2_000)  # warm: key cache, snapshot, prefix tables
-        plain = min([await _drive(app, bodies, key, n) for _ in range(3)])
-        print(f"== the single preflight through ASGI, no socket: {plain / n * 1e6:.0f} us a request")
+        await _drive(app, bodies, key, max(20, n // 10), path)  # warm: keys, snapshot, tables
+        plain = min([await _drive(app, bodies, key, n, path) for _ in range(3)])
+        print(f"== {what} through ASGI, no socket: {plain / n * 1e6:.0f} us a request")
         if not profile:
             return
         profiler = cProfile.Profile()
         profiler.enable()
-        await _drive(app, bodies, key, n)
+        await _drive(app, bodies, key, n, path)
         profiler.disable()
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
@@ -109,10 +118,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--no-profile", action="store_true", help="only the time a request")
+    parser.add_argument("--batch", action="store_true", help="POST /outbound/check/batch")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, servers.sqlite_db(Path(tmp)) as url:
         key, numbers = servers.prepare(url)
-        asyncio.run(_run(url, key, numbers, args.requests, not args.no_profile))
+        asyncio.run(_run(url, key, numbers, args.requests, not args.no_profile, args.batch))
 
 
 if __name__ == "__main__":

@@ -146,8 +146,9 @@ class _Load:
 
     __slots__ = ("future", "stale")
 
-    def __init__(self, future: asyncio.Future[WorkspaceState]) -> None:
-        self.future = future
+    future: asyncio.Future[WorkspaceState]
+
+    def __init__(self) -> None:
         self.stale = False
 
 
@@ -195,11 +196,13 @@ class Snapshot:
             self._drop(workspace_id)
         load = self._loading.get(workspace_id)
         if load is None:
-            load = _Load(asyncio.ensure_future(self._load(workspace_id)))
-            self._loading[workspace_id] = load
+            # a load that an invalidation overlapped is no longer here: a request that comes
+            # after the invalidation never waits for what was read before it
+            load = self._loading[workspace_id] = _Load()
+            load.future = asyncio.ensure_future(self._load(workspace_id, load))
         return await asyncio.shield(load.future)
 
-    async def _load(self, workspace_id: uuid.UUID) -> WorkspaceState:
+    async def _load(self, workspace_id: uuid.UUID, load: _Load) -> WorkspaceState:
         reader = ReadThrough(self._engine, workspace_id)
         started = time.monotonic()  # the entry's age counts from before its queries
         try:
@@ -212,12 +215,12 @@ class Snapshot:
                 reader, numbers, None if policy is None else WorkspacePolicy._make(policy), started
             )
             self.loads += 1
-            load = self._loading.get(workspace_id)
-            if self.live and load is not None and not load.stale:
+            if self.live and not load.stale:
                 self._keep(workspace_id, state)
             return state
         finally:
-            self._loading.pop(workspace_id, None)
+            if self._loading.get(workspace_id) is load:
+                del self._loading[workspace_id]
 
     def _keep(self, workspace_id: uuid.UUID, state: WorkspaceState) -> None:
         if state.size > self.max_numbers:
@@ -232,7 +235,7 @@ class Snapshot:
         state = self._states.pop(workspace_id, None)
         if state is not None:
             self.numbers -= state.size
-        load = self._loading.get(workspace_id)
+        load = self._loading.pop(workspace_id, None)
         if load is not None:
             load.stale = True
 
@@ -244,6 +247,7 @@ class Snapshot:
         self.numbers = 0
         for load in self._loading.values():
             load.stale = True
+        self._loading.clear()
         self.keys.clear()
 
     def invalidate(self, tokens: Iterable[str]) -> None:

@@ -194,11 +194,12 @@ def test_a_load_overlapping_an_invalidation_is_not_kept(sqlite_url: str) -> None
             pending = asyncio.ensure_future(snap.view(ws))
             await asyncio.sleep(0)  # the load has started
             snap.invalidate([f"w:{ws}"])  # a change committed while it reads
+            later = asyncio.ensure_future(snap.view(ws))  # asked after the change
             state = await pending
             assert state.size == 3  # the request that asked is answered...
-            assert ws not in snap._states  # ...but what it read is not kept
-            await snap.view(ws)
-            assert ws in snap._states
+            assert await later is not state  # ...a later one never waits for that read...
+            assert snap.loads == 2
+            assert snap._states[ws] is await later  # ...and only the later read is kept
             snap.invalidate(["*"])
             assert not snap._states and snap.numbers == 0
         finally:

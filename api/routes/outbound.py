@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -28,9 +29,12 @@ from ..schemas import (
 router = APIRouter(tags=["outbound"], route_class=HotRoute)
 
 
-async def check_one(rt: Runtime, numbers: Any, body: OutboundCheckIn) -> OutboundCheckOut:
+async def check_one(
+    rt: Runtime, numbers: Any, body: OutboundCheckIn, seen: Counter[tuple[str, ...]] | None = None
+) -> OutboundCheckOut:
     """One preflight against ``numbers`` (the workspace's numbers, as the preflight reads
-    them); raises the problem a single check answers."""
+    them); raises the problem a single check answers. Its reasons are counted in ``seen``
+    when given (a batch observes its metric once), else observed at once."""
     if body.number_id is not None:
         row = await numbers.by_id(parse_uuid(body.number_id))
     elif body.from_ is not None:
@@ -45,9 +49,12 @@ async def check_one(rt: Runtime, numbers: Any, body: OutboundCheckIn) -> Outboun
     if row is None:
         raise NotFound("number not found")
     decision = rt.policy.evaluate(row, destination_country=destination_country)
-    metrics = rt.extra.get("metrics")
-    if metrics is not None:
-        metrics.observe_policy(decision.reasons)
+    if seen is not None:
+        seen[decision.reasons] += 1
+    else:
+        metrics = rt.extra.get("metrics")
+        if metrics is not None:
+            metrics.observe_policy(decision.reasons)
     return OutboundCheckOut(
         allowed=decision.allowed, reasons=list(decision.reasons), number_id=str(row.id)
     )
@@ -85,15 +92,20 @@ async def outbound_check_batch(
     rt: Runtime = request.app.state.runtime
     numbers = await rt.snapshot.view(principal.workspace_id)
     path = request.url.path
-    results: list[dict[str, Any]] = []
+    seen: Counter[tuple[str, ...]] = Counter()
+    results: list[OutboundCheckOut | dict[str, Any]] = []
     for item in body.checks:
         try:
             check = OutboundCheckIn.model_validate(item)
-            results.append((await check_one(rt, numbers, check)).model_dump())
+            results.append(await check_one(rt, numbers, check, seen))
         except ValidationError as exc:
-            results.append({"error": validation_body(exc.errors(), path)})
+            results.append({"error": validation_body(exc.errors(include_url=False), path)})
         except TrunklineError as exc:
             results.append({"error": error_body(exc, path)})
-    # Serialised once, here: the answers are already plain data (validating a thousand of
-    # them again against the response model would cost more than the checks themselves).
+    metrics = rt.extra.get("metrics")
+    if metrics is not None:
+        for reasons, count in seen.items():
+            metrics.observe_policy(reasons, count)
+    # Serialised once, here, from the answers as they are (validating a thousand of them
+    # again against the response model would cost more than the checks themselves).
     return Response(to_json({"results": results}), media_type="application/json")
