@@ -11,7 +11,7 @@ from pydantic_core import to_json
 
 from core.errors import InvalidInput, NotFound, TrunklineError
 from core.numbers import parse_uuid
-from core.phone import country_of, parse_e164
+from core.phone import parse_e164
 from core.runtime import Runtime
 
 from ..deps import PrincipalDep
@@ -43,9 +43,9 @@ async def check_one(
         raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
     destination_country = None
     if body.to is not None:
-        destination_country = country_of(body.to) if body.to.startswith("+") else None
-        if destination_country is None:
-            parse_e164(body.to, "to")  # raises with the reason
+        # The one parse, as the test call does: the country is that of the number as parsed,
+        # never skipped (a ``to`` with surrounding whitespace is the same number).
+        destination_country = parse_e164(body.to, "to")[1]
     if row is None:
         raise NotFound("number not found")
     decision = rt.policy.evaluate(row, destination_country=destination_country)
