@@ -21,14 +21,14 @@ def test_batch_answers_each_check_in_order_as_the_single_route_would(make_api: A
     byo = api.add_number("+14155550101", "fake")
     checks: list[dict[str, Any]] = [
         {"from": "+14155550100", "to": "+442079460000"},
-        {"number_id": byo["id"], "to": "+8502381234"},
+        {"number_id": byo["id"], "to": "+85023812222"},
         {"from": "+14155550100", "to": "12"},  # invalid destination
         {"number_id": hosted["id"]},
         {"from": "+14155550199"},  # not in this workspace
         {"to": "+442079460000"},  # neither from nor number_id
         {"from": "+14155550100", "colour": "blue"},  # unknown field
         {"from": 14155550100},  # wrong type
-        {"from": "+14155550100", "to": "+8502381234"},
+        {"from": "+14155550100", "to": "+85023812222"},
     ]
     r = api.client.post("/outbound/check/batch", json={"checks": checks})
     assert r.status_code == 200, r.text
