@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,10 +69,19 @@ def create_app(
         gc.collect()
         gc.freeze()
         # Plugins prepare what a first request would wait for, while the server answers.
-        warming = asyncio.create_task(asyncio.to_thread(runtime.host.warm_up))
+        warming = asyncio.create_task(asyncio.to_thread(runtime.warm_up))
+        # Carrier dialing permissions are refreshed in the background, never on a request.
+        runtime.permissions.observe = metrics.observe_permissions
+        refreshing = None
+        if settings.permissions_refresh_seconds > 0 and not settings.demo_mode:
+            refreshing = asyncio.create_task(runtime.permissions.run())
         try:
             yield
         finally:
+            if refreshing is not None:
+                refreshing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refreshing
             await warming
             await runtime.aclose()
 

@@ -10,6 +10,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -55,6 +56,25 @@ class Metrics:
             ["limit"],
             registry=self.registry,
         )
+        self.permission_refreshes = Counter(
+            "trunkline_carrier_permissions_refreshes",
+            "Refreshes of a carrier's dialing permissions by outcome",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.permissions_stale = Gauge(
+            "trunkline_carrier_permissions_stale",
+            "1 while a carrier's dialing permissions could not be refreshed "
+            "(the last good answer is used)",
+            ["provider"],
+            registry=self.registry,
+        )
+        self.permissions_fetched = Gauge(
+            "trunkline_carrier_permissions_fetched_timestamp_seconds",
+            "When a carrier's dialing permissions were last fetched (UNIX time)",
+            ["provider"],
+            registry=self.registry,
+        )
 
         self._request_children: dict[tuple[str, str, str], Any] = {}
         self._latency_children: dict[str, Any] = {}
@@ -83,6 +103,13 @@ class Metrics:
             if child is None:
                 child = self._policy_children[reason] = self.policy_decisions.labels(reason)
             child.inc(count)
+
+    def observe_permissions(self, provider: str, outcome: str, entry: Any) -> None:
+        """After each refresh of a provider's dialing permissions (``PermissionStore``)."""
+        self.permission_refreshes.labels(provider, outcome).inc()
+        self.permissions_stale.labels(provider).set(1 if entry.state in ("stale", "failing") else 0)
+        if entry.fetched_at is not None:
+            self.permissions_fetched.labels(provider).set(entry.fetched_at.timestamp())
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from core.outbound_policy import normalise_countries
 from core.tables import AuditEvent, Call, Campaign, LedgerEntry, Number
 
 T = TypeVar("T")
@@ -76,6 +77,13 @@ class NumberBinding(In):
     inbound_enabled: bool | None = None
     outbound_agent_id: str | None = Field(default=None, max_length=200)
     inbound_agent_id: str | None = Field(default=None, max_length=200)
+    #: The countries this number may call (ISO 3166 alpha-2); ``[]``: every country.
+    allowed_countries: list[str] | None = Field(default=None, max_length=300, examples=[["US"]])
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def _countries(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalise_countries(value)
 
 
 class NumberOut(BaseModel):
@@ -95,6 +103,7 @@ class NumberOut(BaseModel):
     outbound_agent_id: str | None
     inbound_agent_id: str | None
     capabilities: list[str]
+    allowed_countries: list[str] = Field(default_factory=list)
     caller_id_allowed: bool
     created_at: datetime
 
@@ -117,6 +126,7 @@ class NumberOut(BaseModel):
             outbound_agent_id=number.outbound_agent_id,
             inbound_agent_id=number.inbound_agent_id,
             capabilities=list(number.capabilities or []),
+            allowed_countries=list(number.allowed_countries or []),
             caller_id_allowed=caller_id_allowed,
             created_at=number.created_at,
         )
@@ -149,13 +159,28 @@ class OutboundCheckIn(In):
     from_: str | None = phone_field(None, alias="from")
     number_id: str | None = Field(default=None, max_length=64)
     to: str | None = phone_field(None)
+    #: When the call would be placed (RFC 3339 with an offset); default now.
+    at: AwareDatetime | None = None
+    #: The callee's IANA time zone, when known better than the number's prefix tells.
+    time_zone: str | None = Field(default=None, max_length=64, examples=["America/Chicago"])
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DestinationOut(BaseModel):
+    """Where the destination is: country, region (US state, CA province), candidate zones."""
+
+    country_code: str | None
+    region: str | None
+    time_zones: list[str]
 
 
 class OutboundCheckOut(BaseModel):
     allowed: bool
     reasons: list[str]
     number_id: str | None = None
+    #: When ``outside_calling_hours``: the earliest instant that would be allowed.
+    next_allowed_at: datetime | None = None
+    destination: DestinationOut | None = None
 
 
 #: Most checks one ``POST /outbound/check/batch`` request may carry.
@@ -300,6 +325,16 @@ class AuditOut(BaseModel):
 # -- providers and catalog ------------------------------------------------------------------
 
 
+class PermissionsOut(BaseModel):
+    """A provider's dialing permissions as the core holds them."""
+
+    state: Literal["ok", "stale", "failing", "pending", "unsupported"]
+    fetched_at: datetime | None
+    failed_at: datetime | None
+    error: str | None
+    disabled_countries: list[str]
+
+
 class ProviderOut(BaseModel):
     name: str
     display_name: str
@@ -308,6 +343,20 @@ class ProviderOut(BaseModel):
     capabilities: list[str]
     configured: bool
     detail: str | None
+    permissions: PermissionsOut | None = None
+
+
+class CallingRuleOut(BaseModel):
+    """One rule of the bundled calling-hours pack."""
+
+    rule: str
+    title: str
+    countries: list[str]
+    regions: list[str] | None
+    windows: list[dict[str, Any]]
+    closed_on_public_holidays: bool
+    source: str
+    url: str | None = None
 
 
 class ProviderFailure(BaseModel):

@@ -13,6 +13,7 @@ from .auth import Principal
 from .errors import Conflict, DemoMode, InvalidInput, NotFound, PolicyDenied, TrunklineError
 from .models import CallOptions, PlacedCall
 from .numbers import find_by_e164, parse_uuid
+from .outbound_policy import load_workspace_policy
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED
 from .runtime import Runtime
@@ -189,13 +190,15 @@ async def test_call(
             detail={"to": to_e164, "reasons": reasons},
         )
 
-    decision = rt.policy.evaluate(number, to_e164)
+    # The same policy as the preflight: the workspace's allow-list and calling hours too.
+    workspace = await load_workspace_policy(session, principal.workspace_id)
+    decision = rt.policy.evaluate(number, to_e164, workspace=workspace)
     if not decision.allowed:
         refuse("refused", list(decision.reasons))
         await session.commit()
         if rt.settings.demo_mode:
             raise DemoMode("DEMO_MODE is on: no call is placed", reasons=list(decision.reasons))
-        raise PolicyDenied(list(decision.reasons))
+        raise PolicyDenied(list(decision.reasons), next_allowed_at=decision.next_allowed_at)
     # End the read transaction before the carrier call (which may take seconds): no database
     # connection is held meanwhile. The objects stay loaded (the sessions don't expire them).
     await session.commit()

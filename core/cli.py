@@ -25,7 +25,9 @@ plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 workspaces_app = typer.Typer(help="Workspaces and API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The pass-through ledger.", no_args_is_help=True)
+permissions_app = typer.Typer(help="Carrier dialing permissions.", no_args_is_help=True)
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(permissions_app, name="permissions")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
@@ -39,7 +41,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _lenient_host(settings: Settings) -> Any:
+def _lenient_host(settings: Settings, cache: Any = None) -> Any:
     """The plugin host as configured, but a broken plugin is recorded instead of fatal."""
     from .plugins import create_plugin_host
 
@@ -49,6 +51,7 @@ def _lenient_host(settings: Settings) -> Any:
         pfile,
         enabled_override=settings.enabled_override,
         public_base_url=settings.public_base_url,
+        cache=cache,
     )
 
 
@@ -97,6 +100,57 @@ def plugins_list(
             typer.echo("    hooks: " + ", ".join(p["hooks"]))
         if p["error"]:
             typer.echo("    error: " + p["error"])
+
+
+@permissions_app.command("refresh")
+def permissions_refresh(
+    provider: Annotated[
+        str | None, typer.Option(help="Only this provider (default: every one that can tell).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ask the carriers for their dialing permissions now and print what each answered.
+
+    With ``TRUNKLINE_REDIS_URL`` set the answers are shared: running servers adopt them within
+    a minute. Exits 1 when a carrier could not be asked.
+    """
+    from .cache import make_cache
+    from .permissions import PermissionStore
+
+    settings = _settings()
+    if settings.demo_mode:
+        typer.echo("error: DEMO_MODE is on: no carrier is asked", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> list[Any]:
+        host = _lenient_host(settings, cache=make_cache(settings.redis_url))
+        try:
+            await host.configure()
+            store = PermissionStore(host)
+            if provider is not None:
+                host.plugin_for(provider)  # ProviderNotFound names it
+                return [await store.refresh(provider)]
+            return await store.refresh_all()
+        finally:
+            await host.aclose()
+
+    try:
+        entries = asyncio.run(run())
+    except TrunklineError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    shown = {e.provider: e.as_dict() for e in entries}
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2))
+    else:
+        for name, e in shown.items():
+            line = f"{name:<16} {e['state']:<12} fetched_at={e['fetched_at'] or '-'}"
+            line += f" disabled={len(e['disabled_countries'])}"
+            typer.echo(line)
+            if e["error"]:
+                typer.echo("    error: " + e["error"])
+    if any(e["state"] in ("stale", "failing") for e in shown.values()):
+        raise typer.Exit(1)
 
 
 @workspaces_app.command("create")
@@ -212,7 +266,8 @@ def accrue_rentals(
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: plugin command groups are added before parsing."""
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] not in {"serve", "plugins", "workspaces", "db", "ledger", "--help"}:
+    builtin = {"serve", "plugins", "workspaces", "db", "ledger", "permissions", "--help"}
+    if args and args[0] not in builtin:
         try:
             host = _lenient_host(load_settings())
             host.add_cli_commands(app)

@@ -17,8 +17,9 @@ A provider plugin proves it keeps the Trunkline contract by subclassing
 
 The kit loads the plugin through its entry point into a real host, the way ``trunkline serve``
 does, and checks: registration and settings model, hook signatures, imports, the verification
-state machine, coverage and regulation shapes, error mapping, provider status and webhook
-signature refusal. Every failure is an :class:`ConformanceError` (an ``AssertionError``) whose
+state machine, coverage and regulation shapes, error mapping, provider status, webhook
+signature refusal, and (for plugins implementing them) the dialing permissions' and the
+calling windows' shapes. Every failure is an :class:`ConformanceError` (an ``AssertionError``) whose
 message names what is wrong. The ``check_*`` functions may also be called directly.
 
 As a pytest plugin (entry point ``pytest11``) it adds no fixture, marker or test to a run: only
@@ -56,7 +57,9 @@ from .errors import (
     WebhookSignatureError,
 )
 from .models import (
+    CallingWindow,
     CallOptions,
+    CountryPermission,
     CoverageEntry,
     NumberRef,
     NumberSearch,
@@ -77,11 +80,13 @@ __all__ = [
     "ConformanceError",
     "Kit",
     "ProviderConformance",
+    "check_calling_windows",
     "check_capabilities",
     "check_coverage",
     "check_error_mapping",
     "check_hook_signatures",
     "check_imports",
+    "check_outbound_permissions",
     "check_provider_status",
     "check_registration",
     "check_regulations",
@@ -103,6 +108,7 @@ SCENARIOS: tuple[str, ...] = (
     "verify_code_wrong",
     "coverage",
     "regulations",
+    "outbound_permissions",
     "server_error",
     "auth_error",
     "rate_limited",
@@ -454,6 +460,36 @@ def check_regulations(result: Any, provider: str, country: str) -> list[Requirem
     return items
 
 
+def check_outbound_permissions(result: Any, provider: str) -> list[CountryPermission]:
+    """A list of :class:`CountryPermission`, one per ISO country at most."""
+    import phonenumbers
+
+    items: list[CountryPermission] = check_result("fetch_outbound_permissions", result, provider)
+    seen: set[str] = set()
+    for item in items:
+        if item.country_code not in phonenumbers.SUPPORTED_REGIONS:
+            _fail(
+                f"fetch_outbound_permissions returned {item.country_code!r}, which is not an "
+                "ISO 3166 alpha-2 region phonenumbers knows"
+            )
+        if item.country_code in seen:
+            _fail(f"fetch_outbound_permissions returned {item.country_code!r} twice")
+        seen.add(item.country_code)
+    return items
+
+
+def check_calling_windows(result: Any, country: str) -> list[CallingWindow]:
+    """``None`` or a list of :class:`CallingWindow` (``start`` before ``end``, known days)."""
+    if result is None:
+        return []
+    if not isinstance(result, list):
+        _fail(f"calling_windows({country!r}) returned {type(result).__name__}, expected a list")
+    return [
+        _one(f"calling_windows({country!r}) returned, at [{i}],", w, CallingWindow, None)
+        for i, w in enumerate(result)
+    ]
+
+
 def check_error_mapping(scenario: str, operation: str, raised: BaseException | None) -> None:
     """The carrier failure simulated by ``scenario`` surfaced as the core's error."""
     expected = ERROR_SCENARIOS[scenario]
@@ -795,6 +831,28 @@ class ProviderConformance:
             except Exception as exc:
                 raised = exc
         check_error_mapping(scenario, operation, raised)
+
+    def test_outbound_permissions_shape(self, trunkline_kit: Kit) -> None:
+        """``fetch_outbound_permissions``, when implemented, answers well-formed permissions."""
+        if "fetch_outbound_permissions" not in check_hook_signatures(self.plugin, self.plugin_name):
+            return  # optional: the carrier cannot tell, and nothing is blocked
+        with self.mock_carrier("outbound_permissions"):
+            raw = trunkline_kit.call("fetch_outbound_permissions", self.provider)
+        check_outbound_permissions(raw, self.provider)
+
+    def test_calling_windows_shape(self, trunkline_kit: Kit) -> None:
+        """``calling_windows``, when implemented, is a pure answer of well-formed windows."""
+        if "calling_windows" not in check_hook_signatures(self.plugin, self.plugin_name):
+            return  # optional: the plugin adds no window
+        impl = self.plugin.calling_windows
+        for country, region in ((self.country, None), ("US", "FL"), ("FR", None)):
+            args = {"country_code": country, "region": region}
+            params = inspect.signature(impl).parameters
+            first = impl(**{k: v for k, v in args.items() if k in params})
+            again = impl(**{k: v for k, v in args.items() if k in params})
+            windows = check_calling_windows(first, country)
+            if windows != check_calling_windows(again, country):
+                _fail(f"calling_windows({country!r}, {region!r}) answered differently twice")
 
     def test_webhook_signed_accepted(self, trunkline_kit: Kit) -> None:
         self._capable("webhooks")

@@ -185,6 +185,13 @@ class InvalidInput(TrunklineError):
     title = "Invalid input"
 
 
+class InvalidTimeZone(InvalidInput):
+    """A time zone that is not an IANA name this system knows."""
+
+    code = "invalid_time_zone"
+    title = "Unknown time zone"
+
+
 class InvalidPhoneNumber(InvalidInput):
     """Not E.164, or not a valid number for any country."""
 
@@ -207,8 +214,15 @@ class PolicyDenied(TrunklineError):
     code = "outbound_not_allowed"
     title = "Outbound call not allowed"
 
-    def __init__(self, reasons: list[str], detail: str | None = None) -> None:
-        super().__init__(detail or "outbound not allowed: " + ", ".join(reasons), reasons=reasons)
+    def __init__(
+        self, reasons: list[str], detail: str | None = None, *, next_allowed_at: Any = None
+    ) -> None:
+        """:param next_allowed_at: when outside calling hours, the earliest allowed instant
+        (a datetime; the problem document carries it in RFC 3339)."""
+        extra: dict[str, Any] = {"reasons": reasons}
+        if next_allowed_at is not None:
+            extra["next_allowed_at"] = next_allowed_at.isoformat().replace("+00:00", "Z")
+        super().__init__(detail or "outbound not allowed: " + ", ".join(reasons), **extra)
         self.reasons = reasons
 
 

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from .context import PluginContext
     from .models import (
         AvailableNumber,
+        CallingWindow,
         CallOptions,
+        CountryPermission,
         CoverageEntry,
         NumberRef,
         NumberSearch,
@@ -259,6 +261,23 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
     """
 
 
+@provider_hook("dialing_permissions")
+def fetch_outbound_permissions(provider: str) -> list[CountryPermission]:
+    """Report the carrier account's own outbound dialing permissions, per destination country.
+
+    Provider-targeted; may be ``async def``. The core calls it in the background (every
+    ``TRUNKLINE_PERMISSIONS_REFRESH_SECONDS``) and on demand (``trunkline permissions
+    refresh``), caches the answer, and never calls it on the preflight's path.
+
+    Return one :class:`~core.CountryPermission` per country the carrier says something about:
+    ``allowed`` (ordinary numbers may be called) and ``high_risk_allowed`` (premium-rate and
+    shared-cost numbers may too). A country left out is not refused; an empty list refuses
+    nothing. Not implementing the hook means the carrier cannot tell: nothing is blocked.
+    Carrier failures raise the core's ``Provider*`` errors: the core then keeps the last good
+    answer and reports the failure in ``/readyz`` and the metrics.
+    """
+
+
 # -- broadcast hooks ---------------------------------------------------------------------------
 
 
@@ -276,6 +295,25 @@ def is_country_outbound_blocked(country_code: str, provider: str) -> bool | None
 
     :param country_code: ISO 3166 alpha-2, upper case.
     :param provider: the provider name of the number that would call.
+    """
+
+
+@hookspec
+def calling_windows(country_code: str, region: str | None) -> list[CallingWindow] | None:
+    """Add calling-hours windows for destinations in ``country_code`` (and ``region``).
+
+    Broadcast to every enabled plugin, synchronous: a third party ships a rule pack this way.
+    Each :class:`~core.CallingWindow` names its ``rule``; the windows of one rule add up, and
+    every rule applies (the strictest wins), in every candidate time zone of the destination.
+    They apply to every workspace whose calling hours are on, next to the bundled rules the
+    workspace chose and its own windows. ``None`` or ``[]``: no window from this plugin.
+
+    The answer must be a pure function of the arguments and the plugin's configuration: the
+    core caches it per ``(country_code, region)``.
+
+    :param country_code: ISO 3166 alpha-2 of the destination, upper case.
+    :param region: the destination's US state or Canadian province code (``FL``, ``ON``)
+        from phonenumbers' geocoder, or ``None`` (elsewhere, or unknown).
     """
 
 

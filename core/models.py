@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import hookspecs
 
@@ -25,6 +25,10 @@ NextStep = Literal["none", "answer_call_and_enter_code", "submit_code"]
 EndUserType = Literal["individual", "business", "any"]
 RequirementKind = Literal["document", "address", "textual", "identity"]
 EventKind = Literal["verification_succeeded", "verification_failed", "call_status"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: ``HH:MM`` on a 24-hour clock; ``24:00`` ends a window at midnight.
+CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
 class _Model(BaseModel):
@@ -67,6 +71,7 @@ class NumberRef(_Model):
     verified_cli: bool = False
     verification_status: VerificationStatus = "none"
     verification_ref: str | None = None
+    allowed_countries: list[str] = Field(default_factory=list)
 
 
 class VerificationResult(_Model):
@@ -178,3 +183,39 @@ class ProviderEvent(_Model):
     phone_e164: str | None = None
     provider_ref: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CountryPermission(_Model):
+    """A carrier account's own outbound permission for one destination country
+    (``fetch_outbound_permissions``).
+
+    ``allowed``: ordinary (low-risk) numbers of the country may be called;
+    ``high_risk_allowed``: its high-risk numbers (premium-rate, special services) may too.
+    """
+
+    country_code: str = Field(pattern=r"^[A-Z]{2}$")
+    allowed: bool
+    high_risk_allowed: bool = False
+
+
+class CallingWindow(_Model):
+    """One window of a calling-hours rule, in the callee's local time (``calling_windows``).
+
+    ``start`` is inclusive and ``end`` exclusive (``08:00``-``21:00`` allows 20:59, not 21:00).
+    Windows sharing a ``rule`` id add up (a call is inside the rule when it is inside any of
+    them); separate rules all apply (the strictest wins). ``closed_on_public_holidays`` closes
+    the rule on the destination country's public holidays.
+    """
+
+    rule: str = Field(pattern=r"^[a-z0-9_.:-]{1,64}$")
+    days: list[Day] = Field(min_length=1)
+    start: str = Field(pattern=CLOCK_PATTERN)
+    end: str = Field(pattern=CLOCK_PATTERN)
+    closed_on_public_holidays: bool = False
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CallingWindow:
+        if self.start >= self.end:
+            raise ValueError(f"a window ends after it starts ({self.start}-{self.end})")
+        return self

@@ -18,7 +18,13 @@ from .policy import CALLER_ID_NOT_ALLOWED
 from .runtime import Runtime
 from .tables import Campaign, Number
 
-BINDING_FIELDS = ("outbound_enabled", "inbound_enabled", "outbound_agent_id", "inbound_agent_id")
+BINDING_FIELDS = (
+    "outbound_enabled",
+    "inbound_enabled",
+    "outbound_agent_id",
+    "inbound_agent_id",
+    "allowed_countries",
+)
 
 
 class NumberExists(Conflict):
@@ -38,6 +44,7 @@ def as_ref(number: Number) -> NumberRef:
         verified_cli=number.verified_cli,
         verification_status=number.verification_status,  # type: ignore[arg-type]
         verification_ref=number.verification_ref,
+        allowed_countries=list(number.allowed_countries or []),
     )
 
 
@@ -175,7 +182,7 @@ async def bind_number(
             [CALLER_ID_NOT_ALLOWED],
             "outbound needs a hosted number or a verified caller ID: verify this number first",
         )
-    before = {k: getattr(number, k) for k in changes}
+    before = {k: _plain(getattr(number, k)) for k in changes}
     for key, value in changes.items():
         setattr(number, key, value)
     audit.record(
@@ -214,6 +221,10 @@ async def delete_number(session: AsyncSession, principal: Principal, number_id: 
     )
     await session.delete(number)
     await session.commit()
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
 
 def lose_verification(number: Number) -> dict[str, Any]:

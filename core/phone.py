@@ -140,6 +140,11 @@ def country_of(e164: str) -> str | None:
     return table.lookup(e164, digits)
 
 
+def calling_code_length(digits: str) -> int:
+    """How many of an international number's leading ``digits`` are its calling code."""
+    return 1 if digits[:1] in _CODES else 2 if digits[:2] in _CODES else 3
+
+
 # -- the prefix tables -------------------------------------------------------------------------
 
 #: calling code (as digits) -> its only region ("" when it is the non-geographic "001").
@@ -148,6 +153,7 @@ _SINGLE: dict[str, str] = {
     for cc, regions in COUNTRY_CODE_TO_REGION_CODE.items()
     if len(regions) == 1
 }
+_CODES: frozenset[str] = frozenset(str(cc) for cc in COUNTRY_CODE_TO_REGION_CODE)
 _SHARED_CODES: frozenset[str] = frozenset(
     str(cc) for cc, regions in COUNTRY_CODE_TO_REGION_CODE.items() if len(regions) > 1
 )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import hookspecs, models
 from .cache import Cache, MemoryCache
+from .calling_hours import Rule, rules_from_windows
 from .context import EventSink, PluginContext, _drop_events
 from .errors import (
     PluginLoadError,
@@ -29,7 +30,7 @@ from .errors import (
     TrunklineError,
     UnsupportedOperation,
 )
-from .models import ProviderEvent, ProviderInfo
+from .models import CallingWindow, ProviderEvent, ProviderInfo
 from .secrets import redact, resolve_env_refs
 from .settings import PluginsFile
 
@@ -58,6 +59,7 @@ _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
     hook: TypeAdapter(list[model] if many else model)  # type: ignore[valid-type]
     for hook, (model, many) in HOOK_RESULTS.items()
 }
+_WINDOWS: TypeAdapter[list[CallingWindow]] = TypeAdapter(list[CallingWindow])
 #: The capability a provider must declare for a hook to be called.
 HOOK_CAPABILITY: dict[str, str] = {
     hook: declared.capability for hook, declared in hookspecs.PROVIDER_HOOKS.items()
@@ -145,6 +147,7 @@ class PluginHost:
         self.missing_env: dict[str, dict[str, str]] = {}
         self._callers: dict[tuple[str, str], Any] = {}
         self._country_cache: dict[tuple[str, str], bool] = {}
+        self._window_cache: dict[tuple[str, str | None], tuple[Rule, ...]] = {}
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -215,7 +218,7 @@ class PluginHost:
         self._register_providers()
         self._validate_settings(tables)
         self._callers.clear()
-        self._country_cache.clear()
+        self.clear_caches()
 
     def _register(self, name: str, load: Callable[[], object]) -> None:
         try:
@@ -363,7 +366,7 @@ class PluginHost:
             except Exception as exc:
                 self._fail(name, f"trunkline_configure failed: {type(exc).__name__}: {exc}", exc)
         self._callers.clear()
-        self._country_cache.clear()
+        self.clear_caches()
 
     async def _submit_events(self, events: list[ProviderEvent]) -> None:
         await self.event_sink(events)
@@ -520,9 +523,37 @@ class PluginHost:
                 )
         return cached
 
+    def calling_rules(self, country_code: str, region: str | None) -> tuple[Rule, ...]:
+        """Every plugin's ``calling_windows`` for a destination, as rules; cached per
+        (country, region). A malformed answer is a configuration error naming the plugin."""
+        key = (country_code, region)
+        cached = self._window_cache.get(key)
+        if cached is None:
+            windows: list[CallingWindow] = []
+            for impl in self.pm.hook.calling_windows.get_hookimpls():
+                [answer] = self.plugin_caller("calling_windows", impl.plugin_name)(
+                    country_code=country_code, region=region
+                ) or [None]
+                try:
+                    windows.extend(_WINDOWS.validate_python(answer or []))
+                except ValidationError as exc:
+                    raise PluginLoadError(
+                        impl.plugin_name,
+                        f"calling_windows returned a malformed window: {exc.errors()[0]['msg']}",
+                    ) from None
+            cached = self._window_cache[key] = tuple(rules_from_windows(windows, country_code))
+            if self.trace:
+                trace_log.info(
+                    "hook calling_windows args=%s rules=%s",
+                    {"country_code": country_code, "region": region},
+                    [r.id for r in cached],
+                )
+        return cached
+
     def clear_caches(self) -> None:
-        """Forget cached country answers (after a configuration change)."""
+        """Forget cached country and calling-window answers (after a configuration change)."""
         self._country_cache.clear()
+        self._window_cache.clear()
 
     def describe(self) -> list[dict[str, Any]]:
         """Every known plugin as shown by ``/plugins`` and ``trunkline plugins list``."""

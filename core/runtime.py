@@ -19,6 +19,7 @@ from .cache import make_cache
 from .context import EventSink
 from .db import make_engine, make_sessionmaker
 from .errors import DemoMode
+from .permissions import PermissionStore
 from .plugins import PluginHost, create_plugin_host
 from .policy import OutboundPolicy
 from .ratelimit import RateLimiter
@@ -36,6 +37,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     verify_limiter: RateLimiter
+    permissions: PermissionStore
     #: What the preflight reads, held in memory (``core.snapshot``), and what keeps it fresh.
     snapshot: Snapshot
     bus: Bus
@@ -45,6 +47,19 @@ class Runtime:
         """Raise ``DemoMode`` when DEMO_MODE is on: nothing may reach a carrier."""
         if self.settings.demo_mode:
             raise DemoMode("DEMO_MODE is on: operations that reach a carrier are off")
+
+    def warm_up(self) -> None:
+        """Prepare what the first requests would otherwise wait for; blocking, so the server
+        runs it in a thread: the plugins' ``trunkline_warm_up``, then phonenumbers' time-zone
+        and geocoder data and the holiday calendars the preflight reads. Errors are logged."""
+        self.host.warm_up()
+        from . import calling_hours, destinations
+
+        for prepare in (destinations.warm_up, calling_hours.warm_up):
+            try:
+                prepare()
+            except Exception:
+                log.exception("warming up %s failed", prepare.__module__)
 
     async def aclose(self) -> None:
         await self.bus.aclose()
@@ -78,6 +93,7 @@ async def start_runtime(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    permissions = PermissionStore(host, refresh_seconds=settings.permissions_refresh_seconds)
     snapshot = Snapshot(
         engine, ttl=settings.snapshot_ttl_seconds, max_numbers=settings.snapshot_max_numbers
     )
@@ -88,10 +104,12 @@ async def start_runtime(
             host,
             verified_enabled=settings.outbound_verified_enabled,
             demo_mode=settings.demo_mode,
+            permissions=permissions,
         ),
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         verify_limiter=RateLimiter("verify_cli", settings.verify_cli_rate, settings.redis_url),
+        permissions=permissions,
         snapshot=snapshot,
         bus=Bus(snapshot, engine, settings.redis_url),
     )

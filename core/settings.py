@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     snapshot_max_numbers: int = Field(
         default=200_000, ge=0, validation_alias="TRUNKLINE_SNAPSHOT_MAX_NUMBERS"
     )
+    permissions_refresh_seconds: float = Field(
+        default=3600.0, ge=0, validation_alias="TRUNKLINE_PERMISSIONS_REFRESH_SECONDS"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -45,10 +45,11 @@ NUMBER_COLUMNS: tuple[Any, ...] = (
     Number.hosted,
     Number.verified_cli,
     Number.outbound_enabled,
+    Number.allowed_countries,
 )
 
 #: The columns of a workspace that the policy reads (its outbound policy), one line per field.
-WORKSPACE_COLUMNS: tuple[Any, ...] = (Workspace.id,)
+WORKSPACE_COLUMNS: tuple[Any, ...] = (Workspace.id, Workspace.outbound_policy)
 
 #: One number as the preflight reads it: the values of :data:`NUMBER_COLUMNS` by name.
 NumberState = namedtuple("NumberState", [c.key for c in NUMBER_COLUMNS])  # type: ignore[misc]

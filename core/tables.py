@@ -64,6 +64,8 @@ class Workspace(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
+    #: The workspace's outbound policy as JSON text (``core.outbound_policy``); NULL: defaults.
+    outbound_policy: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -125,6 +127,8 @@ class Number(Base):
     inbound_agent_id: Mapped[str | None] = mapped_column(String(200), default=None)
     outbound_agent_id: Mapped[str | None] = mapped_column(String(200), default=None)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ISO countries this number may call; empty: every country (the workspace's list applies).
+    allowed_countries: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     provider_ref: Mapped[str | None] = mapped_column(String(128), default=None)
     #: ``active``, or ``purchasing`` while a purchase holds the row as a claim.
     state: Mapped[str] = mapped_column(String(16), default="active")

@@ -286,6 +286,9 @@ def make_api(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeA
         database_url: str | None = None,
         strict: bool = True,
     ) -> Api:
+        # No background carrier refresh unless a test asks for one (it would race the test's
+        # own carrier doubles); tests refresh dialing permissions explicitly.
+        monkeypatch.setenv("TRUNKLINE_PERMISSIONS_REFRESH_SECONDS", "0")
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("TRUNKLINE_DATABASE_URL", database_url or sqlite_url)

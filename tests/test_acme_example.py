@@ -124,8 +124,8 @@ def test_passes_the_conformance_kit_in_its_own_tests(acme_installed: None) -> No
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    # the kit's checks (14) and ACME's own catalogue test all ran and passed
-    assert "15 passed" in result.stdout and "TestAcmeConformance" not in result.stdout
+    # the kit's checks (16) and ACME's own catalogue test all ran and passed
+    assert "17 passed" in result.stdout and "TestAcmeConformance" not in result.stdout
 
 
 def test_verifies_a_number_through_the_http_api(acme_installed: None, make_api: Any) -> None:

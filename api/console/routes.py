@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import campaigns as campaigns_service
 from core import numbers as numbers_service
 from core.auth import Principal, authenticate_cached
+from core.calling_hours import bundled_rule_ids, rule_pack
 from core.errors import InvalidPhoneNumber, NotFound, TrunklineError, Unauthorized
+from core.outbound_policy import OutboundPolicySettings, load_workspace_policy
 from core.phone import parse_digit_filter
 from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
@@ -380,6 +382,7 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                         "capabilities": sorted(info.capabilities),
                         "state": "configured" if status["configured"] else "not_configured",
                         "detail": status.get("detail"),
+                        "permissions": permissions_view(rt, name),
                     }
                 )
         else:
@@ -392,12 +395,41 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                     "capabilities": [],
                     "state": {"loaded": "no_carrier"}.get(record["status"], record["status"]),
                     "detail": record["error"],
+                    "permissions": None,
                 }
             )
     # carriers first, then failures (and why), policy plugins, plugins installed but not enabled
     order = {"configured": 0, "not_configured": 0, "failed": 1, "no_carrier": 2, "disabled": 3}
     rows.sort(key=lambda r: order.get(r["state"], 2))
     return rows
+
+
+def permissions_view(rt: Runtime, provider: str) -> dict[str, Any] | None:
+    """A provider's dialing permissions as the providers table shows them (None: cannot tell)."""
+    entry = rt.permissions.entry(provider)
+    if not entry.supported:
+        return None
+    view = entry.as_dict()
+    view["label"] = {
+        "ok": "Up to date",
+        "stale": "Stale: the last refresh failed, the last good answer applies",
+        "failing": "Could not be read",
+        "pending": "Not read yet",
+    }[entry.state]
+    return view
+
+
+def policy_view(settings: OutboundPolicySettings) -> dict[str, Any]:
+    """The outbound policy form's values: lists as the text the inputs hold."""
+    hours = settings.calling_hours
+    return {
+        "allowed_countries": ", ".join(settings.allowed_countries),
+        "calling_hours_on": hours is not None,
+        "rules": set(hours.rules) if hours is not None else set(bundled_rule_ids()),
+        "windows": "\n".join(
+            f"{','.join(w.days)} {w.start}-{w.end}" for w in (hours.windows if hours else [])
+        ),
+    }
 
 
 class FormErrors(dict[str, str]):
@@ -426,7 +458,16 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
         return _to_login(request)
     q = request.query_params
     providers = sorted(rt.host.providers)
+    async with rt.sessionmaker() as session:
+        policy = await load_workspace_policy(session, page.principal.workspace_id)
+    rules: dict[str, dict[str, Any]] = {}
+    for entry in rule_pack():  # one line per rule id, its titles and sources together
+        rule = rules.setdefault(entry["rule"], {"id": entry["rule"], "titles": [], "sources": []})
+        rule["titles"].append(entry["title"])
+        rule["sources"].append(entry["source"])
     ctx: dict[str, Any] = {
+        "policy": policy_view(policy.settings),
+        "calling_rules": list(rules.values()),
         "providers": provider_rows(rt),
         "provider_names": providers,
         "number_types": NUMBER_TYPES,

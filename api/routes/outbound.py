@@ -9,15 +9,19 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from core.errors import InvalidInput, NotFound, TrunklineError
+from core.destinations import zone
+from core.errors import InvalidInput, InvalidTimeZone, NotFound, TrunklineError
 from core.numbers import parse_uuid
+from core.outbound_policy import compile_policy
 from core.phone import parse_e164
+from core.policy import describe_destination
 from core.runtime import Runtime
 
 from ..deps import PrincipalDep
 from ..hot_route import HotRoute
 from ..problems import error_body, validation_body
 from ..schemas import (
+    DestinationOut,
     OutboundBatchIn,
     OutboundBatchOut,
     OutboundCheckIn,
@@ -41,22 +45,47 @@ async def check_one(
         row = await numbers.by_phone(parse_e164(body.from_, "from")[0])
     else:
         raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
-    destination_country = None
+    destination = destination_country = None
     if body.to is not None:
         # The one parse, as the test call does: the country is that of the number as parsed,
         # never skipped (a ``to`` with surrounding whitespace is the same number).
-        destination_country = parse_e164(body.to, "to")[1]
+        destination, destination_country = parse_e164(body.to, "to")
+    time_zone = body.time_zone
+    if time_zone is not None and zone(time_zone) is None:
+        raise InvalidTimeZone(
+            f"time_zone: {time_zone!r} is not an IANA time zone", field="time_zone"
+        )
     if row is None:
         raise NotFound("number not found")
-    decision = rt.policy.evaluate(row, destination_country=destination_country)
+    state = await numbers.policy()
+    decision = rt.policy.evaluate(
+        row,
+        destination,
+        destination_country=destination_country,
+        workspace=compile_policy(state.outbound_policy if state is not None else None),
+        at=body.at,
+        time_zone=time_zone,
+    )
     if seen is not None:
         seen[decision.reasons] += 1
     else:
         metrics = rt.extra.get("metrics")
         if metrics is not None:
             metrics.observe_policy(decision.reasons)
+    where = None
+    if destination is not None:
+        facts = describe_destination(destination, time_zone)
+        where = DestinationOut(
+            country_code=facts.country_code,
+            region=facts.region,
+            time_zones=list(facts.time_zones),
+        )
     return OutboundCheckOut(
-        allowed=decision.allowed, reasons=list(decision.reasons), number_id=str(row.id)
+        allowed=decision.allowed,
+        reasons=list(decision.reasons),
+        number_id=str(row.id),
+        next_allowed_at=decision.next_allowed_at,
+        destination=where,
     )
 
 
@@ -68,7 +97,8 @@ async def check_one(
 async def outbound_check(
     body: OutboundCheckIn, request: Request, principal: PrincipalDep
 ) -> OutboundCheckOut:
-    """May this caller ID call ``to`` now? Answers every reason that applies."""
+    """May this caller ID call ``to`` now (or ``at``)? Answers every reason that applies,
+    where the destination is, and when outside calling hours the next allowed instant."""
     # The runtime straight from the app, not through ``RuntimeDep``: each dependency costs
     # FastAPI measurable per-request work, and this route runs before every call a dialer makes.
     rt: Runtime = request.app.state.runtime

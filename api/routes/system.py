@@ -48,6 +48,9 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
         "state": "live" if snap.live else ("off" if snap.ttl <= 0 else "dark"),
         "bus": rt.bus.kind if rt.bus.needed else "none",
     }
+    # Carrier dialing permissions: detail only. A carrier that cannot be asked leaves its last
+    # good answer in force, which is no reason to take this worker out of service.
+    checks["carrier_permissions"] = rt.permissions.status()
     ready = checks["database"] == "ok" and (not failed or not rt.host.strict)
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},

@@ -1,4 +1,5 @@
-"""``/settings/telephony``: providers, coverage, regulations, the ledger and the audit trail."""
+"""``/settings/telephony``: providers, coverage, regulations, the workspace's outbound policy,
+the ledger and the audit trail."""
 
 from __future__ import annotations
 
@@ -7,13 +8,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from core.calling_hours import rule_pack
 from core.models import CoverageEntry, EndUserType, NumberType, Requirement
+from core.outbound_policy import (
+    OutboundPolicySettings,
+    load_workspace_policy,
+    save_workspace_policy,
+)
 from core.purchases import list_ledger
 from core.tables import AuditEvent
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
-from ..schemas import AuditOut, CatalogOut, LedgerOut, PageOut, ProviderOut, problems
+from ..schemas import (
+    AuditOut,
+    CallingRuleOut,
+    CatalogOut,
+    LedgerOut,
+    PageOut,
+    PermissionsOut,
+    ProviderOut,
+    problems,
+)
 
 router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
 ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 422, 429, 502, 503)
@@ -26,6 +42,7 @@ def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
         info = rt.host.providers[name]
         plugin = rt.host.provider_plugin[name]
         status = rt.host.provider_status(name)
+        permissions = rt.permissions.entry(name)
         out.append(
             ProviderOut(
                 name=name,
@@ -35,6 +52,9 @@ def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
                 capabilities=sorted(info.capabilities),
                 configured=status["configured"],
                 detail=status.get("detail"),
+                permissions=PermissionsOut.model_validate(permissions.as_dict())
+                if permissions.supported
+                else None,
             )
         )
     return out
@@ -43,6 +63,28 @@ def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
 @router.get("/providers", response_model=list[ProviderOut], responses=ERRORS)
 async def list_providers(rt: RuntimeDep, principal: PrincipalDep) -> list[ProviderOut]:
     return providers_of(rt)
+
+
+@router.get("/outbound-policy", response_model=OutboundPolicySettings, responses=ERRORS)
+async def get_outbound_policy(
+    session: SessionDep, principal: PrincipalDep
+) -> OutboundPolicySettings:
+    """The workspace's outbound policy (the defaults, restricting nothing, until it is set)."""
+    return (await load_workspace_policy(session, principal.workspace_id)).settings
+
+
+@router.put("/outbound-policy", response_model=OutboundPolicySettings, responses=ERRORS)
+async def put_outbound_policy(
+    body: OutboundPolicySettings, session: SessionDep, principal: PrincipalDep
+) -> OutboundPolicySettings:
+    """Replace the workspace's outbound policy; the preflight applies it from the next call."""
+    return (await save_workspace_policy(session, principal, body)).settings
+
+
+@router.get("/calling-rules", response_model=list[CallingRuleOut], responses=ERRORS)
+async def calling_rules(principal: PrincipalDep) -> list[CallingRuleOut]:
+    """The bundled calling-hours rule pack: each rule, where it applies, its windows, its source."""
+    return [CallingRuleOut.model_validate(entry) for entry in rule_pack()]
 
 
 @router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=ERRORS)

@@ -26,11 +26,12 @@ from importlib import resources
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from core import (
     AvailableNumber,
     CallOptions,
+    CountryPermission,
     CoverageEntry,
     NumberRef,
     NumberSearch,
@@ -94,6 +95,18 @@ class SandboxSettings(BaseModel):
     fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
         default_factory=dict
     )
+    #: The simulated account's dialing permissions: destination countries it may not call.
+    disabled_countries: list[str] = Field(default_factory=list)
+
+    @field_validator("disabled_countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        out = []
+        for code in value:
+            if code.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
+            out.append(code.upper())
+        return sorted(set(out))
 
 
 def _load(name: str) -> Any:
@@ -138,6 +151,16 @@ class SandboxPlugin:
         for task in list(self._tasks):
             task.cancel()
         self._tasks.clear()
+
+    @hookimpl
+    def fetch_outbound_permissions(self) -> list[CountryPermission]:
+        """The simulated account's dialing permissions: ``disabled_countries`` are refused;
+        every other country is left out of the answer, so nothing else is blocked."""
+        self._fault("fetch_outbound_permissions")
+        return [
+            CountryPermission(country_code=code, allowed=False, high_risk_allowed=False)
+            for code in self.settings.disabled_countries
+        ]
 
     def _fault(self, operation: str) -> None:
         kind = self.settings.fail_operations.get(operation)

@@ -8,6 +8,9 @@
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
   until it leaves ``pending``), ``place_call`` (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
+* ``fetch_outbound_permissions``: the outbound voice profile's ``whitelisted_destinations``
+  (``GET /outbound_voice_profiles/{id}``; the profile is ``outbound_voice_profile_id``, or the
+  one the Call Control application ``connection_id`` uses).
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
 operation first needs the client, or when a webhook arrives. Loading, settings, status, coverage,
@@ -23,10 +26,13 @@ from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+
 from core import (
     NUMBER_TYPES,
     AvailableNumber,
     CallOptions,
+    CountryPermission,
     CoverageEntry,
     NumberRef,
     NumberSearch,
@@ -375,6 +381,35 @@ class TelnyxPlugin:
             if not call_id:
                 raise errors.from_exception(ValueError("dial answer without call_control_id"))
         return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="initiated")
+
+    # -- dialing permissions -------------------------------------------------------------------
+
+    @hookimpl
+    async def fetch_outbound_permissions(self) -> list[CountryPermission]:
+        """Every country, allowed when the outbound voice profile whitelists it.
+
+        Telnyx's profile does not tell high-risk numbers apart: a whitelisted country's
+        high-risk numbers count as allowed too. Without a profile to read (neither
+        ``outbound_voice_profile_id`` nor ``connection_id``) nothing is known: ``[]``.
+        """
+        async with self._call("fetch_outbound_permissions") as client:
+            profile_id = self.settings.outbound_voice_profile_id
+            if not profile_id and self.settings.connection_id:
+                app = await client.call_control_applications.retrieve(self.settings.connection_id)
+                outbound = app.data.outbound if app.data is not None else None
+                profile_id = outbound.outbound_voice_profile_id if outbound is not None else None
+            if not profile_id:
+                return []
+            answer = await client.outbound_voice_profiles.retrieve(profile_id)
+            if answer.data is None:
+                raise errors.from_exception(ValueError("outbound voice profile without data"))
+            listed = {str(c).upper() for c in answer.data.whitelisted_destinations or []}
+        return [
+            CountryPermission(
+                country_code=code, allowed=code in listed, high_risk_allowed=code in listed
+            )
+            for code in sorted(phonenumbers.SUPPORTED_REGIONS)
+        ]
 
     # -- webhooks ----------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ class TelnyxSettings(BaseModel):
     public_key: SecretStr | None = None
     #: The Call Control application used for test calls.
     connection_id: str | None = None
+    #: The outbound voice profile whose ``whitelisted_destinations`` are the account's dialing
+    #: permissions; unset: the profile of the ``connection_id`` application.
+    outbound_voice_profile_id: str | None = None
     verification_method: Literal["sms", "call"] = "sms"
     #: Replaces ``https://api.telnyx.com/v2`` (a regional edge, or a local test double).
     base_url: str | None = None

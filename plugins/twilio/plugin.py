@@ -7,6 +7,7 @@
 * ``search_numbers``, ``purchase_number`` (with the monthly price from the Pricing API when it
   answers), ``place_call``, and ``fetch_regulations`` (Numbers v2, cached).
 * ``parse_webhook``: ``X-Twilio-Signature`` checked with the SDK's ``RequestValidator``.
+* ``fetch_outbound_permissions``: Voice v1 ``DialingPermissions/Countries`` (every page).
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
 """
@@ -20,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
+import phonenumbers
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -27,6 +29,7 @@ from twilio.rest import Client
 from core import (
     AvailableNumber,
     CallOptions,
+    CountryPermission,
     CoverageEntry,
     NumberRef,
     NumberSearch,
@@ -124,7 +127,12 @@ class TwilioPlugin:
         self.client.region = None
         if settings.base_url:
             base = settings.base_url.rstrip("/")
-            for domain in (self.client.api, self.client.numbers, self.client.pricing):
+            for domain in (
+                self.client.api,
+                self.client.numbers,
+                self.client.pricing,
+                self.client.voice,
+            ):
                 domain.base_url = base
 
     @property
@@ -467,6 +475,50 @@ class TwilioPlugin:
                 raise errors.malformed("call answered without a sid")
             sid, status = call.sid, str(call.status or "queued")
         return PlacedCall(provider=PROVIDER, provider_call_id=sid, status=status)
+
+    # -- dialing permissions -------------------------------------------------------------------
+
+    @hookimpl
+    async def fetch_outbound_permissions(self) -> list[CountryPermission]:
+        """The account's Voice dialing permissions (Geo Permissions), every page of them."""
+        async with self._call("fetch_outbound_permissions") as client:
+            rows = await client.voice.v1.dialing_permissions.countries.list_async(page_size=1000)
+        return _permissions(rows)
+
+
+def _permissions(rows: list[Any]) -> list[CountryPermission]:
+    """Twilio's dialing-permission countries as :class:`CountryPermission` items.
+
+    ``low_risk_numbers_enabled`` -> ``allowed``; ``high_risk_special_numbers_enabled`` ->
+    ``high_risk_allowed``. One Twilio entry may stand for several ISO regions ("United
+    States/Canada" is ``US`` with ``+1``): the main region of a calling code lends its
+    permission to that code's regions that have no entry of their own.
+    """
+    found: dict[str, CountryPermission] = {}
+    main: list[tuple[CountryPermission, list[str]]] = []
+    for row in rows:
+        iso = str(row.iso_code or "").upper()
+        if iso not in phonenumbers.SUPPORTED_REGIONS:
+            continue
+        permission = CountryPermission(
+            country_code=iso,
+            allowed=bool(row.low_risk_numbers_enabled),
+            high_risk_allowed=bool(row.high_risk_special_numbers_enabled),
+        )
+        found[iso] = permission
+        main.append((permission, list(row.country_codes or [])))
+    for permission, codes in main:
+        for text in codes:
+            digits = str(text).lstrip("+")
+            if not digits.isdigit():
+                continue
+            code = int(digits)
+            if phonenumbers.region_code_for_country_code(code) != permission.country_code:
+                continue
+            for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+                if region not in found:
+                    found[region] = permission.model_copy(update={"country_code": region})
+    return sorted(found.values(), key=lambda p: p.country_code)
 
 
 _same_number = errors.check_same_number

@@ -63,6 +63,20 @@ class TestTwilioConformance(ProviderConformance):
                         "countries": [{"country_code": "US", "subresource_uris": {"local": "/l"}}]
                     }
                 )
+            elif scenario == "outbound_permissions":
+                mock.get("https://voice.twilio.com/v1/DialingPermissions/Countries").respond(
+                    json={
+                        "content": [
+                            {
+                                "iso_code": "GB",
+                                "country_codes": ["+44"],
+                                "low_risk_numbers_enabled": True,
+                                "high_risk_special_numbers_enabled": False,
+                            }
+                        ],
+                        "meta": {"key": "content", "next_page_url": None},
+                    }
+                )
             elif scenario == "regulations":
                 mock.get("https://numbers.twilio.com/v2/RegulatoryCompliance/Regulations").respond(
                     json={
@@ -113,6 +127,7 @@ class TestTelnyxConformance(ProviderConformance):
     settings = {
         "api_key": {"env": "KIT_TX_KEY"},
         "max_retries": 0,
+        "outbound_voice_profile_id": "ovp-kit",
         "public_key": base64.b64encode(bytes(TX_SIGNER.verify_key)).decode(),
     }
     env = {"KIT_TX_KEY": TX_KEY}
@@ -126,6 +141,10 @@ class TestTelnyxConformance(ProviderConformance):
             if scenario == "verify_start":
                 lookup.respond(404, json={"errors": [{"code": "10005", "detail": "none"}]})
                 mock.post(f"{TX_V2}/verified_numbers").respond(200, json={})
+            elif scenario == "outbound_permissions":
+                mock.get(f"{TX_V2}/outbound_voice_profiles/ovp-kit").respond(
+                    json={"data": {"id": "ovp-kit", "whitelisted_destinations": ["DE", "US"]}}
+                )
             elif scenario == "verify_code_wrong":
                 verify.respond(400, json={"errors": [{"code": "10015", "detail": "wrong code"}]})
             elif scenario == "verify_code_ok":

@@ -514,3 +514,23 @@ def test_capabilities_default_to_the_provider_hooks_implemented() -> None:
 def test_an_unknown_capability_is_refused_at_registration() -> None:
     with pytest.raises(ValueError, match="unknown capabilities \\['teleport'\\]"):
         ProviderInfo(name="xcarrier", display_name="X", capabilities={"teleport"})  # type: ignore[arg-type]
+
+
+def test_malformed_permissions_and_windows() -> None:
+    from core import CountryPermission
+    from core.conformance import check_calling_windows, check_outbound_permissions
+
+    with pytest.raises(ConformanceError, match="'UK'"):
+        check_outbound_permissions([{"country_code": "UK", "allowed": True}], "acme")
+    twice = [CountryPermission(country_code="FR", allowed=True)] * 2
+    with pytest.raises(ConformanceError, match="'FR' twice"):
+        check_outbound_permissions(twice, "acme")
+    with pytest.raises(ConformanceError, match="without 'allowed'"):
+        check_outbound_permissions([{"country_code": "FR"}], "acme")
+    with pytest.raises(ConformanceError, match="ends after it starts"):
+        check_calling_windows(
+            [{"rule": "x", "days": ["mon"], "start": "18:00", "end": "09:00"}], "FR"
+        )
+    with pytest.raises(ConformanceError, match="expected a list"):
+        check_calling_windows("08:00-21:00", "US")
+    assert check_calling_windows(None, "US") == []

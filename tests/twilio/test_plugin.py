@@ -46,6 +46,7 @@ TOKEN = "unit-twilio-token-do-not-leak-42"
 API = f"https://api.twilio.com/2010-04-01/Accounts/{SID}"
 NUMBERS = "https://numbers.twilio.com/v2/RegulatoryCompliance/Regulations"
 PRICING = "https://pricing.twilio.com/v1/PhoneNumbers/Countries"
+VOICE_COUNTRIES = "https://voice.twilio.com/v1/DialingPermissions/Countries"
 PUBLIC = "https://tl.example.com"
 CALLBACK = f"{PUBLIC}/webhooks/twilio"
 BASIC = "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
@@ -105,6 +106,22 @@ def _page(key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _meta() -> dict[str, Any]:
     return {"key": "results", "next_page_url": None, "page": 0, "page_size": 50}
+
+
+def _voice_page(rows: list[dict[str, Any]], next_url: str | None) -> dict[str, Any]:
+    """A Voice v1 list page, as Twilio's OpenAPI description shapes it."""
+    return {
+        "content": rows,
+        "meta": {
+            "key": "content",
+            "next_page_url": next_url,
+            "page": 0,
+            "page_size": 1000,
+            "first_page_url": VOICE_COUNTRIES,
+            "previous_page_url": None,
+            "url": VOICE_COUNTRIES,
+        },
+    }
 
 
 def _authed(route: respx.Route) -> None:
@@ -1134,6 +1151,7 @@ async def test_every_field_sent_is_in_twilios_openapi(plugin: TwilioPlugin) -> N
             201, json={"sid": "PN1", "phone_number": "+12125550123"}
         )
         mock.post(f"{API}/Calls.json").respond(201, json={"sid": "CA2", "status": "queued"})
+        mock.get(VOICE_COUNTRIES).respond(json=_voice_page([], None))
         await plugin.verify_cli(_number())
         await plugin.list_coverage(None)
         for kind in ("local", "mobile", "toll_free", "national"):
@@ -1151,6 +1169,7 @@ async def test_every_field_sent_is_in_twilios_openapi(plugin: TwilioPlugin) -> N
         await plugin.purchase_number("+12125550123")
         await plugin.place_call("+12125550123", "+14155550111", CallOptions(timeout_seconds=9))
         await plugin.place_call("+12125550123", "+14155550111", CallOptions(url="https://x/y"))
+        await plugin.fetch_outbound_permissions()
         calls = list(mock.calls)
     exercised = set()
     for call in calls:
@@ -1162,7 +1181,10 @@ async def test_every_field_sent_is_in_twilios_openapi(plugin: TwilioPlugin) -> N
         path = path.replace(f"/Accounts/{SID}", "/Accounts/{AccountSid}").replace(
             "/AvailablePhoneNumbers/US/", "/AvailablePhoneNumbers/{CountryCode}/"
         )
-        assert path.startswith(acct) or request.url.host == "numbers.twilio.com"
+        assert path.startswith(acct) or request.url.host in (
+            "numbers.twilio.com",
+            "voice.twilio.com",
+        )
         key = f"{request.method} {path}"
         spec = operations[key]
         assert set(request.url.params) <= set(spec["query"]), (key, request.url.params)

@@ -87,7 +87,13 @@
       case "unauthorized":
         return "Your session has ended: sign in again.";
       case "outbound_not_allowed":
-        return `Refused: ${reasonsText(p.reasons) || detail}`;
+        return `Refused: ${reasonsText(p.reasons) || detail}` +
+          (p.next_allowed_at ? ` Next allowed: ${new Date(p.next_allowed_at).toLocaleString()}.` : "");
+      case "validation_error":
+        if (p.errors && p.errors.length) {
+          return "Invalid: " + p.errors.map((e) => (e.field ? `${e.field}: ` : "") + e.message).join("; ");
+        }
+        return detail;
       default:
         if (p.reasons && p.reasons.length) return `${detail} — ${reasonsText(p.reasons)}`;
         if (p.title && p.detail && p.title !== p.detail) return `${p.title}: ${p.detail}`;
@@ -296,6 +302,7 @@
         inbound_agent_id: value("inbound_agent_id"),
         outbound_enabled: form.elements.outbound_enabled.checked,
         outbound_agent_id: value("outbound_agent_id"),
+        allowed_countries: countryList(form.elements.allowed_countries.value),
       };
       const submit = form.querySelector('button[type="submit"]');
       submit.disabled = true;
@@ -319,6 +326,59 @@
     });
     const errorBoxFocusable = form.querySelector(".bind-error");
     if (errorBoxFocusable) errorBoxFocusable.tabIndex = -1;
+  }
+
+  // -- Outbound policy (SettingsTelephony) -------------------------------------------------------
+
+  function countryList(text) {
+    return text.split(/[\s,;]+/).map((c) => c.trim()).filter(Boolean);
+  }
+
+  function windowList(text) {
+    // "mon,tue 09:00-18:00" per line -> [{days, start, end}]; a malformed line throws
+    return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+      const m = line.match(/^([a-z,\s]+?)\s+(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})$/i);
+      if (!m) throw new Error(`"${line}": write days then start-end, such as mon,tue 09:00-18:00`);
+      return { days: countryList(m[1]).map((d) => d.toLowerCase()), start: m[2], end: m[3] };
+    });
+  }
+
+  function initOutboundPolicy(form) {
+    const status = form.querySelector(".policy-status");
+    const errorBox = form.querySelector(".policy-error");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      show(errorBox, "");
+      let body;
+      try {
+        body = {
+          allowed_countries: countryList(form.elements.allowed_countries.value),
+          calling_hours: form.elements.calling_hours.checked
+            ? {
+                rules: Array.from(form.querySelectorAll('input[name="rule"]:checked')).map((i) => i.value),
+                windows: windowList(form.elements.windows.value),
+              }
+            : null,
+        };
+      } catch (err) {
+        show(errorBox, err.message);
+        errorBox.focus();
+        return;
+      }
+      const submit = form.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      status.textContent = "Saving…";
+      const r = await api("PUT", "/settings/telephony/outbound-policy", body);
+      submit.disabled = false;
+      if (!r.ok) {
+        status.textContent = "";
+        show(errorBox, problemText(r));
+        errorBox.focus();
+        return;
+      }
+      form.elements.allowed_countries.value = r.data.allowed_countries.join(", ");
+      status.textContent = "Outbound policy saved.";
+    });
   }
 
   // -- Numbers: add a bring-your-own number ----------------------------------------------------
@@ -589,6 +649,7 @@
   document.querySelectorAll('[data-component="row-actions"]').forEach(initRowActions);
   document.querySelectorAll('[data-component="destination-check"]').forEach(initDestinationCheck);
   document.querySelectorAll('[data-component="bind-controls"]').forEach(initBindControls);
+  document.querySelectorAll('[data-component="outbound-policy"]').forEach(initOutboundPolicy);
   document.querySelectorAll('[data-component="add-number"]').forEach(initAddNumber);
   document.querySelectorAll("button.purchase").forEach(initPurchase);
   document.querySelectorAll('[data-component="campaign-dialog"]').forEach(initCampaignDialog);

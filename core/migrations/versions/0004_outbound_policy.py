@@ -1,0 +1,32 @@
+"""outbound policy: the workspace's policy and each number's country allow-list
+
+Revision ID: 0004
+Revises: 0001
+Create Date: 2026-11-30
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0004'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('workspaces') as batch:
+        batch.add_column(sa.Column('outbound_policy', sa.Text(), nullable=True))
+    with op.batch_alter_table('numbers') as batch:
+        batch.add_column(
+            sa.Column('allowed_countries', sa.JSON(), nullable=False, server_default='[]')
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('numbers') as batch:
+        batch.drop_column('allowed_countries')
+    with op.batch_alter_table('workspaces') as batch:
+        batch.drop_column('outbound_policy')
