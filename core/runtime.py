@@ -44,7 +44,7 @@ class Runtime:
         from .events import apply_events
 
         async with self.sessionmaker() as session:
-            await apply_events(self, session, events, actor="carrier")
+            await apply_events(self, session, events, via="plugin")
 
     async def aclose(self) -> None:
         await self.host.aclose()

@@ -25,6 +25,7 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/favicon.ico",
 }
 PUBLIC_PREFIXES = ("/console/login", "/console/static", "/console/logout")
 
