@@ -21,6 +21,22 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_URL = "/docs/assets"
+#: The pages may load nothing from elsewhere: ReDoc's own "API docs by Redocly" logo, linked
+#: from a CDN, is refused by the browser before any request (and hidden).
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+HIDE_REDOCLY_LOGO = '<style>img[alt="redocly logo"] { display: none; }</style></head>'
+
+
+def _offline(page: HTMLResponse, extra_head: str = "") -> HTMLResponse:
+    """The page with the CSP above (and ``extra_head`` at the end of its ``<head>``)."""
+    body = bytes(page.body).decode()
+    if extra_head:
+        body = body.replace("</head>", extra_head, 1)
+    return HTMLResponse(body, headers={"Content-Security-Policy": DOCS_CSP})
 FAVICON = Path(__file__).parent / "console" / "static" / "favicon.svg"
 
 
@@ -41,7 +57,7 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=f"{app.title} API",
             oauth2_redirect_url=oauth2_redirect,
@@ -50,6 +66,7 @@ def install(app: FastAPI) -> None:
             swagger_favicon_url="/favicon.ico",
             swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})},
         )
+        return _offline(page)
 
     @app.get(oauth2_redirect, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
@@ -57,13 +74,14 @@ def install(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} API",
             redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url="/favicon.ico",
             with_google_fonts=False,
         )
+        return _offline(page, HIDE_REDOCLY_LOGO)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon_ico() -> Response:
