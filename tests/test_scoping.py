@@ -26,6 +26,7 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/favicon.ico",
+    "/console/{rest:path}",  # the console's 404 page: it shows no workspace data
 }
 PUBLIC_PREFIXES = ("/console/login", "/console/static", "/console/logout")
 
