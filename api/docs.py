@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 ASSETS_URL = "/docs/assets"
+FAVICON = Path(__file__).parent / "console" / "static" / "favicon.svg"
 #: The pages may load nothing from elsewhere: ReDoc's own "API docs by Redocly" logo, linked
 #: from a CDN, is refused by the browser before any request (and hidden).
 DOCS_CSP = (
@@ -37,7 +38,6 @@ def _offline(page: HTMLResponse, extra_head: str = "") -> HTMLResponse:
     if extra_head:
         body = body.replace("</head>", extra_head, 1)
     return HTMLResponse(body, headers={"Content-Security-Policy": DOCS_CSP})
-FAVICON = Path(__file__).parent / "console" / "static" / "favicon.svg"
 
 
 def assets_dir() -> Path:

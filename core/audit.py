@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .queries import page_of
 from .tables import AuditEvent
 
 #: Stands for "the problem ``code`` of the refusal or failure" among the outcomes below.
@@ -111,6 +111,7 @@ async def list_events(
     offset: int = 0,
 ) -> tuple[list[AuditEvent], int]:
     """A page of the workspace's audit events, newest first, and the total matching."""
+
     where = [AuditEvent.workspace_id == workspace_id]
     if action:
         where.append(AuditEvent.action == action)
@@ -120,16 +121,5 @@ async def list_events(
         where.append(AuditEvent.subject_id == subject_id)
     if outcome:
         where.append(AuditEvent.outcome == outcome)
-    total = (
-        await session.execute(select(func.count()).select_from(AuditEvent).where(*where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(AuditEvent)
-            .where(*where)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    order = (AuditEvent.created_at.desc(), AuditEvent.id)
+    return await page_of(session, AuditEvent, where, order, limit=limit, offset=offset)

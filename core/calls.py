@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import NotFound
-from .numbers import parse_uuid
+from .queries import one_of, page_of, parse_uuid
 from .tables import Call
 
 #: Every status a call may have, in the order a call goes through them; the last four end it.
@@ -61,16 +60,7 @@ def advances(current: str, new: str) -> bool:
 
 async def get_call(session: AsyncSession, workspace_id: uuid.UUID, call_id: Any) -> Call:
     """The workspace's call; another workspace's call is ``NotFound`` like a missing one."""
-    call = (
-        await session.execute(
-            select(Call).where(
-                Call.id == parse_uuid(call_id, "call"), Call.workspace_id == workspace_id
-            )
-        )
-    ).scalar_one_or_none()
-    if call is None:
-        raise NotFound("call not found")
-    return call
+    return await one_of(session, Call, workspace_id, call_id, "call")
 
 
 async def list_calls(
@@ -94,14 +84,5 @@ async def list_calls(
             return [], 0
     if status is not None:
         where.append(Call.status == status)
-    total = (await session.execute(select(func.count()).select_from(Call).where(*where))).scalar()
-    rows = (
-        await session.execute(
-            select(Call)
-            .where(*where)
-            .order_by(Call.created_at.desc(), Call.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    order = (Call.created_at.desc(), Call.id)
+    return await page_of(session, Call, where, order, limit=limit, offset=offset)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
 from .auth import Principal
 from .calls import normalise_status
-from .errors import Conflict, DemoMode, InvalidInput, NotFound, PolicyDenied, TrunklineError
+from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
 from .models import CallOptions, PlacedCall
-from .numbers import find_by_e164, parse_uuid
+from .numbers import find_by_e164
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED
+from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
 
@@ -41,16 +42,7 @@ class NoCallerId(Conflict):
 
 
 async def get_campaign(session: AsyncSession, workspace_id: uuid.UUID, cid: Any) -> Campaign:
-    campaign = (
-        await session.execute(
-            select(Campaign).where(
-                Campaign.id == parse_uuid(cid, "campaign"), Campaign.workspace_id == workspace_id
-            )
-        )
-    ).scalar_one_or_none()
-    if campaign is None:
-        raise NotFound("campaign not found")
-    return campaign
+    return await one_of(session, Campaign, workspace_id, cid, "campaign")
 
 
 async def resolve_caller_id(
@@ -82,20 +74,9 @@ async def resolve_caller_id(
 async def list_campaigns(
     session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Campaign], int]:
-    where = Campaign.workspace_id == workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(Campaign).where(where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(Campaign)
-            .where(where)
-            .order_by(Campaign.created_at, Campaign.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    where = [Campaign.workspace_id == workspace_id]
+    order = (Campaign.created_at, Campaign.id)
+    return await page_of(session, Campaign, where, order, limit=limit, offset=offset)
 
 
 async def create_campaign(

@@ -19,17 +19,9 @@ from core.purchases import list_ledger
 from core.tables import Campaign
 
 from ..deps import RuntimeDep
-from .routes import PAGE_SIZE, _page, _to_login
+from .routes import PAGE_SIZE, _page, _to_login, page_offset
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-
-def page_offset(request: Request) -> int:
-    """``?offset=`` of a console table: a non-negative integer, 0 when absent or malformed."""
-    try:
-        return max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
-    except ValueError:
-        return 0
 
 
 def _choice(value: str | None, allowed: Any) -> str | None:

@@ -568,10 +568,7 @@ async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
         page = await _page(request, rt, session)
         if page is None:
             return _to_login(request)
-        try:
-            offset = max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
-        except ValueError:
-            offset = 0
+        offset = page_offset(request)
         rows, total = await numbers_service.list_numbers(
             session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
         )
@@ -586,6 +583,14 @@ async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
         page_size=PAGE_SIZE,
         provider_names=sorted(rt.host.providers),
     )
+
+
+def page_offset(request: Request) -> int:
+    """``?offset=`` of a console table: a non-negative integer, 0 when absent or malformed."""
+    try:
+        return max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
+    except ValueError:
+        return 0
 
 
 def release_supported(rt: Runtime) -> bool:
@@ -665,4 +670,3 @@ async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
             caller_id_option(NumberOut.of(n, rt.policy.caller_id_allowed(n))) for n in numbers
         ]
     return page.render("campaigns.html", campaigns=rows, total=total, options=options)
-

@@ -114,11 +114,7 @@
       if (changed) window.location.reload();
     });
 
-    function fieldError(input, box, text) {
-      T.show(box, text);
-      if (text) input.setAttribute("aria-invalid", "true");
-      else input.removeAttribute("aria-invalid");
-    }
+    const fieldError = T.fieldError;
 
     function updateHint() {
       const option = select.selectedOptions[0];

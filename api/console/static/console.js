@@ -151,6 +151,13 @@
     el.hidden = !text;
   }
 
+  // A field's error under it, with aria-invalid on the field; no text clears both.
+  function fieldError(input, box, text) {
+    show(box, text);
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
   function container(el) {
     return el.closest("tr") || el.closest("section") || document;
   }
@@ -461,12 +468,6 @@
     let campaignId = null;
     let created = false;
 
-    function fieldError(input, box, text) {
-      show(box, text);
-      if (text) input.setAttribute("aria-invalid", "true");
-      else input.removeAttribute("aria-invalid");
-    }
-
     function clearErrors() {
       dialog.querySelectorAll(".field-error, .form-error").forEach((el) => show(el, ""));
       dialog.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
@@ -627,7 +628,7 @@
     });
   }
 
-  window.Trunkline = { api, problemText, problemDetail, show, followCall, DEMO };
+  window.Trunkline = { api, problemText, problemDetail, show, fieldError, followCall, DEMO };
 
   document.querySelectorAll('[data-component="row-actions"]').forEach(initRowActions);
   document.querySelectorAll('[data-component="bind-controls"]').forEach(initBindControls);
