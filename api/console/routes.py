@@ -467,7 +467,7 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
     providers = sorted(rt.host.providers)
     ctx: dict[str, Any] = {
         "providers": provider_rows(rt),
-        "policy": policy_view(rt),
+        "deployment_policy": policy_view(rt),
         "provider_names": providers,
         "number_types": NUMBER_TYPES,
         "end_user_types": END_USER_TYPES,

@@ -360,7 +360,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     page.get_by_role("button", name="New campaign").click()
     page.get_by_role("dialog", name="New campaign").wait_for(state="visible")
     dialog = page.locator("#campaign-dialog")  # its title changes with the step
-    assert page.get_by_label("Name").evaluate("el => el === document.activeElement")
+    assert dialog.get_by_label("Name", exact=True).evaluate("el => el === document.activeElement")
     caller_id = dialog.get_by_label("Caller ID")
     options = caller_id.locator("option").all_inner_texts()
     assert f"{hosted['phone_e164']} (sandbox) — allowed" in options
@@ -370,7 +370,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     dialog.get_by_role("button", name="Create campaign").click()
     assert "Give the campaign a name." in dialog.locator("#campaign-name-error").inner_text()
     # a caller ID the server refuses: its problem code and detail are shown under the field
-    page.get_by_label("Name").fill("Spring follow-ups")
+    dialog.get_by_label("Name", exact=True).fill("Spring follow-ups")
     caller_id.select_option(byo["phone_e164"])
     assert "is not allowed as caller ID" in dialog.locator("#campaign-from-hint").inner_text()
     dialog.get_by_role("button", name="Create campaign").click()
@@ -465,6 +465,11 @@ def test_settings_telephony_coverage_regulations_search_and_purchase(
     e164 = first.get_attribute("data-e164")
     assert e164 and "no markup" in first.inner_text()
     first.get_by_role("button", name="Buy").click()
+    # nothing is bought before the carrier's price is confirmed
+    confirm = page.get_by_role("dialog", name="Confirm the purchase")
+    confirm.wait_for(state="visible")
+    assert "The carrier charges" in confirm.inner_text() and "USD a month" in confirm.inner_text()
+    confirm.locator("#confirm-purchase").click()
     bought = first.get_by_role("link", name=re.compile(f"Bought {re.escape(e164)}"))
     bought.wait_for()
     shot("purchased")

@@ -196,7 +196,7 @@ def test_campaign_editing_changes_and_clears_the_caller_id_and_deletes(
     # rename and give it the hosted caller ID
     listed.get_by_role("button", name="Edit").click()
     edit = page.get_by_role("dialog", name="Edit campaign")
-    edit.get_by_label("Name").fill("Autumn calls")
+    edit.get_by_label("Campaign name").fill("Autumn calls")
     edit.get_by_label("Caller ID").select_option(hosted["phone_e164"])
     edit.get_by_role("button", name="Save changes").click()
     edit.get_by_text(f"Saved: “Autumn calls”, caller ID {hosted['phone_e164']}.").wait_for()

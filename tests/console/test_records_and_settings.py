@@ -224,7 +224,7 @@ def test_providers_without_doubled_brackets_and_country_rules_shown(
         "Only these may be called: every country not blocked"
     )
     # the policy's settings
-    policy = doc.by_id("policy-settings")
+    policy = doc.by_id("deployment-settings")
     assert "Allowed" in policy.one(data_setting="verified_enabled").text
     assert "Off" in policy.one(data_setting="demo_mode").text
     assert policy.one(data_setting="country_rules.blocked").text.startswith("KP, IR")
@@ -232,7 +232,7 @@ def test_providers_without_doubled_brackets_and_country_rules_shown(
 
 def test_policy_settings_follow_the_environment(console: Callable[..., Api]) -> None:
     api = console(env={"TELEPHONY_OUTBOUND_VERIFIED_ENABLED": "false"})
-    policy = page(api, "/console/telephony").by_id("policy-settings")
+    policy = page(api, "/console/telephony").by_id("deployment-settings")
     assert policy.one(data_setting="verified_enabled").text.startswith("Not allowed")
     assert "no country is blocked" in policy.one(data_setting="rules").text
 

@@ -81,7 +81,7 @@
     }
     let detail = p.detail || p.title || "";
     if (p.field && detail.startsWith(`${p.field}: `)) detail = detail.slice(p.field.length + 2);
-    return detail.charAt(0).toUpperCase() + detail.slice(1);
+    return detail;
   }
 
   // A problem document (RFC 9457) in words an operator understands.
