@@ -37,9 +37,18 @@ from .snapshot import invalidate_local
 
 log = logging.getLogger("trunkline.invalidation")
 
-#: Tables whose rows the preflight never reads: writes to them announce nothing.
+#: Tables whose rows the preflight never reads from the snapshot: writes to them announce
+#: nothing. (``destination_lookups`` is the lookups' own cache, read by the lookup service.)
 UNTRACKED_TABLES = frozenset(
-    {"audit_events", "ledger_entries", "calls", "campaigns", "users", "alembic_version"}
+    {
+        "audit_events",
+        "ledger_entries",
+        "calls",
+        "campaigns",
+        "users",
+        "alembic_version",
+        "destination_lookups",
+    }
 )
 #: PostgreSQL ``NOTIFY`` channel of snapshot invalidations.
 PG_CHANNEL = "trunkline_snapshot"
