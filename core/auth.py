@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -108,6 +109,8 @@ class KeyCache:
         #: Bumped by every forget and clear: a principal read before one is not kept.
         self.generation = 0
         self._entries: dict[str, tuple[Principal, float]] = {}
+        #: Reads in flight: key hash -> (the generation they started in, their task).
+        self.reading: dict[str, tuple[int, asyncio.Future[Principal]]] = {}
         _CACHES.add(self)
 
     def get(self, key_hash: str) -> Principal | None:
@@ -164,15 +167,36 @@ async def authenticate_cached(
     authorization: str | None,
     cache: KeyCache,
 ) -> Principal:
-    """:func:`authenticate`, answering from ``cache`` when it can (no session opened then)."""
+    """:func:`authenticate`, answering from ``cache`` when it can (no session opened then).
+
+    Concurrent requests with the same key share one read (a dialer's many connections all
+    miss at once when the entry expires); a request that comes after a revocation was
+    announced never shares a read that started before it.
+    """
     key_hash = hash_key(_bearer_token(authorization))
     principal = cache.get(key_hash)
-    if principal is None:
-        generation, started = cache.generation, time.monotonic()
-        async with open_session() as session:
-            principal = await authenticate(session, authorization)
-        cache.put(key_hash, principal, generation, started)
-    return principal
+    if principal is not None:
+        return principal
+    generation = cache.generation
+    reading = cache.reading.get(key_hash)
+    if reading is None or reading[0] != generation:
+
+        async def read() -> Principal:
+            started = time.monotonic()
+            async with open_session() as session:
+                found = await authenticate(session, authorization)
+            cache.put(key_hash, found, generation, started)
+            return found
+
+        reading = cache.reading[key_hash] = (generation, asyncio.ensure_future(read()))
+        task = reading[1]
+
+        def done(_: object) -> None:
+            if cache.reading.get(key_hash, (0, None))[1] is task:
+                del cache.reading[key_hash]
+
+        task.add_done_callback(done)
+    return await asyncio.shield(reading[1])
 
 
 async def revoke_key(session: AsyncSession, key: str) -> bool:
