@@ -31,6 +31,17 @@ class Operation:
         props = (self.body_schema or {}).get("properties", {})
         return [name for name, prop in props.items() if is_phone(prop)]
 
+    def nested_phone_fields(self, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+        """``(array property, item schema, phone field)`` for arrays of phone-bearing items
+        (a batch of preflights)."""
+        found = []
+        for name, prop in (self.body_schema or {}).get("properties", {}).items():
+            item = resolve(doc, prop.get("items")) if prop.get("type") == "array" else None
+            for field_name, field_prop in (item or {}).get("properties", {}).items():
+                if is_phone(field_prop):
+                    found.append((name, item or {}, field_name))
+        return found
+
     @property
     def query_phone_params(self) -> list[str]:
         return [p["name"] for p in self.query if is_phone(p.get("schema", {}))]
@@ -49,6 +60,30 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any
         found: dict[str, Any] = doc["components"]["schemas"][name]
         return found
     return schema
+
+
+def request_schemas(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every component schema a request body reaches (through ``$ref``, items, ``anyOf``)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in found:
+                    found[name] = doc["components"]["schemas"][name]
+                    walk(found[name])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            walk(op.get("requestBody", {}))
+    return found
 
 
 def operations(doc: dict[str, Any]) -> Iterator[Operation]:

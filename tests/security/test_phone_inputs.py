@@ -11,7 +11,15 @@ import pytest
 
 from tests.fakes import FakeCarrier
 
-from .openapi_walk import PHONE_NAME, Operation, body_for, operations, query_for, url_for
+from .openapi_walk import (
+    PHONE_NAME,
+    Operation,
+    body_for,
+    operations,
+    query_for,
+    request_schemas,
+    url_for,
+)
 
 CALLER = "+14155550100"
 #: Valid numbers with surrounding whitespace: the same number, never a different verdict.
@@ -65,13 +73,13 @@ def _send(api: Any, op: Operation, ids: dict[str, str], **kw: Any) -> Any:
 
 def test_every_phone_looking_input_is_marked_and_read_by_the_one_parse(world: Any) -> None:
     """A route that adds a phone input without the marker fails here (and so is not missed)."""
-    _api, _, ops, _, _ = world
+    api, _, ops, _, _ = world
     unmarked = []
-    for op in ops:
-        props = (op.body_schema or {}).get("properties", {})
-        for name, prop in props.items():
+    for schema_name, schema in request_schemas(api.app.openapi()).items():
+        for name, prop in schema.get("properties", {}).items():
             if PHONE_NAME.search(name) and not prop.get("x-phone"):
-                unmarked.append(f"{op.label} body {name}")
+                unmarked.append(f"{schema_name}.{name}")
+    for op in ops:
         for param in op.query:
             if PHONE_NAME.search(param["name"]) and not param.get("schema", {}).get("x-phone"):
                 unmarked.append(f"{op.label} query {param['name']}")
@@ -96,7 +104,15 @@ def test_every_phone_body_field_refuses_hostile_forms(world: Any, kind: str) -> 
             assert r.status_code == 422, (op.label, name, r.text)
             assert r.json()["code"] == "invalid_phone_number", (op.label, name, r.text)
             assert r.json()["field"] == name, (op.label, name, r.text)
-    assert len(tried) >= 7
+        for array, item, name in op.nested_phone_fields(api.app.openapi()):
+            entry = {f: CALLER for f, prop in item["properties"].items() if prop.get("x-phone")}
+            entry[name] = value
+            r = _send(api, op, ids, json={array: [entry]}, params=query_for(op, known))
+            tried.append(f"{op.label} {array}[].{name}")
+            problem = r.json() if r.status_code == 422 else r.json()["results"][0]["error"]
+            assert problem["code"] == "invalid_phone_number", (op.label, name, r.text)
+            assert problem["field"] == name, (op.label, name, r.text)
+    assert len(tried) >= 9  # the batch's from and to included
     assert (api.numbers(), api.calls(), api.ledger()) == before
     assert not {"purchase_number", "place_call", "verify_cli"} & set(fake.calls)
 
