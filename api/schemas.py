@@ -114,6 +114,10 @@ class VerifyOut(BaseModel):
     next_step: str
     display_code: str | None
     detail: str | None
+    attempts_left: int | None = Field(
+        description="Codes that may still be submitted to this verification: null when none "
+        "is under way, 0 once it failed (start a new one)."
+    )
 
 
 class PurchaseIn(In):
@@ -291,4 +295,3 @@ class PluginOut(BaseModel):
     error: str | None
     hooks: list[str]
     providers: list[str]
-    settings: dict[str, Any]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from .errors import ConfigurationError, TrunklineError
-from .settings import Settings, load_settings, read_plugins_file
+from .settings import PluginsFile, Settings, load_settings, read_plugins_file
 
 app = typer.Typer(
     help="Trunkline: numbers, caller-ID verification and outbound policy.",
@@ -39,16 +39,29 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _lenient_host(settings: Settings) -> Any:
-    """The plugin host as configured, but a broken plugin is recorded instead of fatal."""
+def _fail(exc: TrunklineError) -> NoReturn:
+    """One line on stderr, exit status 2: what a person reads instead of a traceback."""
+    typer.echo(f"error: {exc.detail}", err=True)
+    raise typer.Exit(2)
+
+
+def _plugins_file(settings: Settings) -> PluginsFile:
+    try:
+        return read_plugins_file(settings.plugins_toml)
+    except ConfigurationError as exc:
+        _fail(exc)
+
+
+def _lenient_host(settings: Settings, pfile: PluginsFile | None = None) -> Any:
+    """The plugin host as configured, but a broken plugin is recorded (not fatal, not logged)."""
     from .plugins import create_plugin_host
 
-    pfile = read_plugins_file(settings.plugins_toml)
-    pfile.strict = False
     return create_plugin_host(
-        pfile,
+        pfile or _plugins_file(settings),
         enabled_override=settings.enabled_override,
         public_base_url=settings.public_base_url,
+        strict=False,
+        log_failures=False,
     )
 
 
@@ -61,12 +74,17 @@ def serve(
     """Serve the HTTP API and the console."""
     import uvicorn
 
+    from .plugins import create_plugin_host
+
     settings = _settings()
-    try:  # fail fast, with the plugin named, before uvicorn starts workers
-        read_plugins_file(settings.plugins_toml)
+    try:  # fail fast, with the plugin and the key named, before uvicorn starts workers
+        create_plugin_host(
+            _plugins_file(settings),
+            enabled_override=settings.enabled_override,
+            public_base_url=settings.public_base_url,
+        )
     except ConfigurationError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+        _fail(exc)
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
@@ -82,8 +100,24 @@ def serve(
 def plugins_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Every installed plugin: version, hooks, providers, bundled, enabled, status or error."""
-    plugins = _lenient_host(_settings()).describe()
+    """Every installed plugin: version, hooks, providers, settings (secrets redacted), status.
+
+    With strict = true (the default), a plugin that failed to load is also reported on stderr,
+    one line each, and the exit status is 2, as `trunkline serve` would refuse to start.
+    """
+    settings = _settings()
+    pfile = _plugins_file(settings)
+    host = _lenient_host(settings, pfile)
+    plugins = host.describe()
+    _print_plugins(plugins, as_json)
+    failed = [p for p in plugins if p["status"] == "failed"]
+    if failed and pfile.strict:
+        for p in failed:
+            typer.echo(f"error: {p['error']}", err=True)
+        raise typer.Exit(2)
+
+
+def _print_plugins(plugins: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(plugins, indent=2, default=str))
         return
@@ -95,12 +129,16 @@ def plugins_list(
         typer.echo(line)
         if p["hooks"]:
             typer.echo("    hooks: " + ", ".join(p["hooks"]))
+        if p.get("settings"):
+            typer.echo("    settings: " + json.dumps(p["settings"], default=str))
         if p["error"]:
             typer.echo("    error: " + p["error"])
 
 
 @workspaces_app.command("create")
-def workspaces_create(name: str) -> None:
+def workspaces_create(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workspace's name.")],
+) -> None:
     """Create a workspace and its admin user; print the API key (shown only this once)."""
     from .auth import create_workspace
     from .db import make_engine, make_sessionmaker
@@ -123,7 +161,7 @@ def workspaces_create(name: str) -> None:
 
 @workspaces_app.command("demo-key")
 def workspaces_demo_key(name: str = "Demo") -> None:
-    """For a local try-out: ensure workspace NAME exists and print a fresh key for its admin."""
+    """For a local try-out: ensure the workspace named by --name exists; print a key for it."""
     from sqlalchemy import select
 
     from .auth import create_workspace, issue_key
@@ -165,8 +203,15 @@ def workspaces_demo_key(name: str = "Demo") -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Migrate the configured database (TRUNKLINE_DATABASE_URL) to ``revision``."""
+def db_upgrade(
+    revision: Annotated[
+        str,
+        typer.Argument(
+            metavar="REVISION", help="The revision to reach; head (the default) is the newest."
+        ),
+    ] = "head",
+) -> None:
+    """Migrate the configured database (TRUNKLINE_DATABASE_URL) to REVISION."""
     from .migrate import upgrade
 
     settings = _settings()
@@ -175,8 +220,12 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str) -> None:
-    """Migrate the configured database down to ``revision`` (``base``: empty)."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="The revision to go back to; base: empty.")
+    ],
+) -> None:
+    """Migrate the configured database down to REVISION."""
     from .migrate import downgrade
 
     downgrade(_settings().database_url, revision)
@@ -206,17 +255,29 @@ def accrue_rentals(
     except TrunklineError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{added} rental entries added for {period}")
+    typer.echo(f"{added} rental {'entry' if added == 1 else 'entries'} added for {period}")
+
+
+#: The command groups of the core: running one needs no plugin's command group.
+BUILTIN_COMMANDS = frozenset({"serve", "plugins", "workspaces", "keys", "db", "ledger"})
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: plugin command groups are added before parsing."""
+    """Console entry point: plugin command groups are added before parsing (so that they
+    appear in ``--help``); a configuration error is one line on stderr, exit status 2."""
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] not in {"serve", "plugins", "workspaces", "db", "ledger", "--help"}:
+    if not args or args[0] not in BUILTIN_COMMANDS:
         try:
-            host = _lenient_host(load_settings())
+            settings = load_settings()
+            host = _lenient_host(settings, read_plugins_file(settings.plugins_toml))
             host.pm.hook.trunkline_cli(app=app)
         except ConfigurationError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
-            raise SystemExit(2) from None
-    app(args=args, prog_name="trunkline")
+            if args and not args[0].startswith("-"):  # a plugin's command cannot run
+                raise SystemExit(2) from None
+            # --help still answers, without the plugins' command groups
+    try:
+        app(args=args, prog_name="trunkline")
+    except TrunklineError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise SystemExit(2) from None
