@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import Unauthorized
-from .tables import ApiKey, User, Workspace, utcnow
+from .tables import ApiKey, User, Workspace
 
 KEY_PREFIX = "tlk_"
 
@@ -41,18 +41,19 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def issue_key(session: AsyncSession, user: User) -> str:
-    """Create an API key for ``user``; return the key itself (the only time it is seen)."""
+def issue_key(session: AsyncSession, user: User, *, name: str | None = None) -> tuple[ApiKey, str]:
+    """Add an API key for ``user`` to ``session``; return the row and the key itself (the only
+    time it is seen: only its SHA-256 and its first characters are stored)."""
     key = new_key()
-    session.add(
-        ApiKey(
-            workspace_id=user.workspace_id,
-            user_id=user.id,
-            prefix=key[: len(KEY_PREFIX) + 6],
-            key_hash=hash_key(key),
-        )
+    row = ApiKey(
+        workspace_id=user.workspace_id,
+        user_id=user.id,
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=hash_key(key),
     )
-    return key
+    session.add(row)
+    return row, key
 
 
 async def create_workspace(
@@ -65,7 +66,7 @@ async def create_workspace(
     user = User(workspace_id=workspace.id, name=admin_name, role="admin")
     session.add(user)
     await session.flush()
-    key = await issue_key(session, user)
+    _row, key = issue_key(session, user)
     await session.commit()
     return workspace, user, key
 
@@ -94,7 +95,8 @@ KEY_CACHE_TTL = 5.0
 class KeyCache:
     """API key hash -> principal, for ``KEY_CACHE_TTL`` seconds, in this process.
 
-    :func:`revoke_key` forgets the key at once in every cache of the process; another worker
+    :func:`forget_key` (called by every revocation) drops the key at once in every cache of the
+    process; another worker
     process notices a revocation within the TTL (its entry expires and the database answers).
     Unknown and revoked keys are never cached.
     """
@@ -102,6 +104,8 @@ class KeyCache:
     def __init__(self, ttl: float = KEY_CACHE_TTL, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        #: Seconds, monotonic; replaceable so that tests can pass the TTL without waiting.
+        self.clock: Callable[[], float] = time.monotonic
         self._entries: dict[str, tuple[Principal, float]] = {}
         _CACHES.add(self)
 
@@ -109,7 +113,7 @@ class KeyCache:
         entry = self._entries.get(key_hash)
         if entry is None:
             return None
-        if entry[1] < time.monotonic():
+        if entry[1] < self.clock():
             self._entries.pop(key_hash, None)
             return None
         return entry[0]
@@ -119,7 +123,7 @@ class KeyCache:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key_hash] = (principal, time.monotonic() + self.ttl)
+        self._entries[key_hash] = (principal, self.clock() + self.ttl)
 
     def forget(self, key_hash: str) -> None:
         self._entries.pop(key_hash, None)
@@ -156,20 +160,7 @@ async def authenticate_cached(
     return principal
 
 
-async def revoke_key(session: AsyncSession, key: str) -> bool:
-    """Revoke a key by its value; True when a live key was revoked. Commits.
-
-    Every key cache of this process forgets the key at once.
-    """
+def forget_key(key_hash: str) -> None:
+    """Drop a (revoked) key from every key cache of this process."""
     for cache in list(_CACHES):
-        cache.forget(hash_key(key))
-    api_key = (
-        await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
-    ).scalar_one_or_none()
-    if api_key is None or api_key.revoked_at is not None:
-        return False
-    api_key.revoked_at = utcnow()
-    await session.commit()
-    for cache in list(_CACHES):  # and again, should a request have cached it meanwhile
-        cache.forget(hash_key(key))
-    return True
+        cache.forget(key_hash)

@@ -2,7 +2,8 @@
 
 * An already verified number answers verified and calls no carrier; a hosted one needs none.
 * While a verification is pending and unexpired, a call without a code answers the stored
-  pending state again and calls no carrier (no code is sent twice).
+  pending state again and calls no carrier (no code is sent twice), unless a wrong code was
+  submitted: then it starts again (a new code is sent, the attempts are reset).
 * Starting claims the number with one conditional UPDATE, so of concurrent requests exactly one
   reaches the carrier; the others answer the pending state.
 * A wrong code keeps the verification pending and counts one attempt (claimed with a conditional
@@ -123,8 +124,13 @@ async def verify_cli(
     expiry = timedelta(seconds=rt.settings.verification_expiry_seconds)
     now = utcnow()
     started = number.verification_started_at
+    # A pending verification is answered again, except after a wrong code: then the user may
+    # ask for a new code (a carrier's code may have expired), which resets the attempts.
     fresh_pending = (
-        number.verification_status == "pending" and started is not None and started > now - expiry
+        number.verification_status == "pending"
+        and started is not None
+        and started > now - expiry
+        and not number.verification_attempts
     )
     if code is not None:
         return await _submit_code(rt, session, principal, number, code, now - expiry)
@@ -154,6 +160,7 @@ async def _start(
                     or_(
                         Number.verification_started_at.is_(None),
                         Number.verification_started_at <= now - expiry,
+                        Number.verification_attempts > 0,
                     ),
                 ),
             ),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.auth import hash_key, revoke_key
+from core.apikeys import revoke_by_value
+from core.auth import hash_key
 from core.tables import ApiKey
 
 
@@ -26,7 +27,7 @@ def test_revoked_key_is_401(make_api: Any) -> None:
 
     async def revoke() -> bool:
         async with api.runtime.sessionmaker() as session:
-            return await revoke_key(session, api.client.key)
+            return await revoke_by_value(session, api.client.key, actor="system:test")
 
     assert api.run(revoke) is True
     r = api.client.get("/plugins")

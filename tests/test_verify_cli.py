@@ -397,3 +397,18 @@ def test_a_carrier_failure_on_a_code_gives_the_attempt_back(roomy: Any, fake: Fa
     assert roomy.number(n["id"])["verification_attempts"] == 0
     again = roomy.client.post(URL, json={"number_id": n["id"]}).json()
     assert again["status"] == "pending" and again["attempts_left"] == 5
+
+
+def test_after_a_wrong_code_a_start_sends_a_new_code(roomy: Any, fake: FakeCarrier) -> None:
+    """The pending state is answered again from the database (no code sent twice) until a
+    code was refused: then the user may ask for a new code, and the count starts over."""
+    n = roomy.add_number("+14155550100", "fake")
+    roomy.client.post(URL, json={"number_id": n["id"]})
+    assert roomy.client.post(URL, json={"number_id": n["id"]}).json()["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 1
+    roomy.client.post(URL, json={"number_id": n["id"], "code": "000000"})
+    again = roomy.client.post(URL, json={"number_id": n["id"]}).json()
+    assert again["status"] == "pending" and again["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 3  # start, code, new start
+    assert roomy.client.post(URL, json={"number_id": n["id"]}).json()["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 3
