@@ -5,8 +5,10 @@ like a missing one. Creations and revocations are audited (``api_key_created``,
 ``api_key_revoked``, subject ``api_key``); the key itself is never stored nor audited, only its
 SHA-256 and its first characters (``prefix``), which tell keys apart.
 
-A revocation is immediate in this process (:func:`core.auth.forget_key`); another worker process
-refuses the key once its cached entry expires, within :data:`core.auth.KEY_CACHE_TTL` seconds.
+A revocation is immediate in this process; the commit announces it to the other worker
+processes (``core.invalidation``: Redis, or PostgreSQL ``NOTIFY``), and without a bus (SQLite
+alone) they refuse the key once their cached entry expires, within
+``TRUNKLINE_SNAPSHOT_TTL_SECONDS``.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
-from .auth import forget_key, hash_key, issue_key
+from .auth import issue_key, mark_revoked
 from .errors import NotFound
 from .numbers import parse_uuid
-from .tables import ApiKey, User, Workspace, utcnow
+from .tables import ApiKey, User, Workspace
 
 
 async def list_keys(
@@ -114,7 +116,6 @@ async def revoke(
     key = await get_key(session, workspace_id, key_id)
     if key.revoked_at is not None:
         return key, False
-    key.revoked_at = utcnow()
     audit.record(
         session,
         action="api_key_revoked",
@@ -125,8 +126,7 @@ async def revoke(
         subject_id=key.id,
         detail={"prefix": key.prefix, "name": key.name},
     )
-    await session.commit()
-    forget_key(key.key_hash)
+    await mark_revoked(session, key)
     return key, True
 
 
@@ -160,14 +160,3 @@ async def find_workspace(session: AsyncSession, ref: str) -> Workspace:
     if not named:
         raise NotFound(f"no workspace has the id or name {ref!r}")
     return named[0]
-
-
-async def revoke_by_value(session: AsyncSession, key: str, *, actor: str) -> bool:
-    """Revoke a key given the key itself; True when a live key was revoked. Commits."""
-    key_id = (
-        await session.execute(select(ApiKey.id).where(ApiKey.key_hash == hash_key(key)))
-    ).scalar_one_or_none()
-    if key_id is None:
-        return False
-    _key, revoked = await revoke(session, None, key_id, actor=actor)
-    return revoked

@@ -355,20 +355,22 @@ def keys_create(
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The key's id (keys list).")],
 ) -> None:
-    """Revoke an API key. Running servers refuse it within the key cache's lifetime."""
+    """Revoke an API key. Running servers refuse it at once when the revocation reaches them
+    (Redis or PostgreSQL), and within TRUNKLINE_SNAPSHOT_TTL_SECONDS in any case."""
     from .apikeys import revoke
-    from .auth import KEY_CACHE_TTL
 
     async def work(session: AsyncSession) -> tuple[str, bool]:
         key, revoked = await revoke(session, None, key_id, actor=CLI_ACTOR)
         return key.prefix, revoked
 
-    prefix, revoked = _with_session(_settings(), work)
+    settings = _settings()
+    prefix, revoked = _with_session(settings, work)
     if not revoked:
         typer.echo(f"{key_id} ({prefix}...) was already revoked")
         return
     typer.echo(
-        f"revoked {key_id} ({prefix}...); running servers refuse it within {KEY_CACHE_TTL:g} s"
+        f"revoked {key_id} ({prefix}...); running servers refuse it within "
+        f"{settings.snapshot_ttl_seconds:g} s (at once where Redis or PostgreSQL carries it)"
     )
 
 
@@ -440,7 +442,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             settings = load_settings()
             host = _lenient_host(settings, read_plugins_file(settings.plugins_toml))
-            host.pm.hook.trunkline_cli(app=app)
+            host.add_cli_commands(app)
         except ConfigurationError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             if args and not args[0].startswith("-"):  # a plugin's command cannot run

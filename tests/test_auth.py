@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.apikeys import revoke_by_value
-from core.auth import hash_key
+from core.auth import hash_key, revoke_key
 from core.tables import ApiKey
 
 
@@ -27,7 +26,7 @@ def test_revoked_key_is_401(make_api: Any) -> None:
 
     async def revoke() -> bool:
         async with api.runtime.sessionmaker() as session:
-            return await revoke_by_value(session, api.client.key, actor="system:test")
+            return await revoke_key(session, api.client.key)
 
     assert api.run(revoke) is True
     r = api.client.get("/plugins")

@@ -51,7 +51,7 @@ async def get_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> 
 
 @router.delete("/{key_id}", status_code=204, responses=ERRORS)
 async def revoke_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    """Revoke a key (idempotent). This worker refuses it at once; every other worker within
-    the key cache's lifetime (5 seconds)."""
+    """Revoke a key (idempotent). This worker refuses it at once, every other worker when the
+    announcement reaches it, and any worker within `TRUNKLINE_SNAPSHOT_TTL_SECONDS`."""
     await apikeys.revoke(session, principal.workspace_id, key_id, actor=principal.actor)
     return Response(status_code=204)
