@@ -42,18 +42,19 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def issue_key(session: AsyncSession, user: User) -> str:
-    """Create an API key for ``user``; return the key itself (the only time it is seen)."""
+def issue_key(session: AsyncSession, user: User, *, name: str | None = None) -> tuple[ApiKey, str]:
+    """Add an API key for ``user`` to ``session``; return the row and the key itself (the only
+    time it is seen: only its SHA-256 and its first characters are stored)."""
     key = new_key()
-    session.add(
-        ApiKey(
-            workspace_id=user.workspace_id,
-            user_id=user.id,
-            prefix=key[: len(KEY_PREFIX) + 6],
-            key_hash=hash_key(key),
-        )
+    row = ApiKey(
+        workspace_id=user.workspace_id,
+        user_id=user.id,
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=hash_key(key),
     )
-    return key
+    session.add(row)
+    return row, key
 
 
 async def create_workspace(
@@ -66,7 +67,7 @@ async def create_workspace(
     user = User(workspace_id=workspace.id, name=admin_name, role="admin")
     session.add(user)
     await session.flush()
-    key = await issue_key(session, user)
+    _row, key = issue_key(session, user)
     await session.commit()
     return workspace, user, key
 
@@ -96,7 +97,8 @@ KEY_CACHE_TTL = 2.0
 class KeyCache:
     """API key hash -> principal, for ``ttl`` seconds, in this process.
 
-    :func:`revoke_key` forgets the key at once in every cache of the process; other processes
+    A revocation (:func:`mark_revoked`) forgets the key at once in every cache of the process;
+    other processes
     forget it when the revocation's announcement reaches their snapshot (``core.snapshot``),
     and in any case within the TTL (their entry expires and the database answers). Unknown and
     revoked keys are never cached. While ``enabled`` is False nothing is served nor kept.
@@ -204,15 +206,26 @@ async def revoke_key(session: AsyncSession, key: str) -> bool:
 
     Every key cache of this process forgets the key at once.
     """
-    for cache in list(_CACHES):
-        cache.forget(hash_key(key))
+    forget_key(hash_key(key))
     api_key = (
         await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     ).scalar_one_or_none()
     if api_key is None or api_key.revoked_at is not None:
         return False
+    await mark_revoked(session, api_key)
+    return True
+
+
+async def mark_revoked(session: AsyncSession, api_key: ApiKey) -> None:
+    """Set ``revoked_at`` and commit (with whatever else the session holds, e.g. its audit
+    row); every key cache of this process forgets the key at once, and the commit announces
+    the change to the other processes (``core.invalidation``)."""
     api_key.revoked_at = utcnow()
     await session.commit()
-    for cache in list(_CACHES):  # and again, should a request have cached it meanwhile
-        cache.forget(hash_key(key))
-    return True
+    forget_key(api_key.key_hash)  # again, should a request have cached it meanwhile
+
+
+def forget_key(key_hash: str) -> None:
+    """Drop a key from every key cache of this process."""
+    for cache in list(_CACHES):
+        cache.forget(key_hash)
