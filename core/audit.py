@@ -37,6 +37,11 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("pending", "verified", "failed"),
     ),
     "verification_succeeded": ("number", "the caller ID is verified", ("verified",)),
+    "verification_code_rejected": (
+        "number",
+        "a wrong code submitted while attempts are left (``detail.attempts_left``)",
+        ("rejected",),
+    ),
     "verification_failed": ("number", "a verification failed (wrong code, refused)", ("failed",)),
     "verification_error": ("number", "the carrier failed during a verification", (PROBLEM_CODE,)),
     "number_purchased": (
@@ -69,6 +74,8 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("ringing", "in-progress", "completed", "busy", "failed", "no-answer"),
     ),
     "webhook_received": ("webhook", "a signed carrier callback (no workspace)", ("accepted",)),
+    "api_key_created": ("api_key", "an API key made (through the API or the CLI)", ("ok",)),
+    "api_key_revoked": ("api_key", "an API key revoked", ("ok",)),
 }
 
 

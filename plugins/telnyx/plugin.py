@@ -40,6 +40,7 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -404,15 +405,17 @@ class TelnyxPlugin:
         except (WebhookVerificationError, ValueError) as exc:
             raise WebhookSignatureError(f"Telnyx signature refused: {exc}") from None
         try:
-            data = json.loads(request.body)["data"]
-            event_type = str(data.get("event_type", ""))
-            payload = data.get("payload") or {}
-            call_id = payload.get("call_control_id")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            # Signed by Telnyx but not an event we understand: acknowledge it (a refusal would
-            # only make Telnyx send it again) and change nothing.
-            self.context.logger.warning("Telnyx webhook without an event: ignored")
-            return []
+            envelope = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("telnyx: the webhook body is not JSON") from None
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        payload = data.get("payload", {}) if isinstance(data, dict) else None
+        payload = {} if payload is None and isinstance(data, dict) else payload
+        if not isinstance(data, dict) or not isinstance(payload, dict):
+            raise WebhookMalformed('telnyx: the webhook body is not a Telnyx event {"data": {...}}')
+        # An event type the core does not act on is acknowledged and changes nothing.
+        event_type = str(data.get("event_type", ""))
+        call_id = payload.get("call_control_id")
         status = CALL_EVENTS.get(event_type)
         if status is None or not isinstance(call_id, str) or not call_id:
             return []

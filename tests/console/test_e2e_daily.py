@@ -12,14 +12,18 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from .server import Server
-from .test_e2e import (  # noqa: F401  (fixtures)
+from tests.conftest import need
+
+from .server import Server, start_server
+from .test_e2e import (  # noqa: F401  (the browser fixture)
+    CHROMIUM,
     Shots,
     _even,
     _odd,
@@ -27,14 +31,30 @@ from .test_e2e import (  # noqa: F401  (fixtures)
     browser,
     open_page,
     row,
-    server,
     sign_in,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-#: The sandbox's default webhook secret (``[plugins.sandbox] webhook_secret``).
-SANDBOX_SECRET = b"sandbox-webhook-secret"
+#: ``[plugins.sandbox] webhook_secret`` of this module's server (the sandbox has no default).
+SANDBOX_SECRET = b"daily-webhook-secret"
+SANDBOX_TOML = """
+[trunkline]
+plugins = ["sandbox"]
+strict = true
+
+[plugins.sandbox]
+callback_delay_seconds = 1.0
+webhook_secret = "daily-webhook-secret"
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    need(CHROMIUM.exists(), "Debian's chromium at /usr/bin/chromium")
+    srv = start_server(tmp_path_factory.mktemp("console-daily"), SANDBOX_TOML)
+    yield srv
+    srv.stop()
 
 
 def hosted_caller(ws: Any) -> dict[str, Any]:

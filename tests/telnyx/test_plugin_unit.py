@@ -33,6 +33,7 @@ from core import (
     ProviderRejected,
     ProviderUnavailable,
     Requirement,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -798,8 +799,15 @@ async def test_no_public_key_refuses_every_webhook() -> None:
 
 async def test_signed_but_uninteresting_bodies_give_no_event(plugin: TelnyxPlugin) -> None:
     assert plugin.parse_webhook(_signed(_event("message.sent"))) == []
-    assert plugin.parse_webhook(_signed(b"not json")) == []
     assert plugin.parse_webhook(_signed(b'{"data": {"event_type": "call.hangup"}}')) == []
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": 1}', b'{"data": {"payload": []}}'])
+async def test_signed_bodies_that_are_not_events_are_malformed(
+    plugin: TelnyxPlugin, body: bytes
+) -> None:
+    with pytest.raises(WebhookMalformed):
+        plugin.parse_webhook(_signed(body))
 
 
 # -- static data --------------------------------------------------------------------------------
