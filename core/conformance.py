@@ -639,13 +639,17 @@ class ProviderConformance:
         finally:
             kit.close()
 
-    def _number_ref(self, status: str = "none", ref: str | None = None) -> NumberRef:
+    def number_ref(self, status: str = "none", ref: str | None = None) -> NumberRef:
+        """The stored number the kit verifies: one record (same ``id`` and ``workspace_id``)
+        for the whole test, in the given state."""
         import phonenumbers
 
+        if not hasattr(self, "_number_ids"):
+            self._number_ids = (str(uuid.uuid4()), str(uuid.uuid4()))
         country = phonenumbers.region_code_for_number(phonenumbers.parse(self.number)) or "US"
         return NumberRef(
-            id=str(uuid.uuid4()),
-            workspace_id=str(uuid.uuid4()),
+            id=self._number_ids[0],
+            workspace_id=self._number_ids[1],
             phone_e164=self.number,
             country_code=country,
             provider=self.provider,
@@ -655,7 +659,7 @@ class ProviderConformance:
 
     def _operation_args(self, operation: str) -> dict[str, Any]:
         args: dict[str, dict[str, Any]] = {
-            "verify_cli": {"number": self._number_ref(), "code": None},
+            "verify_cli": {"number": self.number_ref(), "code": None},
             "list_coverage": {"country": self.country},
             "fetch_regulations": {
                 "country": self.country,
@@ -678,7 +682,7 @@ class ProviderConformance:
 
     def _start_verification(self, kit: Kit) -> VerificationResult:
         with self.mock_carrier("verify_start"):
-            raw = kit.call("verify_cli", self.provider, number=self._number_ref(), code=None)
+            raw = kit.call("verify_cli", self.provider, number=self.number_ref(), code=None)
         return check_verification_started(raw, self.provider)
 
     # -- the checks --------------------------------------------------------------------------
@@ -735,7 +739,7 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         if started.status == "verified":
             return
-        number = self._number_ref("pending", started.provider_ref)
+        number = self.number_ref("pending", started.provider_ref)
         with self.mock_carrier("verify_code_ok"):
             raw = trunkline_kit.call(
                 "verify_cli", self.provider, number=number, code=self.valid_code(started)
@@ -748,13 +752,13 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         ref = started.provider_ref
         if started.next_step == "submit_code":  # call-style carriers take no code
-            number = self._number_ref("pending", ref)
+            number = self.number_ref("pending", ref)
             with self.mock_carrier("verify_code_wrong"):
                 raw = trunkline_kit.call(
                     "verify_cli", self.provider, number=number, code=self.invalid_code(started)
                 )
             ref = check_verification_refused(raw, self.provider).provider_ref or ref
-        failed = self._number_ref("failed", ref)
+        failed = self.number_ref("failed", ref)
         with self.mock_carrier("verify_start"):
             again = trunkline_kit.call("verify_cli", self.provider, number=failed, code=None)
         try:

@@ -6,16 +6,23 @@
 * Starting claims the number with one conditional UPDATE, so of concurrent requests exactly one
   reaches the carrier; the others answer the pending state.
 * A carrier failure puts the number back as it was and is audited; the error propagates.
+* One number, one owner (:mod:`core.ownership`): while another workspace holds the number
+  hosted or verified, starting or completing a verification answers 409 ``number_claimed``
+  before any carrier is asked, and changes nothing; a completion that races such a holder
+  loses to the unique index in the same way. Plugins count a carrier's account-level record
+  as proof only for the number whose own verification created it (``verification_ref``).
 """
 
 from __future__ import annotations
 
+import typing
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
@@ -23,6 +30,7 @@ from .auth import Principal
 from .errors import Conflict, ProviderError, TrunklineError
 from .models import VerificationResult
 from .numbers import as_ref, get_number, lose_verification
+from .ownership import NumberClaimed, held_elsewhere
 from .runtime import Runtime
 from .tables import Number, utcnow
 
@@ -94,6 +102,8 @@ async def verify_cli(
     if number.verified_cli:
         return _outcome(number)
     rt.ensure_live()
+    if await held_elsewhere(session, number.phone_e164, number.workspace_id, purchases=False):
+        await _refuse(session, principal, number, NumberClaimed(number.phone_e164), _step(code))
     expiry = timedelta(seconds=rt.settings.verification_expiry_seconds)
     now = utcnow()
     started = number.verification_started_at
@@ -157,14 +167,14 @@ async def _start(
         return _outcome(number)
     await session.refresh(number)
     result = await _call_carrier(rt, session, principal, number, None, before=before)
-    return await _apply_result(session, principal, number, result, started=True)
+    return await _apply_result(session, principal, number, result, started=True, before=before)
 
 
 async def _submit_code(
     rt: Runtime, session: AsyncSession, principal: Principal, number: Number, code: str
 ) -> VerifyOutcome:
     result = await _call_carrier(rt, session, principal, number, code, before=None)
-    return await _apply_result(session, principal, number, result, started=False)
+    return await _apply_result(session, principal, number, result, started=False, before=None)
 
 
 async def _call_carrier(
@@ -185,34 +195,66 @@ async def _call_carrier(
         )
         return result
     except TrunklineError as exc:
-        if before is not None:  # put the claimed number back exactly as it was
-            await session.execute(
-                update(Number)
-                .where(Number.id == number.id)
-                .values(**before)
-                .execution_options(synchronize_session=False)
-            )
-        audit.record(
-            session,
-            action="verification_error",
-            outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=number.id,
-            provider=number.provider,
-            detail={
-                "step": "submit_code" if code is not None else "start",
-                "error": exc.detail,
-                **(
-                    {"provider_code": exc.provider_code}
-                    if isinstance(exc, ProviderError) and exc.provider_code
-                    else {}
-                ),
-            },
+        await _refuse(session, principal, number, exc, _step(code), before=before)
+
+
+def _step(code: str | None) -> str:
+    return "submit_code" if code is not None else "start"
+
+
+async def _refuse(
+    session: AsyncSession,
+    principal: Principal,
+    number: Number,
+    exc: TrunklineError,
+    step: str,
+    *,
+    before: dict[str, Any] | None = None,
+) -> typing.NoReturn:
+    """Put a number this request claimed back as it was (``before``), audit the refusal as a
+    ``verification_error`` with the error's code, and raise ``exc``."""
+    if before is not None:
+        await session.execute(
+            update(Number)
+            .where(Number.id == number.id)
+            .values(**before)
+            .execution_options(synchronize_session=False)
         )
-        await session.commit()
-        raise
+    audit.record(
+        session,
+        action="verification_error",
+        outcome=exc.code,
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail={
+            "step": step,
+            "error": exc.detail,
+            **(
+                {"provider_code": exc.provider_code}
+                if isinstance(exc, ProviderError) and exc.provider_code
+                else {}
+            ),
+        },
+    )
+    await session.commit()
+    raise exc
+
+
+async def complete(session: AsyncSession, number: Number, provider_ref: str | None) -> bool:
+    """Mark ``number`` verified (flushed, not committed) unless another workspace holds it
+    hosted or verified; False, and the number unchanged (reloaded), when one does."""
+    if await held_elsewhere(session, number.phone_e164, number.workspace_id, purchases=False):
+        return False
+    try:
+        async with session.begin_nested():
+            mark_verified(number, provider_ref)
+    except IntegrityError:  # a racing workspace won: uq_numbers_claimed
+        await session.refresh(number)
+        return False
+    return True
 
 
 async def _apply_result(
@@ -222,10 +264,14 @@ async def _apply_result(
     result: VerificationResult,
     *,
     started: bool,
+    before: dict[str, Any] | None,
 ) -> VerifyOutcome:
     await session.refresh(number)
     if result.status == "verified":
-        mark_verified(number, result.provider_ref)
+        if not await complete(session, number, result.provider_ref):
+            claimed = NumberClaimed(number.phone_e164)
+            step = "start" if started else "submit_code"
+            await _refuse(session, principal, number, claimed, step, before=before)
         action = "verification_succeeded"
     elif result.status == "failed":
         mark_failed(number, result.detail)

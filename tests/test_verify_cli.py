@@ -266,7 +266,7 @@ def test_sixth_request_a_minute_is_429(api: Any, fake: FakeCarrier) -> None:
     assert 1 <= int(r.headers["retry-after"]) <= 60
     # per user: workspace B's user is not affected
     m = api.add_number(
-        "+14155550100", "fake", workspace="b", verified_cli=True, verification_status="verified"
+        "+14155550101", "fake", workspace="b", verified_cli=True, verification_status="verified"
     )
     assert api.client_b.post(URL, json={"number_id": m["id"]}).status_code == 200
     metrics = api.anon.get("/metrics").text

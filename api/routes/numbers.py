@@ -11,7 +11,7 @@ from core import purchases, verification
 from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
 
-from ..catalog import gather
+from ..catalog import search_numbers
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
 from ..schemas import (
     CatalogOut,
@@ -100,7 +100,7 @@ async def available_numbers(
         area_code=area_code,
         limit=limit,
     )
-    return await gather(rt, "search_numbers", provider, query=query)
+    return await search_numbers(rt, provider, query)
 
 
 @router.post("/purchase", status_code=201, response_model=NumberOut, responses=ERRORS)

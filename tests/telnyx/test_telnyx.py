@@ -116,14 +116,52 @@ def test_two_step_verification_through_the_api(api: Any) -> None:
     assert actions[-3:] == ["verification_started", "verification_failed", "verification_succeeded"]
 
 
-def test_already_verified_needs_no_code(api: Any) -> None:
-    n = _byo(api)
+VERIFIED_AT = "2026-01-01T00:00:00Z"
+RECORD = {"data": {"phone_number": PHONE, "verified_at": VERIFIED_AT}}
+VERIFY_PATH = re.compile(PHONE_PATH.pattern[:-1] + "/actions/verify$")
+
+
+def test_a_number_verified_by_one_workspace_is_not_taken_over_by_another(api: Any) -> None:
+    """Hole 1: A verifies with the code it received. Telnyx then lists the number as verified
+    (``verified_at``) for the whole account; B adding it and asking without a code is not
+    verified: refused while A holds it, and once A lets it go B must receive a code itself."""
+    a = _byo(api)
     with respx.mock() as mock:
-        mock.get(PHONE_PATH).respond(
-            200, json={"data": {"phone_number": PHONE, "verified_at": "2026-01-01T00:00:00Z"}}
+        mock.get(PHONE_PATH).respond(404, json={"errors": [{"code": "10005", "detail": "no"}]})
+        mock.post(f"{V2}/verified_numbers").respond(200, json={"phone_number": PHONE})
+        assert api.client.post(VERIFY, json={"number_id": a["id"]}).json()["status"] == "pending"
+    with respx.mock() as mock:
+        mock.post(VERIFY_PATH).respond(200, json=RECORD)
+        done = api.client.post(VERIFY, json={"number_id": a["id"], "code": "123456"}).json()
+    assert done["verified_cli"] is True
+
+    r = api.client_b.post("/settings/telephony/numbers", json={"e164": PHONE, "provider": "telnyx"})
+    assert r.status_code == 201
+    b = r.json()
+    with respx.mock(assert_all_mocked=True) as mock:  # Telnyx must not even be asked
+        refused = api.client_b.post(VERIFY, json={"number_id": b["id"]})
+    assert refused.status_code == 409 and refused.json()["code"] == "number_claimed"
+    assert api.number(b["id"])["verified_cli"] is False
+
+    assert api.client.delete(f"/settings/telephony/numbers/{a['id']}").status_code == 204
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(PHONE_PATH).respond(200, json=RECORD)  # A's record is still there
+        deleted = mock.delete(PHONE_PATH).respond(200, json=RECORD)
+        sent = mock.post(f"{V2}/verified_numbers").respond(200, json={"phone_number": PHONE})
+        started = api.client_b.post(VERIFY, json={"number_id": b["id"]})
+    assert started.status_code == 200, started.text
+    body = started.json()
+    assert body["verified_cli"] is False and body["status"] == "pending"
+    assert body["next_step"] == "submit_code"
+    assert deleted.call_count == 1 and sent.call_count == 1
+    assert api.number(b["id"])["verified_cli"] is False
+    with respx.mock() as mock:
+        mock.post(VERIFY_PATH).respond(
+            200, json={"data": {"phone_number": PHONE, "verified_at": "2026-11-30T10:00:00Z"}}
         )
-        r = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
-    assert r["verified_cli"] is True
+        done = api.client_b.post(VERIFY, json={"number_id": b["id"], "code": "654321"}).json()
+    assert done["verified_cli"] is True
+    assert api.number(b["id"])["verification_ref"] == f"{PHONE}@2026-11-30T10:00:00Z"
 
 
 def test_call_method_from_settings(make_api: Any) -> None:

@@ -89,6 +89,10 @@ async def plugin() -> AsyncIterator[TwilioPlugin]:
     await p.trunkline_shutdown()
 
 
+#: The FriendlyName the validation of ``_number()`` gives the caller ID it creates.
+MINE = {"friendly_name": "Trunkline n1"}
+
+
 def _number(phone: str = PHONE) -> NumberRef:
     return NumberRef(
         id="n1", workspace_id="w1", phone_e164=phone, country_code="US", provider="twilio"
@@ -220,7 +224,7 @@ async def test_one_pooled_client_for_every_request(plugin: TwilioPlugin) -> None
     pool = plugin.http.client
     with respx.mock() as mock:
         mock.get(f"{API}/OutgoingCallerIds.json").respond(
-            json=_page("outgoing_caller_ids", [{"sid": "PN1", "phone_number": PHONE}])
+            json=_page("outgoing_caller_ids", [{"sid": "PN1", "phone_number": PHONE, **MINE}])
         )
         await plugin.verify_cli(_number())
         await plugin.verify_cli(_number())
@@ -233,9 +237,12 @@ async def test_one_pooled_client_for_every_request(plugin: TwilioPlugin) -> None
 async def test_verify_listed_number_is_verified_without_a_validation_call(
     plugin: TwilioPlugin,
 ) -> None:
+    """Listed, with the FriendlyName this number's own validation gave it: verified."""
     with respx.mock(assert_all_called=True) as mock:
         listed = mock.get(f"{API}/OutgoingCallerIds.json").respond(
-            json=_page("outgoing_caller_ids", [{"sid": "PN" + "9" * 32, "phone_number": PHONE}])
+            json=_page(
+                "outgoing_caller_ids", [{"sid": "PN" + "9" * 32, "phone_number": PHONE, **MINE}]
+            )
         )
         result = await plugin.verify_cli(_number())
         assert mock.calls.call_count == 1
@@ -264,7 +271,11 @@ async def test_verify_starts_a_validation_request(plugin: TwilioPlugin) -> None:
     assert result.next_step == "answer_call_and_enter_code"
     assert result.display_code == "000123"  # a string: leading zeros kept
     assert result.provider_ref == "CA" + "1" * 32
-    assert _form(created.calls[0].request) == {"PhoneNumber": PHONE, "StatusCallback": CALLBACK}
+    assert _form(created.calls[0].request) == {
+        "PhoneNumber": PHONE,
+        "FriendlyName": "Trunkline n1",
+        "StatusCallback": CALLBACK,
+    }
     _authed(created)
 
 
@@ -280,14 +291,31 @@ async def test_verify_custom_callback_path() -> None:
     await plugin.trunkline_shutdown()
 
 
-async def test_verify_already_verified_21450_is_success(plugin: TwilioPlugin) -> None:
+async def test_verify_listed_by_its_stored_reference_is_verified(plugin: TwilioPlugin) -> None:
+    """A caller ID whose sid is the number's stored ``verification_ref`` is its own too."""
+    number = _number().model_copy(update={"verification_ref": "PN" + "7" * 32})
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=_page("outgoing_caller_ids", [{"sid": "PN" + "7" * 32, "phone_number": PHONE}])
+        )
+        result = await plugin.verify_cli(number)
+    assert result.status == "verified" and result.provider_ref == "PN" + "7" * 32
+
+
+async def test_verify_already_verified_21450_is_not_proof(plugin: TwilioPlugin) -> None:
+    """21450 says *somebody* verified the number: without this number's record listed, the
+    carrier's refusal is the answer."""
     with respx.mock() as mock:
-        mock.get(f"{API}/OutgoingCallerIds.json").respond(json=_page("outgoing_caller_ids", []))
+        listed = mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=_page("outgoing_caller_ids", [])
+        )
         created = mock.post(f"{API}/OutgoingCallerIds.json").respond(
             400, json={"code": 21450, "message": "Phone number is already verified.", "status": 400}
         )
-        result = await plugin.verify_cli(_number())
-    assert result.status == "verified" and created.call_count == 1
+        with pytest.raises(ProviderRejected) as raised:
+            await plugin.verify_cli(_number())
+    assert raised.value.provider_code == "21450"
+    assert created.call_count == 1 and listed.call_count == 2
 
 
 async def test_verify_without_a_code_is_unusable(plugin: TwilioPlugin) -> None:
