@@ -212,6 +212,11 @@ async def purchase(
     return claim
 
 
+def period_start(period: str) -> datetime:
+    """The first instant (UTC) of the month ``period`` (YYYY-MM)."""
+    return datetime(int(period[:4]), int(period[5:7]), 1, tzinfo=UTC)
+
+
 def period_end(period: str) -> datetime:
     """The first instant (UTC) after the month ``period`` (YYYY-MM)."""
     year, month = int(period[:4]), int(period[5:7])
@@ -221,8 +226,9 @@ def period_end(period: str) -> datetime:
 async def accrue_rentals(session: AsyncSession, period: str) -> int:
     """One zero-markup rental entry per hosted number for ``period`` (YYYY-MM); idempotent.
 
-    Every active hosted number that already existed before the end of ``period`` is accrued
-    (none for a month before it was bought). Returns how many entries were added (0 when the
+    Every hosted number that already existed before the end of ``period`` is accrued (none for
+    a month before it was bought), unless it was released before the period began: rentals
+    stop from the period after the release. Returns how many entries were added (0 when the
     period was already accrued).
     """
     if not isinstance(period, str) or not PERIOD.fullmatch(period):
@@ -231,17 +237,26 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
         end = period_end(period)
     except ValueError:  # year 0000 or 9999-12
         raise InvalidInput(f"period: {period!r} is out of range", field="period") from None
-    numbers = list(
-        (
+    start = period_start(period)
+    released_at: dict[uuid.UUID | None, datetime] = {
+        row.number_id: row.created_at
+        for row in (
+            await session.execute(select(LedgerEntry).where(LedgerEntry.kind == "release"))
+        ).scalars()
+    }
+    numbers = [
+        number
+        for number in (
             await session.execute(
                 select(Number).where(
                     Number.hosted.is_(True),
-                    Number.state == "active",
+                    Number.state.in_(("active", "released")),
                     Number.created_at < end,
                 )
             )
         ).scalars()
-    )
+        if number.state == "active" or released_at.get(number.id, start) >= start
+    ]
     done = set(
         (
             await session.execute(

@@ -150,6 +150,8 @@ async def bind_number(
 
 
 @router.delete("/{number_id}", status_code=204, responses=ERRORS)
-async def delete_number(number_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    await numbers_service.delete_number(session, principal, number_id)
+async def delete_number(
+    number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    await numbers_service.delete_number(rt, session, principal, number_id)
     return Response(status_code=204)

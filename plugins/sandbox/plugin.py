@@ -321,6 +321,12 @@ class SandboxPlugin:
             provider_ref=self.sold[e164],
         )
 
+    @hookimpl
+    def release_number(self, number: NumberRef) -> None:
+        """The number goes back on sale; releasing one the sandbox does not hold is a no-op."""
+        self._fault("release_number")
+        self.sold.pop(number.phone_e164, None)
+
     # -- calls and callbacks -----------------------------------------------------------------
 
     @hookimpl

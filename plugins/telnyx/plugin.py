@@ -8,7 +8,8 @@
   code is ``failed`` with Telnyx's detail, and the user may try again.
 * ``list_coverage`` and ``fetch_regulations`` answer from the data shipped in ``data/``.
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
-  until it leaves ``pending``), ``place_call`` (Call Control dial).
+  until it leaves ``pending``), ``release_number`` (deletes the phone number), ``place_call``
+  (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
@@ -388,6 +389,25 @@ class TelnyxPlugin:
             currency=quote.currency if quote else None,
             provider_ref=order.id,
         )
+
+    @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        """``DELETE /phone_numbers/{id}``, the number found by its digits (a purchase's
+        reference is its number order's id). A number Telnyx no longer lists is released."""
+        phone = number.phone_e164
+        async with self._call("release_number") as client:
+            import telnyx  # already imported with the client: only binds the name
+
+            listed = await client.phone_numbers.list(filter={"phone_number": phone.lstrip("+")})
+            found = [n for n in listed.data or [] if n.phone_number == phone and n.id]
+            if not found:
+                self.context.logger.info("telnyx: %s is not on the account", phone)
+                return None
+            try:
+                await client.phone_numbers.delete(found[0].id)
+            except telnyx.NotFoundError:
+                self.context.logger.info("telnyx: %s was already released", phone)
+        return None
 
     @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:

@@ -6,7 +6,8 @@
   types into Twilio's call. Completion arrives on the signed status callback.
 * ``list_coverage``: live, from ``AvailablePhoneNumbers.json``, cached in the shared cache.
 * ``search_numbers``, ``purchase_number`` (with the monthly price from the Pricing API when it
-  answers), ``place_call``, and ``fetch_regulations`` (Numbers v2, cached).
+  answers), ``release_number`` (deletes the IncomingPhoneNumber), ``place_call``, and
+  ``fetch_regulations`` (Numbers v2, cached).
 * ``parse_webhook``: ``X-Twilio-Signature`` checked with the SDK's ``RequestValidator``.
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
@@ -459,6 +460,31 @@ class TwilioPlugin:
             currency=currency,
             provider_ref=sid,
         )
+
+    @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        """``DELETE .../IncomingPhoneNumbers/{Sid}.json`` for the purchase's sid (looked up by
+        phone number when none was kept). A number Twilio no longer has (404) is released."""
+        async with self._call("release_number"):
+            sid = number.provider_ref
+            if not sid:
+                listed = await self._account().incoming_phone_numbers.list_async(
+                    phone_number=number.phone_e164, limit=1
+                )
+                found = [n for n in listed if n.phone_number == number.phone_e164]
+                if not found:
+                    self.context.logger.info("twilio: %s is not on the account", number.phone_e164)
+                    return None
+                sid = found[0].sid
+            try:
+                await self._account().incoming_phone_numbers(sid).delete_async()
+            except ProviderError as exc:
+                if exc.provider_code not in ("20404", "404"):
+                    raise
+                self.context.logger.info(
+                    "twilio: %s (%s) was already released", number.phone_e164, sid
+                )
+        return None
 
     @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:

@@ -119,6 +119,7 @@ def test_registers_telnyx_with_all_capabilities() -> None:
         "regulations",
         "search",
         "purchase",
+        "release",
         "calls",
         "webhooks",
     }
@@ -957,3 +958,33 @@ def test_cli_group_is_named_telnyx() -> None:
         r"--output",
         CliRunner().invoke(_root_app(), ["telnyx", "refresh-coverage", "--help"]).output,
     )
+
+
+async def test_release_finds_the_number_by_its_digits_and_deletes_it(plugin: TelnyxPlugin) -> None:
+    number = _number(hosted=True, provider_ref="order-1")
+    listing = {"data": [{"id": "pn-1", "phone_number": PHONE}], "meta": {}}
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{V2}/phone_numbers").respond(200, json=listing)
+        deleted = mock.delete(f"{V2}/phone_numbers/pn-1").respond(
+            200, json={"data": {"id": "pn-1", "phone_number": PHONE}}
+        )
+        assert await plugin.release_number(number) is None
+    assert listed.calls[0].request.url.params["filter[phone_number]"] == PHONE.lstrip("+")
+    _authed(listed)
+    _authed(deleted)
+
+
+async def test_release_of_a_number_telnyx_no_longer_has_is_done(plugin: TelnyxPlugin) -> None:
+    number = _number(hosted=True)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{V2}/phone_numbers").respond(200, json={"data": [], "meta": {}})
+        assert await plugin.release_number(number) is None
+    with respx.mock() as mock:
+        mock.get(f"{V2}/phone_numbers").respond(
+            200, json={"data": [{"id": "pn-1", "phone_number": PHONE}], "meta": {}}
+        )
+        mock.delete(f"{V2}/phone_numbers/pn-1").respond(404, json=_err(404, "10005", "gone"))
+        assert await plugin.release_number(number) is None
+        mock.delete(f"{V2}/phone_numbers/pn-1").respond(401, json=_err(401, "10009", "auth"))
+        with pytest.raises(ProviderAuthError):
+            await plugin.release_number(number)

@@ -588,3 +588,47 @@ def test_webhooks_refused_without_a_public_key(make_api: Any) -> None:
     assert r.status_code == 403 and r.json()["code"] == "webhook_signature_invalid"
     provider = api.client.get("/settings/telephony/providers").json()[0]
     assert provider["configured"] is True and "public_key" in provider["detail"]
+
+
+# -- release_number -------------------------------------------------------------------------------
+
+
+def test_deleting_a_bought_number_releases_it_at_telnyx(api: Any) -> None:
+    """The phone number is found by its digits and deleted; a Telnyx failure changes nothing."""
+    e164 = "+12125550123"
+    with respx.mock() as mock:
+        mock.post(f"{V2}/number_orders").respond(
+            200,
+            json={
+                "data": {
+                    "id": "order-9",
+                    "status": "success",
+                    "phone_numbers": [{"phone_number": e164, "status": "success"}],
+                }
+            },
+        )
+        bought = api.client.post(
+            "/settings/telephony/numbers/purchase", json={"provider": "telnyx", "e164": e164}
+        )
+    assert bought.status_code == 201, bought.text
+    number = bought.json()
+    url = f"/settings/telephony/numbers/{number['id']}"
+    listing = {"data": [{"id": "1293384261075731499", "phone_number": e164}], "meta": {}}
+    with respx.mock() as mock:
+        mock.get(f"{V2}/phone_numbers").respond(200, json=listing)
+        mock.delete(f"{V2}/phone_numbers/1293384261075731499").respond(
+            500, json={"errors": [{"code": "10007", "detail": "unexpected"}]}
+        )
+        failed = api.client.delete(url)
+    assert failed.status_code == 503 and failed.json()["code"] == "provider_unavailable"
+    assert api.number(number["id"])["state"] == "active"
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{V2}/phone_numbers").respond(200, json=listing)
+        deleted = mock.delete(f"{V2}/phone_numbers/1293384261075731499").respond(
+            200, json={"data": {"id": "1293384261075731499", "phone_number": e164}}
+        )
+        done = api.client.delete(url)
+    assert done.status_code == 204, done.text
+    assert listed.calls[0].request.url.params["filter[phone_number]"] == "12125550123"
+    assert deleted.calls[0].request.headers["authorization"] == f"Bearer {KEY}"
+    assert api.number(number["id"])["state"] == "released"

@@ -695,3 +695,41 @@ def test_a_caller_id_verified_by_one_workspace_is_not_taken_over_by_another(
         # B's person answers B's call: now B is verified, by its own validation
         assert _callback(api, fake.complete_validation("+14155550100")).status_code == 200
         assert api.number(b["id"])["verified_cli"] is True
+
+
+# -- release_number -------------------------------------------------------------------------------
+
+
+def test_deleting_a_bought_number_releases_it_at_twilio(make_api: Any) -> None:
+    """Hole 6 against the fake Twilio: the IncomingPhoneNumber is deleted (by the purchase's
+    SID); a Twilio failure leaves the number as it was."""
+    acct = f"/2010-04-01/Accounts/{SID}"
+    with FakeTwilio(SID, TOKEN) as fake:
+        api = twilio_api(make_api, base_url=fake.url)
+        bought = api.client.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550123"},
+        )
+        assert bought.status_code == 201, bought.text
+        number = bought.json()
+        sid = fake.owned["+12125550123"]
+
+        fake.fail(f"/IncomingPhoneNumbers/{sid}.json", 500, times=5)
+        failed = api.client.delete(f"/settings/telephony/numbers/{number['id']}")
+        assert failed.status_code == 503 and failed.json()["code"] == "provider_unavailable"
+        assert fake.owned["+12125550123"] == sid
+        assert api.number(number["id"])["state"] == "active"
+        fake._faults.clear()
+
+        done = api.client.delete(f"/settings/telephony/numbers/{number['id']}")
+        assert done.status_code == 204, done.text
+        assert "+12125550123" not in fake.owned
+        (gone,) = [r for r in fake.seen("DELETE", ".json") if r.path.endswith(f"{sid}.json")][-1:]
+        assert gone.path == f"{acct}/IncomingPhoneNumbers/{sid}.json" and gone.auth_ok
+        assert api.number(number["id"])["state"] == "released"
+        # Twilio sells it again; so does Trunkline, to anyone
+        again = api.client_b.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550123"},
+        )
+        assert again.status_code == 201, again.text

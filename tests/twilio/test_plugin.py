@@ -129,7 +129,7 @@ PRICES_US = {
 # -- registration, settings, lifecycle ---------------------------------------------------------
 
 
-def test_registers_all_seven_capabilities() -> None:
+def test_registers_all_eight_capabilities() -> None:
     from core.plugins import PluginHost
 
     host = PluginHost(strict=True)  # capabilities come from the hooks the plugin implements
@@ -146,6 +146,7 @@ def test_registers_all_seven_capabilities() -> None:
         "regulations",
         "search",
         "purchase",
+        "release",
         "calls",
         "webhooks",
     }
@@ -1221,3 +1222,39 @@ async def test_an_answer_about_another_number_is_refused(
             await plugin.purchase_number("+12125550123")
     assert type(info.value) is ProviderError and info.value.status == 502
     assert any("PN8" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+
+
+# -- release_number -------------------------------------------------------------------------------
+
+
+async def test_release_deletes_the_incoming_phone_number(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True, "provider_ref": "PN" + "4" * 32})
+    with respx.mock(assert_all_called=True) as mock:
+        deleted = mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '4' * 32}.json").respond(204)
+        assert await plugin.release_number(number) is None
+    _authed(deleted)
+
+
+async def test_release_without_a_sid_looks_the_number_up(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True})
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{API}/IncomingPhoneNumbers.json").respond(
+            json=_page("incoming_phone_numbers", [{"sid": "PN" + "5" * 32, "phone_number": PHONE}])
+        )
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '5' * 32}.json").respond(204)
+        await plugin.release_number(number)
+    assert dict(listed.calls[0].request.url.params) == {"PhoneNumber": PHONE, "PageSize": "1"}
+
+
+async def test_release_of_a_number_twilio_no_longer_has_is_done(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True, "provider_ref": "PN" + "6" * 32})
+    with respx.mock() as mock:
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '6' * 32}.json").respond(
+            404, json={"code": 20404, "message": "not found", "status": 404}
+        )
+        assert await plugin.release_number(number) is None
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '6' * 32}.json").respond(
+            403, json={"code": 20003, "message": "Authenticate", "status": 403}
+        )
+        with pytest.raises(ProviderAuthError):
+            await plugin.release_number(number)
