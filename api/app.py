@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, SecretStr
 
-from core.runtime import Runtime, start_runtime
+from core.bootstrap import start_runtime
+from core.runtime import Runtime
 from core.settings import PluginsFile, Settings, load_settings
 
 from . import logging as api_logging
@@ -61,6 +62,7 @@ def create_app(
         if configure_logging:
             api_logging.configure_logging(settings.log_json, secret_values(runtime))
         app.state.runtime = runtime
+        runtime.bus.start()  # the preflight's snapshot: live once its invalidations arrive
         # What start-up built (plugins, SDKs, metadata) lives as long as the process: move it
         # out of the collector's way so each collection only walks per-request objects.
         gc.collect()

@@ -133,12 +133,16 @@ def trunkline_provider_status(provider: str) -> dict[str, Any] | None:
 
 
 @hookspec
-def trunkline_cli(app: Any) -> None:
+def trunkline_cli(app: Any, settings: BaseModel | None) -> None:
     """Add commands to the ``trunkline`` command line.
 
-    Broadcast, synchronous, when the CLI starts. :param app: the root ``typer.Typer``; add a
-    group with ``app.add_typer(group, name="<plugin>")``. Commands are plugin-namespaced
+    Broadcast, synchronous, when the CLI starts. Commands are plugin-namespaced
     (``trunkline telnyx refresh-coverage``).
+
+    :param app: the root ``typer.Typer``; add a group with
+        ``app.add_typer(group, name="<plugin>")``.
+    :param settings: this plugin's ``[plugins.<name>]`` table, validated by its settings model
+        (``None`` when it has none, or when the table did not validate: the CLI still starts).
     """
 
 

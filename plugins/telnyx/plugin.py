@@ -50,13 +50,13 @@ from core import (
 from trunkline import classify_number
 
 from . import datafiles, errors
+from .client import make_client
 from .settings import TelnyxSettings
 
 if TYPE_CHECKING:
     from telnyx import AsyncTelnyx
 
 PROVIDER = errors.PROVIDER
-DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 #: How many search quotes are remembered for the costs of a later purchase.
 QUOTES_KEPT = 1000
 #: Call Control event types and the call status each means.
@@ -118,19 +118,6 @@ class TelnyxPlugin:
         # The client (and the SDK) comes with the first carrier operation, from these settings.
         self.client = None
 
-    @staticmethod
-    def make_client(settings: TelnyxSettings) -> AsyncTelnyx:
-        from telnyx import AsyncTelnyx  # heavy: imported only when a client is needed
-
-        assert settings.api_key is not None
-        return AsyncTelnyx(
-            api_key=settings.api_key.get_secret_value(),
-            public_key=settings.public_key.get_secret_value() if settings.public_key else None,
-            base_url=settings.base_url or DEFAULT_BASE_URL,
-            timeout=settings.timeout_seconds,
-            max_retries=settings.max_retries,
-        )
-
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
         if self.settings.api_key is not None:
@@ -161,9 +148,10 @@ class TelnyxPlugin:
             await self.client.close()
 
     @hookimpl
-    def trunkline_cli(self, app: Any) -> None:
-        from .cli import telnyx_app
+    def trunkline_cli(self, app: Any, settings: TelnyxSettings | None = None) -> None:
+        from .cli import telnyx_app, use_settings
 
+        use_settings(settings)
         app.add_typer(telnyx_app, name="telnyx")
 
     def _client(self) -> AsyncTelnyx:
@@ -171,7 +159,7 @@ class TelnyxPlugin:
         if self.client is None:
             if self.settings.api_key is None:
                 raise ProviderNotConfigured(PROVIDER, self._missing())
-            self.client = self.make_client(self.settings)
+            self.client = make_client(self.settings)
         return self.client
 
     @asynccontextmanager

@@ -951,6 +951,42 @@ def test_refresh_coverage_base_url_and_errors(
     assert KEY not in result.output and not out.exists()
 
 
+def test_refresh_coverage_uses_the_plugins_toml_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trunkline_cli`` hands the plugin its validated [plugins.telnyx] table: the command
+    uses its api_key and base_url, with no TELNYX_* variable set."""
+    from core.plugins import PluginHost
+
+    monkeypatch.delenv("TELNYX_API_KEY", raising=False)
+    monkeypatch.delenv("TELNYX_BASE_URL", raising=False)
+    host = PluginHost(strict=True)
+    table = {"api_key": "KEYfrom-plugins-toml-0123456789", "base_url": "http://127.0.0.1:4011/v2"}
+    host.load([], {"telnyx": table}, extra={"telnyx": TelnyxPlugin()}, candidates={})
+    app = typer.Typer()
+
+    @app.command()
+    def version() -> None:
+        typer.echo("0")
+
+    host.add_cli_commands(app)
+    out = tmp_path / "coverage.json"
+    try:
+        with respx.mock() as mock:
+            route = mock.get("http://127.0.0.1:4011/v2/country_coverage").respond(
+                json=COVERAGE_ANSWER
+            )
+            result = CliRunner().invoke(app, ["telnyx", "refresh-coverage", "--output", str(out)])
+    finally:
+        from plugins.telnyx import cli
+
+        cli.use_settings(None)
+    assert result.exit_code == 0, result.output
+    assert route.calls[0].request.headers["authorization"] == (
+        "Bearer KEYfrom-plugins-toml-0123456789"
+    )
+
+
 def test_cli_group_is_named_telnyx() -> None:
     result = CliRunner().invoke(_root_app(), ["telnyx", "--help"])
     assert result.exit_code == 0 and "refresh-coverage" in result.output
