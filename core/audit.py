@@ -54,6 +54,11 @@ ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "a stale purchase claim taken over by a new purchase",
         ("expired",),
     ),
+    "number_released": (
+        "number",
+        "a hosted number released at its carrier (kept as ``released``), or the carrier's refusal",
+        ("ok", PROBLEM_CODE),
+    ),
     "rental_accrued": ("number", "a monthly rental written to the ledger", ("ok",)),
     "campaign_created": ("campaign", "a campaign created", ("ok",)),
     "campaign_updated": ("campaign", "a campaign renamed", ("ok",)),

@@ -85,6 +85,7 @@ __all__ = [
     "check_provider_status",
     "check_registration",
     "check_regulations",
+    "check_released",
     "check_result",
     "check_settings_model",
     "check_verification_completed",
@@ -103,6 +104,7 @@ SCENARIOS: tuple[str, ...] = (
     "verify_code_wrong",
     "coverage",
     "regulations",
+    "release",
     "server_error",
     "auth_error",
     "rate_limited",
@@ -428,6 +430,15 @@ def check_verification_refused(result: Any, provider: str | None = None) -> Veri
     return parsed
 
 
+def check_released(result: Any) -> None:
+    """``release_number`` answers ``None`` once the carrier no longer holds the number."""
+    if result is not None:
+        _fail(
+            f"release_number returned {type(result).__name__}: it answers None once the number "
+            "is released, and raises a core Provider* error when the carrier refuses"
+        )
+
+
 def check_coverage(result: Any, provider: str, country: str) -> list[CoverageEntry]:
     entries: list[CoverageEntry] = check_result("list_coverage", result, provider)
     if not entries:
@@ -592,6 +603,9 @@ class ProviderConformance:
     wrong_code: str = "000000"
     #: The operation run under the error scenarios.
     error_operation: str = "verify_cli"
+    #: The carrier's reference of a bought number (what ``purchase_number`` returns), released
+    #: under the ``release`` scenario.
+    purchased_ref: str | None = None
 
     host: PluginHost
     plugin: Any
@@ -639,25 +653,30 @@ class ProviderConformance:
         finally:
             kit.close()
 
-    def _number_ref(self, status: str = "none", ref: str | None = None) -> NumberRef:
+    def number_ref(self, status: str = "none", ref: str | None = None, **fields: Any) -> NumberRef:
+        """The stored number the kit verifies: one record (same ``id`` and ``workspace_id``)
+        for the whole test, in the given state."""
         import phonenumbers
 
+        if not hasattr(self, "_number_ids"):
+            self._number_ids = (str(uuid.uuid4()), str(uuid.uuid4()))
         country = phonenumbers.region_code_for_number(phonenumbers.parse(self.number)) or "US"
         return NumberRef(
-            id=str(uuid.uuid4()),
-            workspace_id=str(uuid.uuid4()),
+            id=self._number_ids[0],
+            workspace_id=self._number_ids[1],
             phone_e164=self.number,
             country_code=country,
             provider=self.provider,
             verification_status=status,  # type: ignore[arg-type]
             verification_ref=ref,
+            **fields,
         )
 
     def _example_args(self) -> dict[str, Any]:
         """A value for each parameter name the provider hooks take (hooks share their names,
         so a new hook needs an entry here only for a parameter name no hook used before)."""
         return {
-            "number": self._number_ref(),
+            "number": self.number_ref(),
             "code": None,
             "country": self.country,
             "number_type": None,
@@ -682,7 +701,7 @@ class ProviderConformance:
 
     def _start_verification(self, kit: Kit) -> VerificationResult:
         with self.mock_carrier("verify_start"):
-            raw = kit.call("verify_cli", self.provider, number=self._number_ref(), code=None)
+            raw = kit.call("verify_cli", self.provider, number=self.number_ref(), code=None)
         return check_verification_started(raw, self.provider)
 
     # -- the checks --------------------------------------------------------------------------
@@ -739,7 +758,7 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         if started.status == "verified":
             return
-        number = self._number_ref("pending", started.provider_ref)
+        number = self.number_ref("pending", started.provider_ref)
         with self.mock_carrier("verify_code_ok"):
             raw = trunkline_kit.call(
                 "verify_cli", self.provider, number=number, code=self.valid_code(started)
@@ -752,19 +771,27 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         ref = started.provider_ref
         if started.next_step == "submit_code":  # call-style carriers take no code
-            number = self._number_ref("pending", ref)
+            number = self.number_ref("pending", ref)
             with self.mock_carrier("verify_code_wrong"):
                 raw = trunkline_kit.call(
                     "verify_cli", self.provider, number=number, code=self.invalid_code(started)
                 )
             ref = check_verification_refused(raw, self.provider).provider_ref or ref
-        failed = self._number_ref("failed", ref)
+        failed = self.number_ref("failed", ref)
         with self.mock_carrier("verify_start"):
             again = trunkline_kit.call("verify_cli", self.provider, number=failed, code=None)
         try:
             check_verification_started(again, self.provider)
         except ConformanceError as exc:
             _fail(f"after a failed verification, starting again: {exc}")
+
+    def test_release_number(self, trunkline_kit: Kit) -> None:
+        """A hosted number is given back: the hook answers None."""
+        self._capable("release")
+        number = self.number_ref(hosted=True, provider_ref=self.purchased_ref)
+        with self.mock_carrier("release"):
+            raw = trunkline_kit.call("release_number", self.provider, number=number)
+        check_released(raw)
 
     def test_coverage_shape(self, trunkline_kit: Kit) -> None:
         self._capable("coverage")

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import audit
 from .calls import advances, normalise_status
 from .models import ProviderEvent
+from .ownership import NumberClaimed
 from .runtime import Runtime
 from .tables import Call, Number
-from .verification import mark_failed, mark_verified
+from .verification import complete, mark_failed
 
 log = logging.getLogger("trunkline.events")
 
@@ -97,7 +98,20 @@ async def apply_events(
                 if event.kind == "verification_succeeded":
                     if number.verified_cli:
                         continue
-                    mark_verified(number, event.provider_ref)
+                    if not await complete(session, number, event.provider_ref):
+                        # One number, one owner: another workspace holds it; nothing changes.
+                        audit.record(
+                            session,
+                            action="verification_error",
+                            outcome=NumberClaimed.code,
+                            actor=actor or f"carrier:{event.provider}",
+                            workspace_id=number.workspace_id,
+                            subject_type="number",
+                            subject_id=number.id,
+                            provider=event.provider,
+                            detail={"provider_ref": event.provider_ref, **via_detail},
+                        )
+                        continue
                     extra: dict[str, object] = {}
                 else:
                     extra = mark_failed(number, str(event.data.get("detail") or "") or None)

@@ -236,6 +236,25 @@ def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber
     """
 
 
+@provider_hook("release")
+def release_number(provider: str, number: NumberRef) -> None:
+    """Give a hosted number back to the carrier, for good: the carrier stops billing it.
+
+    Provider-targeted; may be ``async def``. The core calls it when a workspace deletes a
+    number it bought (``hosted``), before it changes anything.
+
+    :param number: the stored number: ``phone_e164``, and ``provider_ref`` (the reference
+        ``purchase_number`` returned; ``None`` for a number recorded without one).
+
+    Return ``None`` once the carrier no longer holds the number for this account, including
+    when the carrier says it already does not (a release repeated after a lost answer). Raise
+    a ``Provider*`` error when the carrier refuses or fails: the core then keeps the number
+    exactly as it was and answers the error. A provider that cannot release numbers does not
+    implement it (nor declare the ``release`` capability); deleting its hosted numbers answers
+    ``unsupported_operation`` and keeps them.
+    """
+
+
 @provider_hook("calls")
 def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
     """Place an outbound call. The core has already enforced the outbound policy.

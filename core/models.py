@@ -79,6 +79,8 @@ class NumberRef(_Model):
     verified_cli: bool = False
     verification_status: VerificationStatus = "none"
     verification_ref: str | None = None
+    #: The carrier's reference of a hosted number (what ``purchase_number`` returned).
+    provider_ref: str | None = None
 
 
 class VerificationResult(_Model):

@@ -40,10 +40,13 @@ ENTRY_POINT_GROUP = "trunkline"
 BUNDLED_DISTRIBUTION = "trunkline"
 
 
-def _declared_result(hook: str) -> tuple[type[BaseModel], bool]:
-    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``."""
+def _declared_result(hook: str) -> tuple[type[BaseModel], bool] | None:
+    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``,
+    or ``None`` for a hook declared ``-> None``."""
     annotation = getattr(hookspecs, hook).__annotations__["return"]
     resolved = eval(annotation, dict(vars(models))) if isinstance(annotation, str) else annotation
+    if resolved is None:
+        return None
     if typing.get_origin(resolved) is list:
         return typing.get_args(resolved)[0], True
     return resolved, False
@@ -51,8 +54,12 @@ def _declared_result(hook: str) -> tuple[type[BaseModel], bool]:
 
 #: What each provider-targeted hook must return: the model, and whether a list of it.
 HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
-    hook: _declared_result(hook) for hook in hookspecs.PROVIDER_HOOKS
+    hook: result
+    for hook in hookspecs.PROVIDER_HOOKS
+    if (result := _declared_result(hook)) is not None
 }
+#: Provider hooks declared ``-> None`` (``release_number``): returning ``None`` is success.
+NO_RESULT_HOOKS: frozenset[str] = frozenset(set(hookspecs.PROVIDER_HOOKS) - set(HOOK_RESULTS))
 #: The host validates every result with these (built once from ``HOOK_RESULTS``).
 _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
     hook: TypeAdapter(list[model] if many else model)  # type: ignore[valid-type]
@@ -458,6 +465,17 @@ class PluginHost:
             result = caller(provider=provider, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
+            if hook in NO_RESULT_HOOKS:
+                if not self.implements(self.provider_plugin[provider], hook):
+                    raise UnsupportedOperation(provider, hook)
+                if result is not None:
+                    raise ProviderError(
+                        f"plugin {self.provider_plugin[provider]!r} returned a {hook} result: "
+                        "it answers None",
+                        provider=provider,
+                    )
+                outcome = "ok"
+                return None
             if result is None:
                 raise UnsupportedOperation(provider, hook)
             adapter = _RESULT_TYPES.get(hook)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -99,10 +100,37 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+#: A row that is not ``released`` holds its phone number in its workspace (once per workspace).
+NOT_RELEASED = text("state <> 'released'")
+#: A row that claims its phone number for the whole deployment: being bought, or active and
+#: hosted or a verified caller ID. ``uq_numbers_claimed`` lets one such row exist per number.
+CLAIMED = text("state = 'purchasing' OR (state = 'active' AND (hosted OR verified_cli))")
+
+
 class Number(Base):
+    """A workspace's phone number.
+
+    ``state``: ``purchasing`` while a purchase holds the row as a claim, ``active``, or
+    ``released`` (given back to the carrier; kept for the ledger and the audit trail).
+    """
+
     __tablename__ = "numbers"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "phone_e164"),
+        Index(
+            "uq_numbers_workspace_phone",
+            "workspace_id",
+            "phone_e164",
+            unique=True,
+            sqlite_where=NOT_RELEASED,
+            postgresql_where=NOT_RELEASED,
+        ),
+        Index(
+            "uq_numbers_claimed",
+            "phone_e164",
+            unique=True,
+            sqlite_where=CLAIMED,
+            postgresql_where=CLAIMED,
+        ),
         Index("ix_numbers_phone_e164", "phone_e164"),
     )
 
@@ -131,7 +159,6 @@ class Number(Base):
     outbound_agent_id: Mapped[str | None] = mapped_column(String(200), default=None)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     provider_ref: Mapped[str | None] = mapped_column(String(128), default=None)
-    #: ``active``, or ``purchasing`` while a purchase holds the row as a claim.
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

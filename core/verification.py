@@ -14,17 +14,24 @@
 * A carrier failure (or the rate limit refusing) puts the number back as it was; a carrier
   failure is audited; the error propagates.
 * Verification codes (the one submitted, the ``display_code``) never reach the audit trail.
+* One number, one owner (:mod:`core.ownership`): while another workspace holds the number
+  hosted or verified, starting or completing a verification answers 409 ``number_claimed``
+  before any carrier is asked, and changes nothing; a completion that races such a holder
+  loses to the unique index in the same way. Plugins count a carrier's account-level record
+  as proof only for the number whose own verification created it (``verification_ref``).
 """
 
 from __future__ import annotations
 
 import re
+import typing
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
@@ -32,6 +39,7 @@ from .auth import Principal
 from .errors import Conflict, ProviderError, RateLimited, TrunklineError
 from .models import VerificationResult
 from .numbers import as_ref, get_number, lose_verification
+from .ownership import NumberClaimed, held_elsewhere
 from .runtime import Runtime
 from .secrets import REDACTED
 from .tables import Number, utcnow
@@ -121,6 +129,8 @@ async def verify_cli(
     if number.verified_cli:
         return _outcome(number)
     rt.ensure_live()
+    if await held_elsewhere(session, number.phone_e164, number.workspace_id, purchases=False):
+        await _refuse(session, principal, number, NumberClaimed(number.phone_e164), _step(code))
     expiry = timedelta(seconds=rt.settings.verification_expiry_seconds)
     now = utcnow()
     started = number.verification_started_at
@@ -183,7 +193,7 @@ async def _start(
         return _outcome(number)
     await session.refresh(number)
     result = await _call_carrier(rt, session, principal, number, None, restore=before)
-    return await _apply_result(session, principal, number, result, code=None)
+    return await _apply_result(session, principal, number, result, code=None, restore=before)
 
 
 async def _submit_code(
@@ -226,7 +236,7 @@ async def _submit_code(
         )
     restore = {"verification_attempts": Number.verification_attempts - 1}
     result = await _call_carrier(rt, session, principal, number, code, restore=restore)
-    return await _apply_result(session, principal, number, result, code=code)
+    return await _apply_result(session, principal, number, result, code=code, restore=restore)
 
 
 async def _call_carrier(
@@ -258,27 +268,59 @@ async def _call_carrier(
         return result
     except TrunklineError as exc:
         await _put_back(session, number, restore)
-        audit.record(
-            session,
-            action="verification_error",
-            outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=number.id,
-            provider=number.provider,
-            detail={
-                "step": "submit_code" if code is not None else "start",
-                "error": scrub_codes(exc.detail, code),
-                **(
-                    {"provider_code": exc.provider_code}
-                    if isinstance(exc, ProviderError) and exc.provider_code
-                    else {}
-                ),
-            },
-        )
-        await session.commit()
-        raise
+        await _refuse(session, principal, number, exc, _step(code), code=code)
+
+
+def _step(code: str | None) -> str:
+    return "submit_code" if code is not None else "start"
+
+
+async def _refuse(
+    session: AsyncSession,
+    principal: Principal,
+    number: Number,
+    exc: TrunklineError,
+    step: str,
+    *,
+    code: str | None = None,
+) -> typing.NoReturn:
+    """Audit a refused verification step as a ``verification_error`` with the error's code
+    (the submitted ``code`` scrubbed from its detail), and raise ``exc``."""
+    audit.record(
+        session,
+        action="verification_error",
+        outcome=exc.code,
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail={
+            "step": step,
+            "error": scrub_codes(exc.detail, code),
+            **(
+                {"provider_code": exc.provider_code}
+                if isinstance(exc, ProviderError) and exc.provider_code
+                else {}
+            ),
+        },
+    )
+    await session.commit()
+    raise exc
+
+
+async def complete(session: AsyncSession, number: Number, provider_ref: str | None) -> bool:
+    """Mark ``number`` verified (flushed, not committed) unless another workspace holds it
+    hosted or verified; False, and the number unchanged (reloaded), when one does."""
+    if await held_elsewhere(session, number.phone_e164, number.workspace_id, purchases=False):
+        return False
+    try:
+        async with session.begin_nested():
+            mark_verified(number, provider_ref)
+    except IntegrityError:  # a racing workspace won: uq_numbers_claimed
+        await session.refresh(number)
+        return False
+    return True
 
 
 async def _put_back(session: AsyncSession, number: Number, values: dict[str, Any]) -> None:
@@ -308,13 +350,21 @@ async def _apply_result(
     result: VerificationResult,
     *,
     code: str | None,
+    restore: dict[str, Any],
 ) -> VerifyOutcome:
-    """Record the carrier's answer to a start (``code`` None) or to a submitted code."""
+    """Record the carrier's answer to a start (``code`` None) or to a submitted code.
+
+    A verified answer for a number another workspace holds changes nothing: the claim this
+    request made is undone (``restore``) and 409 ``number_claimed`` is raised.
+    """
     await session.refresh(number)
     detail = scrub_codes(result.detail, code)
     extra: dict[str, Any] = {}
     if result.status == "verified":
-        mark_verified(number, result.provider_ref)
+        if not await complete(session, number, result.provider_ref):
+            await _put_back(session, number, restore)
+            await session.refresh(number)
+            await _refuse(session, principal, number, NumberClaimed(number.phone_e164), _step(code))
         action = "verification_succeeded"
     elif result.status == "failed" and code is not None:
         # A wrong code: the verification stays open until the last attempt is spent.

@@ -277,7 +277,7 @@ def test_sixth_request_a_minute_is_429(api: Any, fake: FakeCarrier) -> None:
         k: v for k, v in before.items() if k != "updated_at"
     }
     # per user: workspace B's user is not affected
-    m = api.add_number("+14155550100", "fake", workspace="b")
+    m = api.add_number("+14155550109", "fake", workspace="b")
     assert api.client_b.post(URL, json={"number_id": m["id"]}).status_code == 200
     metrics = api.anon.get("/metrics").text
     assert 'trunkline_rate_limit_refusals_total{limit="verify_cli"} 1.0' in metrics

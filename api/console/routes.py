@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,9 +35,9 @@ from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
 from core.tables import Number, Workspace
 
-from ..catalog import gather
+from ..catalog import gather, search_numbers
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
-from ..schemas import NumberOut
+from ..schemas import CatalogOut, NumberOut
 from .policy_view import policy_view, setting_lines
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -448,10 +449,12 @@ def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | No
 
 
 async def _catalog(
-    rt: Runtime, hook: str, provider: str | None, **kwargs: Any
+    asked: Awaitable[CatalogOut[Any]], provider: str | None
 ) -> tuple[list[Any], list[dict[str, str]]]:
+    """The items and failures of a :func:`~api.catalog.gather` of ``provider`` (None: every
+    provider); a named provider's error is one failure."""
     try:
-        result = await gather(rt, hook, provider, **kwargs)
+        result = await asked
     except TrunklineError as exc:
         return [], [{"provider": provider or "", "code": exc.code, "detail": exc.detail}]
     return result.items, [e.model_dump() for e in result.errors]
@@ -485,7 +488,7 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
             errors["cov_country"] = "A country is two letters, such as US or GB."
         else:
             items, failures = await _catalog(
-                rt, "list_coverage", provider, country=country.upper() or None
+                gather(rt, "list_coverage", provider, country=country.upper() or None), provider
             )
             grouped: dict[tuple[str, str], dict[str, Any]] = {}
             for entry in items:
@@ -513,13 +516,17 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
         if not COUNTRY.match(country):
             errors["reg_country"] = "Choose a country: two letters, such as US or GB."
         else:
+            provider = _choice(q.get("reg_provider"), providers)
             items, failures = await _catalog(
-                rt,
-                "fetch_regulations",
-                _choice(q.get("reg_provider"), providers),
-                country=country.upper(),
-                number_type=_choice(q.get("reg_number_type"), NUMBER_TYPES),
-                end_user_type=_choice(q.get("reg_end_user_type"), END_USER_TYPES),
+                gather(
+                    rt,
+                    "fetch_regulations",
+                    provider,
+                    country=country.upper(),
+                    number_type=_choice(q.get("reg_number_type"), NUMBER_TYPES),
+                    end_user_type=_choice(q.get("reg_end_user_type"), END_USER_TYPES),
+                ),
+                provider,
             )
             regulations = {"items": items, "errors": failures}
     ctx["regulations"] = regulations
@@ -551,9 +558,8 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
                 area_code=area,
                 limit=20,
             )
-            items, failures = await _catalog(
-                rt, "search_numbers", _choice(q.get("s_provider"), providers), query=query
-            )
+            provider = _choice(q.get("s_provider"), providers)
+            items, failures = await _catalog(search_numbers(rt, provider, query), provider)
             search = {"items": items, "errors": failures}
     ctx["search"] = search
     return page.render("settings_telephony.html", **ctx)

@@ -13,7 +13,7 @@ from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
 from core.phone import parse_digit_filter
 
-from ..catalog import gather
+from ..catalog import search_numbers
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
 from ..schemas import (
     PHONE_SCHEMA,
@@ -119,7 +119,7 @@ async def available_numbers(
         area_code=parse_digit_filter(area_code, "area_code", max_digits=8),
         limit=limit,
     )
-    return await gather(rt, "search_numbers", provider, query=query)
+    return await search_numbers(rt, provider, query)
 
 
 @router.post("/purchase", status_code=201, response_model=NumberOut, responses=ERRORS)
@@ -155,6 +155,8 @@ async def bind_number(
 
 
 @router.delete("/{number_id}", status_code=204, responses=ERRORS)
-async def delete_number(number_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    await numbers_service.delete_number(session, principal, number_id)
+async def delete_number(
+    number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    await numbers_service.delete_number(rt, session, principal, number_id)
     return Response(status_code=204)

@@ -12,6 +12,11 @@ Verification comes in both carrier styles, chosen per number (``verification_sty
   audit never records); the user submits it with a second ``verify_cli`` call.
 
 ``by_number`` (the default) picks ``call`` for numbers ending in an even digit and ``sms`` for odd.
+
+Like a real carrier, the sandbox keeps one account for the whole deployment: a number verified
+once stays in its list of verified caller IDs. That record proves the number only to the
+verification that created it (the ``verification_ref`` it answered); any other number record
+starts the full flow again, replacing the orphaned record. Numbers it sold are no longer offered.
 Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
 """
 
@@ -115,8 +120,12 @@ class SandboxPlugin:
         self.context: PluginContext | None = None
         self.coverage: dict[str, Any] = _load("coverage.json")
         self.regulations: dict[str, list[dict[str, Any]]] = _load("regulations.json")
+        #: verification reference -> the code sent for it (sms style)
         self.sent_codes: dict[str, str] = {}
-        self.verified: set[str] = set()
+        #: phone -> the reference of the verification that made it a verified caller ID
+        self.verified: dict[str, str] = {}
+        #: phone -> provider_ref of the numbers sold (hosted somewhere)
+        self.sold: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -161,7 +170,8 @@ class SandboxPlugin:
             await asyncio.sleep(self.settings.callback_delay_seconds)
             for event in events:
                 if event.kind == "verification_succeeded" and event.phone_e164:
-                    self.verified.add(event.phone_e164)  # the simulated call was answered
+                    # the simulated call was answered: the record belongs to this verification
+                    self.verified[event.phone_e164] = event.provider_ref or ""
             if self.context is not None:
                 await self.context.submit_events(events)
 
@@ -180,17 +190,21 @@ class SandboxPlugin:
     async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
         self._fault("verify_cli")
         phone = number.phone_e164
-        if phone in self.verified:
-            return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+        ref = number.verification_ref
+        owner = self.verified.get(phone)
+        if owner is not None and ref is not None and hmac.compare_digest(owner, ref):
+            return VerificationResult(status="verified", provider_ref=ref)
         if code is not None:
-            expected = self.sent_codes.get(phone)
+            expected = self.sent_codes.get(ref or "")
             if expected is not None and hmac.compare_digest(code, expected):
-                self.verified.add(phone)
-                self.sent_codes.pop(phone, None)
-                return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+                self.verified[phone] = ref or ""
+                self.sent_codes.pop(ref or "", None)
+                return VerificationResult(status="verified", provider_ref=ref)
             return VerificationResult(
                 status="failed", detail="Sandbox: that code is not the one sent; try again."
             )
+        # Not proven by this number's own verification: the full flow, for a fresh reference.
+        # An orphaned record (another verification's) is replaced when this one completes.
         ref = f"SBV-{secrets.token_hex(6)}"
         if self.style_for(phone) == "call":
             display = f"{secrets.randbelow(10**6):06d}"
@@ -213,7 +227,7 @@ class SandboxPlugin:
                 f"{self.settings.callback_delay_seconds:g} s.",
             )
         sent = self.settings.fixed_code or f"{secrets.randbelow(10**6):06d}"
-        self.sent_codes[phone] = sent
+        self.sent_codes[ref] = sent
         if self.context is not None:
             self.context.logger.info("sandbox: verification code for %s is %s", phone, sent)
         return VerificationResult(
@@ -276,7 +290,7 @@ class SandboxPlugin:
                 upfront_cost=self.settings.upfront_cost,
                 currency=self.settings.currency,
             )
-            for e164 in _numbers(query)
+            for e164 in _numbers(query, set(self.sold))
         ]
 
     @hookimpl
@@ -300,7 +314,12 @@ class SandboxPlugin:
             phonenumbers.PhoneNumberType.MOBILE: "mobile",
             phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
         }.get(kind, "local")
+        if e164 in self.sold:
+            raise ProviderRejected(
+                f"sandbox: {e164} is already sold", provider=PROVIDER, provider_code="sold"
+            )
         features = self.coverage["countries"].get(country, {}).get(number_type, ["voice"])
+        self.sold[e164] = f"SBN-{hashlib.sha256(e164.encode()).hexdigest()[:12]}"
         return PurchasedNumber(
             provider=PROVIDER,
             phone_e164=e164,
@@ -310,8 +329,14 @@ class SandboxPlugin:
             monthly_cost=self.settings.monthly_cost,
             upfront_cost=self.settings.upfront_cost,
             currency=self.settings.currency,
-            provider_ref=f"SBN-{hashlib.sha256(e164.encode()).hexdigest()[:12]}",
+            provider_ref=self.sold[e164],
         )
+
+    @hookimpl
+    def release_number(self, number: NumberRef) -> None:
+        """The number goes back on sale; releasing one the sandbox does not hold is a no-op."""
+        self._fault("release_number")
+        self.sold.pop(number.phone_e164, None)
 
     # -- calls and callbacks -----------------------------------------------------------------
 
@@ -373,8 +398,9 @@ def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
     return list(offered.items())
 
 
-def _numbers(query: NumberSearch) -> list[str]:
-    """Valid numbers of the asked type, deterministic for a query, honouring its filters."""
+def _numbers(query: NumberSearch, sold: set[str]) -> list[str]:
+    """Valid numbers of the asked type, deterministic for a query, honouring its filters,
+    none of them ``sold``."""
     example = phonenumbers.example_number_for_type(query.country, _TYPES[query.number_type])
     if example is None:
         return []
@@ -392,7 +418,7 @@ def _numbers(query: NumberSearch) -> list[str]:
                 return []
             continue
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        if query.contains and query.contains not in e164:
+        if (query.contains and query.contains not in e164) or e164 in sold:
             continue
         found.append(e164)
         if len(found) >= query.limit:

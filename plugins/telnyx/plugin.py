@@ -1,12 +1,15 @@
 """The Telnyx carrier (provider ``telnyx``) behind the plugin contract.
 
 * ``verify_cli``: Verified Numbers in two steps. Without a code: ``GET /verified_numbers/{phone}``
-  (verified: done), else ``POST /verified_numbers`` sends a code by SMS or call
-  (``next_step = submit_code``). With a code: ``POST .../actions/verify``; a wrong code is
-  ``failed`` with Telnyx's detail, and the user may try again.
+  (verified by this number's own verification, whose reference holds the record's
+  ``verified_at``: done; verified by another: the record is deleted), then
+  ``POST /verified_numbers`` sends a code by SMS or call (``next_step = submit_code``). With a
+  code: ``POST .../actions/verify``, then the record is read for its ``verified_at``; a wrong
+  code is ``failed`` with Telnyx's detail, and the user may try again.
 * ``list_coverage`` and ``fetch_regulations`` answer from the data shipped in ``data/``.
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
-  until it leaves ``pending``), ``place_call`` (Call Control dial).
+  until it leaves ``pending``), ``release_number`` (deletes the phone number), ``place_call``
+  (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
@@ -191,7 +194,7 @@ class TelnyxPlugin:
 
             if code is not None:
                 try:
-                    await client.verified_numbers.actions.submit_verification_code(
+                    submitted = await client.verified_numbers.actions.submit_verification_code(
                         phone, verification_code=code
                     )
                 except telnyx.APIStatusError as exc:
@@ -204,16 +207,31 @@ class TelnyxPlugin:
                         detail=f"Telnyx: {detail}",
                         provider_ref=number.verification_ref or phone,
                     )
-                # Telnyx answers 2xx only when the code matched.
-                return VerificationResult(status="verified", provider_ref=phone)
+                # Telnyx answers 2xx only when the code matched, with the record whose
+                # verified_at, kept in the reference, ties it to this verification.
+                record = submitted.data
+                _same_number("verify_cli", phone, record.phone_number if record else None)
+                return VerificationResult(status="verified", provider_ref=_owned_ref(phone, record))
             try:
                 found = await client.verified_numbers.retrieve(phone)
-                if found.data is not None:
-                    _same_number("verify_cli", phone, found.data.phone_number)
-                    if found.data.verified_at:
-                        return VerificationResult(status="verified", provider_ref=phone)
+                record = found.data
             except telnyx.NotFoundError:
-                pass
+                record = None
+            if record is not None:
+                _same_number("verify_cli", phone, record.phone_number)
+            if record is not None and record.verified_at:
+                if number.verification_ref == _owned_ref(phone, record):
+                    return VerificationResult(
+                        status="verified", provider_ref=number.verification_ref
+                    )
+                # Another verification's record (another workspace's, or made outside
+                # Trunkline): orphaned, since the core refuses a number another workspace
+                # holds before asking here. Deleted, so that this number proves itself.
+                await client.verified_numbers.delete(phone)
+                self.context.logger.info(
+                    "telnyx: deleted verified number %s (not this number's own verification)",
+                    phone,
+                )
             created = await client.verified_numbers.create(
                 phone_number=phone, verification_method=self.settings.verification_method
             )
@@ -372,6 +390,25 @@ class TelnyxPlugin:
         )
 
     @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        """``DELETE /phone_numbers/{id}``, the number found by its digits (a purchase's
+        reference is its number order's id). A number Telnyx no longer lists is released."""
+        phone = number.phone_e164
+        async with self._call("release_number") as client:
+            import telnyx  # already imported with the client: only binds the name
+
+            listed = await client.phone_numbers.list(filter={"phone_number": phone.lstrip("+")})
+            found = [n for n in listed.data or [] if n.phone_number == phone and n.id]
+            if not found:
+                self.context.logger.info("telnyx: %s is not on the account", phone)
+                return None
+            try:
+                await client.phone_numbers.delete(found[0].id)
+            except telnyx.NotFoundError:
+                self.context.logger.info("telnyx: %s was already released", phone)
+        return None
+
+    @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
         if not self.settings.connection_id:
             raise ProviderNotConfigured(PROVIDER, "connection_id in [plugins.telnyx]")
@@ -433,6 +470,13 @@ class TelnyxPlugin:
                 data={"status": status, **extra},
             )
         ]
+
+
+def _owned_ref(phone: str, record: Any) -> str:
+    """The reference of a completed verification: the number and the ``verified_at`` of the
+    Verified Numbers record it made (a later record, made by another verification, differs)."""
+    verified_at = getattr(record, "verified_at", None) if record is not None else None
+    return f"{phone}@{verified_at}" if verified_at else phone
 
 
 _same_number = errors.check_same_number

@@ -257,5 +257,5 @@ def test_no_statement_rewrites_audit_or_ledger_rows_at_run_time(env: Any) -> Non
         ]
         assert rewrites == []
     kept = api.ledger(number_id=uuid.UUID(bought["id"]))
-    assert {e["kind"] for e in kept} == {"purchase", "rental"}
+    assert {e["kind"] for e in kept} == {"purchase", "rental", "release"}
     assert api.audit(subject_id=bought["id"])

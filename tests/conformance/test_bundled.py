@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 import respx
@@ -33,6 +33,13 @@ class TestTwilioConformance(ProviderConformance):
     settings = {"account_sid": TW_SID, "auth_token": {"env": "KIT_TW_TOKEN"}, "max_retries": 0}
     env = {"KIT_TW_TOKEN": TW_TOKEN}
     code = None  # call style: the user types the code into Twilio's call
+    purchased_ref = "PN" + "3" * 32
+    #: The FriendlyName of the last validation request: Twilio gives it to the caller ID.
+    friendly_name = ""
+
+    def _validate(self, request: httpx.Request) -> httpx.Response:
+        self.friendly_name = parse_qs(request.content.decode()).get("FriendlyName", [""])[0]
+        return httpx.Response(200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"})
 
     @contextlib.contextmanager
     def mock_carrier(self, scenario: str) -> Iterator[None]:
@@ -40,18 +47,16 @@ class TestTwilioConformance(ProviderConformance):
             ids = mock.get(f"{TW_API}/OutgoingCallerIds.json")
             if scenario == "verify_start":
                 ids.respond(json={"outgoing_caller_ids": [], "next_page_uri": None})
-                mock.post(f"{TW_API}/OutgoingCallerIds.json").respond(
-                    200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"}
-                )
+                mock.post(f"{TW_API}/OutgoingCallerIds.json").mock(side_effect=self._validate)
             elif scenario == "verify_code_ok":  # the user answered: now listed
-                ids.respond(
-                    json={
-                        "outgoing_caller_ids": [
-                            {"sid": "PN" + "1" * 32, "phone_number": "+14155550100"}
-                        ],
-                        "next_page_uri": None,
-                    }
-                )
+                caller_id = {
+                    "sid": "PN" + "1" * 32,
+                    "phone_number": "+14155550100",
+                    "friendly_name": self.friendly_name,
+                }
+                ids.respond(json={"outgoing_caller_ids": [caller_id], "next_page_uri": None})
+            elif scenario == "release":
+                mock.delete(f"{TW_API}/IncomingPhoneNumbers/{self.purchased_ref}.json").respond(204)
             elif scenario in ("server_error", "auth_error", "rate_limited"):
                 status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]
                 ids.respond(
@@ -128,6 +133,13 @@ class TestTelnyxConformance(ProviderConformance):
                 mock.post(f"{TX_V2}/verified_numbers").respond(200, json={})
             elif scenario == "verify_code_wrong":
                 verify.respond(400, json={"errors": [{"code": "10015", "detail": "wrong code"}]})
+            elif scenario == "release":
+                mock.get(f"{TX_V2}/phone_numbers").respond(
+                    200, json={"data": [{"id": "1293384261075731499", "phone_number": self.number}]}
+                )
+                mock.delete(f"{TX_V2}/phone_numbers/1293384261075731499").respond(
+                    200, json={"data": {"id": "1293384261075731499", "phone_number": self.number}}
+                )
             elif scenario == "verify_code_ok":
                 verify.respond(
                     200,

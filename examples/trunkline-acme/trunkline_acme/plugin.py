@@ -137,7 +137,7 @@ class AcmePlugin:
             raise ProviderUnavailable(f"ACME did not answer: {exc}", provider=PROVIDER) from exc
         if response.status_code >= 400:
             raise carrier_error(response)
-        return response.json()
+        return response.json() if response.content else {}
 
     # -- verification (two steps: ACME texts a code, the user submits it) ------------------
 
@@ -147,6 +147,13 @@ class AcmePlugin:
             data = await self._request(
                 "POST", "/caller-ids", json={"phone_number": number.phone_e164}
             )
+            if data["status"] == "verified" and data["id"] != number.verification_ref:
+                # The account is shared by every workspace: a caller ID another verification
+                # made proves nothing for this number. Orphaned: delete it, start afresh.
+                await self._request("DELETE", f"/caller-ids/{data['id']}")
+                data = await self._request(
+                    "POST", "/caller-ids", json={"phone_number": number.phone_e164}
+                )
             if data["status"] == "verified":
                 return VerificationResult(status="verified", provider_ref=data["id"])
             return VerificationResult(
