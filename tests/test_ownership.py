@@ -49,7 +49,7 @@ def sandbox(make_api: Any) -> Any:
 def _verify_by_sms(client: Any, number_id: str) -> dict[str, Any]:
     started = client.post(VERIFY, json={"number_id": number_id}).json()
     assert started["status"] == "pending" and started["next_step"] == "submit_code", started
-    code = started["detail"].rsplit(" ", 1)[1]
+    code = started["display_code"]
     done: dict[str, Any] = client.post(VERIFY, json={"number_id": number_id, "code": code}).json()
     return done
 
@@ -91,7 +91,7 @@ def test_an_orphaned_carrier_record_needs_the_full_flow(sandbox: Any) -> None:
     _unchanged(api, b["id"])
     wrong = api.client_b.post(VERIFY, json={"number_id": b["id"], "code": "0"}).json()
     assert wrong["verified_cli"] is False
-    code = body["detail"].rsplit(" ", 1)[1]
+    code = body["display_code"]
     done = api.client_b.post(VERIFY, json={"number_id": b["id"], "code": code}).json()
     assert done["verified_cli"] is True
 
