@@ -19,6 +19,7 @@ from . import problems
 from .metrics import Metrics
 from .metrics import install as install_metrics
 from .routes import campaigns, numbers, outbound, system, telephony, webhooks
+from .schemas import drop_default_422
 
 
 def secret_values(runtime: Runtime) -> list[str]:
@@ -80,6 +81,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = drop_default_422(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.metrics = metrics
     problems.install(app)
     install_metrics(app, metrics)

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.errors import ProviderRateLimited, RateLimited, TrunklineError
+
+from .validation import body_problem, undecodable_body
 
 log = logging.getLogger("trunkline.api")
 PROBLEM = "application/problem+json"
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://trunkline.dev/problems/{code}",
@@ -28,8 +39,8 @@ def problem(
     }
     if instance:
         body["instance"] = instance
+    headers = dict(headers or {})
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {}
     retry_after = extra.get("retry_after")
     if retry_after is not None:
         headers["Retry-After"] = str(int(float(retry_after) + 0.999))
@@ -51,6 +62,10 @@ async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unreadable = body_problem(exc)
+    if unreadable is not None:
+        status, code, title, detail = unreadable
+        return problem(status, code, title, detail, request.url.path)
     errors = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
@@ -66,11 +81,41 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 401: "unauthorized"}
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 401: "unauthorized"}
-    code = codes.get(exc.status_code, f"http_{exc.status_code}")
-    return problem(exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path)
+    if exc.status_code == 400 and undecodable_body(exc):
+        return problem(
+            400,
+            "invalid_json",
+            "Body is not JSON",
+            "the body is not valid JSON: it is not UTF-8 text",
+            request.url.path,
+        )
+    code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path; a path served by
+        # several routes (GET and POST of a collection) allows each one's method
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(
+        exc.status_code, code, str(exc.detail), str(exc.detail), request.url.path, headers=headers
+    )
+
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the app serves at this request's path."""
+    allowed = []
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -9,11 +9,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.tables import AuditEvent, Call, Campaign, LedgerEntry, Number
 
+from .validation import Name, Reference, Text
+
 T = TypeVar("T")
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, no coercion between types (``api.validation``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable() -> Any:
+    """A PATCH field that may be left out but not set to null (its column has no "none")."""
+    return Field(default=None, json_schema_extra=_no_default)
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -33,13 +46,54 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problems(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for problem documents, declared under the media type they are sent with
-    (``application/problem+json``) as well as ``application/json``."""
+    (``application/problem+json``) as well as ``application/json``.
+
+    Each operation lists the statuses it can answer; ``body=True`` adds what any JSON body
+    can answer: 400 ``invalid_json``, 415 ``unsupported_media_type``, 422 ``validation_error``.
+    """
     ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    statuses = sorted({*codes, *((400, 415, 422) if body else ())})
     return {
-        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in codes
+        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in statuses
     }
+
+
+def drop_default_422(document: dict[str, Any]) -> dict[str, Any]:
+    """Remove FastAPI's automatic 422 (its ``HTTPValidationError``, a shape this API never
+    sends) from an OpenAPI document: an operation that can answer 422 declares it with
+    :func:`problems`, as the problem document it is."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer.get("content", {})):
+                del operation["responses"]["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in str(document.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document
+
+
+def created(
+    *codes: int, body: bool = False, links: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of an operation that answers 201 with the new object's ``Location``
+    (and ``links`` to the operations on it)."""
+    location = {
+        "description": "The new object's URL.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
+    answer: dict[str, Any] = {"headers": {"Location": location}}
+    if links:
+        answer["links"] = links
+    return {201: answer, **problems(*codes, body=body)}
+
+
+def listed(*codes: int, links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a list whose answer links to the operations on its first item."""
+    return {200: {"links": links}, **problems(*codes)}
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -47,14 +101,17 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class NumberCreate(In):
     e164: str = Field(max_length=32, examples=["+14155550100"])
-    provider: str = Field(max_length=32, examples=["sandbox"])
+    provider: Text = Field(max_length=32, examples=["sandbox"])
 
 
 class NumberBinding(In):
-    outbound_enabled: bool | None = None
-    inbound_enabled: bool | None = None
-    outbound_agent_id: str | None = Field(default=None, max_length=200)
-    inbound_agent_id: str | None = Field(default=None, max_length=200)
+    """A PATCH: the fields given change, the others stay. A boolean may not be null; an agent
+    id that is null or blank clears the binding (stored as null)."""
+
+    outbound_enabled: bool = omittable()
+    inbound_enabled: bool = omittable()
+    outbound_agent_id: Reference = Field(default=None, max_length=200)
+    inbound_agent_id: Reference = Field(default=None, max_length=200)
 
 
 class NumberOut(BaseModel):
@@ -102,8 +159,8 @@ class NumberOut(BaseModel):
 
 
 class VerifyIn(In):
-    number_id: str = Field(max_length=64)
-    code: str | None = Field(default=None, min_length=1, max_length=16)
+    number_id: Text = Field(max_length=64)
+    code: Text | None = Field(default=None, min_length=1, max_length=16)
 
 
 class VerifyOut(BaseModel):
@@ -117,7 +174,7 @@ class VerifyOut(BaseModel):
 
 
 class PurchaseIn(In):
-    provider: str = Field(max_length=32)
+    provider: Text = Field(max_length=32)
     e164: str = Field(max_length=32)
 
 
@@ -126,9 +183,9 @@ class PurchaseIn(In):
 
 class OutboundCheckIn(In):
     from_: str | None = Field(default=None, alias="from", max_length=32)
-    number_id: str | None = Field(default=None, max_length=64)
+    number_id: Text | None = Field(default=None, max_length=64)
     to: str | None = Field(default=None, max_length=32)
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
 class OutboundCheckOut(BaseModel):
@@ -141,7 +198,7 @@ class OutboundCheckOut(BaseModel):
 
 
 class CampaignCreate(In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     from_e164: str | None = Field(default=None, max_length=32)
 
 

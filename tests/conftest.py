@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from api.app import create_app
 from core.auth import create_workspace
@@ -32,6 +35,12 @@ PG_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TRUNKLINE_TEST_REDIS", "redis://127.0.0.1:6379")
 REQUIRE_SERVICES = os.environ.get("TRUNKLINE_REQUIRE_SERVICES") == "1"
 _ENV_PREFIXES = ("TRUNKLINE_", "TELEPHONY_", "DEMO_MODE", "TWILIO_", "TELNYX_")
+
+# Property tests keep no example database, and hypothesis's caches go to a temporary folder:
+# the suite writes nothing into the checkout.
+hypothesis_settings.register_profile("trunkline", database=None)
+hypothesis_settings.load_profile("trunkline")
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "trunkline-tests-hypothesis")
 
 
 def need(available: bool, what: str) -> None:

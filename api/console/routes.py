@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import campaigns as campaigns_service
@@ -34,16 +35,33 @@ from core.tables import Number, Workspace
 from ..catalog import gather
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import NumberOut
+from ..validation import CONTROL
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 HERE = Path(__file__).parent
+
+
+def printable(value: Any) -> Any:
+    """What a page shows of a value: control characters (NUL...) as U+FFFD, never raw.
+
+    The API refuses them on input; rows stored before that rule, or written by other means
+    (the CLI, SQL), still reach the pages.
+    """
+    if isinstance(value, Markup):  # already escaped: stays markup
+        return Markup(CONTROL.sub("\ufffd", value))
+    if isinstance(value, str):
+        return CONTROL.sub("\ufffd", value)
+    return value
+
+
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=printable,
 )
 
 #: The pre-session token of the sign-in form (HttpOnly, only sent to /console).

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from core import campaigns as service
 from core.tables import Campaign, Number
 
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
+from ..links import campaign_links, set_location
 from ..schemas import (
     CallOut,
     CampaignCreate,
@@ -17,11 +16,12 @@ from ..schemas import (
     FromNumberIn,
     PageOut,
     TestCallIn,
+    created,
+    listed,
     problems,
 )
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
 
 
 async def _out(session: SessionDep, campaign: Campaign) -> CampaignOut:
@@ -32,17 +32,32 @@ async def _out(session: SessionDep, campaign: Campaign) -> CampaignOut:
     return CampaignOut.of(campaign, e164)
 
 
-@router.post("", status_code=201, response_model=CampaignOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CampaignOut,
+    responses=created(401, 403, 409, 422, body=True, links=campaign_links("/id")),
+)
 async def create_campaign(
-    body: CampaignCreate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: CampaignCreate,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> CampaignOut:
     campaign = await service.create_campaign(
         rt, session, principal, name=body.name, from_e164=body.from_e164
     )
+    set_location(request, response, "get_campaign", cid=str(campaign.id))
     return await _out(session, campaign)
 
 
-@router.get("", response_model=PageOut[CampaignOut], responses=ERRORS)
+@router.get(
+    "",
+    response_model=PageOut[CampaignOut],
+    responses=listed(401, 422, links=campaign_links("/items/0/id")),
+)
 async def list_campaigns(
     session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> PageOut[CampaignOut]:
@@ -57,12 +72,16 @@ async def list_campaigns(
     )
 
 
-@router.get("/{cid}", response_model=CampaignOut, responses=ERRORS)
+@router.get("/{cid}", response_model=CampaignOut, responses=problems(401, 404))
 async def get_campaign(cid: str, session: SessionDep, principal: PrincipalDep) -> CampaignOut:
     return await _out(session, await service.get_campaign(session, principal.workspace_id, cid))
 
 
-@router.patch("/{cid}/from_number", response_model=CampaignOut, responses=ERRORS)
+@router.patch(
+    "/{cid}/from_number",
+    response_model=CampaignOut,
+    responses=problems(401, 403, 404, 409, 422, body=True),
+)
 async def set_from_number(
     cid: str, body: FromNumberIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
@@ -70,7 +89,12 @@ async def set_from_number(
     return await _out(session, campaign)
 
 
-@router.post("/{cid}/test-call", status_code=201, response_model=CallOut, responses=ERRORS)
+@router.post(
+    "/{cid}/test-call",
+    status_code=201,
+    response_model=CallOut,
+    responses=problems(401, 403, 404, 409, 422, 429, 502, 503, body=True),
+)
 async def test_call(
     cid: str, body: TestCallIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CallOut:

@@ -13,6 +13,7 @@ from core.models import AvailableNumber, NumberSearch, NumberType
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
+from ..links import number_links, set_location
 from ..schemas import (
     CatalogOut,
     NumberBinding,
@@ -22,23 +23,31 @@ from ..schemas import (
     PurchaseIn,
     VerifyIn,
     VerifyOut,
+    created,
+    listed,
     problems,
 )
+from ..validation import QueryBool, Text
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
+#: What reaching a carrier may add: its refusals and failures (and demo mode's 403).
+CARRIER = (403, 422, 429, 502, 503)
 
 
-@router.get("", response_model=PageOut[NumberOut], responses=ERRORS)
+@router.get(
+    "",
+    response_model=PageOut[NumberOut],
+    responses=listed(401, 422, links=number_links("/items/0/id")),
+)
 async def list_numbers(
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    provider: str | None = None,
-    hosted: bool | None = None,
-    verified: bool | None = None,
-    outbound: bool | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
+    hosted: QueryBool = None,
+    verified: QueryBool = None,
+    outbound: QueryBool = None,
 ) -> PageOut[NumberOut]:
     rows, total = await numbers_service.list_numbers(
         session,
@@ -58,17 +67,32 @@ async def list_numbers(
     )
 
 
-@router.post("", status_code=201, response_model=NumberOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=NumberOut,
+    responses=created(401, 403, 409, 422, body=True, links=number_links("/id")),
+)
 async def add_number(
-    body: NumberCreate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: NumberCreate,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> NumberOut:
     number = await numbers_service.add_number(
         rt, session, principal, e164=body.e164, provider=body.provider
     )
+    set_location(request, response, "get_number", number_id=str(number.id))
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.post("/verify-cli", response_model=VerifyOut, responses=ERRORS)
+@router.post(
+    "/verify-cli",
+    response_model=VerifyOut,
+    responses=problems(401, 404, 409, *CARRIER, body=True),
+)
 async def verify_cli(
     body: VerifyIn, request: Request, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -81,15 +105,17 @@ async def verify_cli(
     return outcome.as_dict()
 
 
-@router.get("/available", response_model=CatalogOut[AvailableNumber], responses=ERRORS)
+@router.get(
+    "/available", response_model=CatalogOut[AvailableNumber], responses=problems(401, *CARRIER)
+)
 async def available_numbers(
     rt: RuntimeDep,
     principal: PrincipalDep,
     country: Annotated[str, Query(min_length=2, max_length=2)],
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     number_type: NumberType = "local",
-    contains: Annotated[str | None, Query(max_length=16)] = None,
-    area_code: Annotated[str | None, Query(max_length=8)] = None,
+    contains: Annotated[Text | None, Query(max_length=16)] = None,
+    area_code: Annotated[Text | None, Query(max_length=8)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CatalogOut[AvailableNumber]:
     rt.ensure_live()
@@ -103,17 +129,28 @@ async def available_numbers(
     return await gather(rt, "search_numbers", provider, query=query)
 
 
-@router.post("/purchase", status_code=201, response_model=NumberOut, responses=ERRORS)
+@router.post(
+    "/purchase",
+    status_code=201,
+    response_model=NumberOut,
+    responses=created(401, 409, *CARRIER, body=True, links=number_links("/id")),
+)
 async def purchase(
-    body: PurchaseIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: PurchaseIn,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> NumberOut:
     number = await purchases.purchase(
         rt, session, principal, provider=body.provider, e164=body.e164
     )
+    set_location(request, response, "get_number", number_id=str(number.id))
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.get("/{number_id}", response_model=NumberOut, responses=ERRORS)
+@router.get("/{number_id}", response_model=NumberOut, responses=problems(401, 404))
 async def get_number(
     number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> NumberOut:
@@ -121,7 +158,11 @@ async def get_number(
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.patch("/{number_id}", response_model=NumberOut, responses=ERRORS)
+@router.patch(
+    "/{number_id}",
+    response_model=NumberOut,
+    responses=problems(401, 403, 404, 409, body=True),
+)
 async def bind_number(
     number_id: str,
     body: NumberBinding,
@@ -135,7 +176,7 @@ async def bind_number(
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.delete("/{number_id}", status_code=204, responses=ERRORS)
+@router.delete("/{number_id}", status_code=204, responses=problems(401, 403, 404))
 async def delete_number(number_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
     await numbers_service.delete_number(session, principal, number_id)
     return Response(status_code=204)

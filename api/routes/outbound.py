@@ -40,7 +40,7 @@ _BY_PHONE = select(*_COLUMNS).where(
 @router.post(
     "/outbound/check",
     response_model=OutboundCheckOut,
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422, body=True),
 )
 async def outbound_check(
     body: OutboundCheckIn, request: Request, principal: PrincipalDep
@@ -50,6 +50,8 @@ async def outbound_check(
     # FastAPI measurable per-request work, and this route runs before every call a dialer makes.
     rt: Runtime = request.app.state.runtime
     params: dict[str, object] = {"workspace_id": principal.workspace_id}
+    if body.number_id is not None and body.from_ is not None:
+        raise InvalidInput("give 'from' or 'number_id', not both", field="from")
     if body.number_id is not None:
         stmt = _BY_ID
         params["number_id"] = parse_uuid(body.number_id)

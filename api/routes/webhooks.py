@@ -4,8 +4,9 @@ carrier's signature, checked by the provider's ``parse_webhook``, is the authent
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from core import audit
 from core.errors import WebhookSignatureError
@@ -14,6 +15,7 @@ from core.models import WebhookRequest
 
 from ..deps import RuntimeDep, SessionDep
 from ..schemas import problems
+from ..validation import Text
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger("trunkline.webhooks")
@@ -21,10 +23,13 @@ log = logging.getLogger("trunkline.webhooks")
 
 @router.post(
     "/webhooks/{provider}",
-    responses=problems(403, 422, 502),
+    responses=problems(403, 422, 502, 503),
 )
 async def webhook(
-    provider: str, request: Request, rt: RuntimeDep, session: SessionDep
+    provider: Annotated[Text, Path(max_length=32)],
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
 ) -> dict[str, object]:
     url = f"{rt.settings.public_base_url}{request.url.path}"
     if request.url.query:
