@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +20,23 @@ log = logging.getLogger("trunkline.api")
 PROBLEM = "application/problem+json"
 
 
+def problem_body(
+    status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The RFC 9457 document itself (``None`` extras are left out)."""
+    body: dict[str, Any] = {
+        "type": f"https://trunkline.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
 def problem(
     status: int,
     code: str,
@@ -30,17 +47,8 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://trunkline.dev/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if instance:
-        body["instance"] = instance
+    body = problem_body(status, code, title, detail, instance, **extra)
     headers = dict(headers or {})
-    body.update({k: v for k, v in extra.items() if v is not None})
     retry_after = extra.get("retry_after")
     if retry_after is not None:
         headers["Retry-After"] = str(int(float(retry_after) + 0.999))
@@ -50,35 +58,46 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TrunklineError)
+def _error_extra(exc: TrunklineError) -> dict[str, Any]:
     extra = dict(exc.extra)
     if isinstance(exc, ProviderRateLimited | RateLimited) and exc.retry_after is not None:
         extra["retry_after"] = max(1, int(exc.retry_after + 0.999))
+    return extra
+
+
+def error_body(exc: TrunklineError, instance: str | None = None) -> dict[str, Any]:
+    """The problem document of a Trunkline error (what its response would carry)."""
+    return problem_body(exc.status, exc.code, exc.title, exc.detail, instance, **_error_extra(exc))
+
+
+def validation_body(errors: Sequence[Any], instance: str | None = None) -> dict[str, Any]:
+    """The ``validation_error`` problem document for pydantic's ``errors()``."""
+    found = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        found.append({"field": ".".join(loc) or None, "message": err.get("msg")})
+    fields = ", ".join(e["field"] or "body" for e in found)
+    return problem_body(
+        422, "validation_error", "Invalid request", f"invalid: {fields}", instance, errors=found
+    )
+
+
+async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TrunklineError)
     if exc.status >= 500:
         log.warning("%s: %s", exc.code, exc.detail)
+    extra = _error_extra(exc)
     return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    unreadable = body_problem(exc)
+    unreadable = body_problem(exc, request.headers.get("content-type"))
     if unreadable is not None:
         status, code, title, detail = unreadable
         return problem(status, code, title, detail, request.url.path)
-    errors = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(loc) or None, "message": err.get("msg")})
-    fields = ", ".join(e["field"] or "body" for e in errors)
-    return problem(
-        422,
-        "validation_error",
-        "Invalid request",
-        f"invalid: {fields}",
-        request.url.path,
-        errors=errors,
-    )
+    body = validation_body(exc.errors(), request.url.path)
+    return JSONResponse(body, status_code=422, media_type=PROBLEM)
 
 
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 401: "unauthorized"}

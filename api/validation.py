@@ -99,12 +99,22 @@ def _position(document: str | bytes, pos: int) -> str:
     return f"line {line}, column {column}"
 
 
-def body_problem(exc: RequestValidationError) -> tuple[int, str, str, str] | None:
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/<anything>+json``, as FastAPI reads them."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def body_problem(
+    exc: RequestValidationError, content_type: str | None
+) -> tuple[int, str, str, str] | None:
     """For a body that could not be read as JSON: ``(status, code, title, detail)``.
 
     None when the body was JSON (its fields are then checked one by one).
     """
-    if isinstance(exc.body, bytes | bytearray):
+    if isinstance(exc.body, bytes | bytearray) and not is_json(content_type):
         # FastAPI hands the raw bytes on when the content type is not JSON
         return (
             415,

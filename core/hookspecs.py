@@ -17,7 +17,8 @@ Three kinds of call:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -45,16 +46,37 @@ PROJECT_NAME = "trunkline"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-#: Hooks the core calls only on the plugin that registered the ``provider`` argument.
-PROVIDER_HOOKS: tuple[str, ...] = (
-    "verify_cli",
-    "list_coverage",
-    "fetch_regulations",
-    "search_numbers",
-    "purchase_number",
-    "place_call",
-    "parse_webhook",
-)
+_Spec = TypeVar("_Spec", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ProviderHook:
+    """One provider-targeted hook: its name and the capability a provider declares for it.
+
+    Its result model is the spec's return annotation (``Model`` or ``list[Model]``); the host,
+    the conformance kit and the catalogue derive their tables from these declarations.
+    """
+
+    name: str
+    capability: str
+
+
+#: Hooks the core calls only on the plugin that registered the ``provider`` argument, in
+#: declaration order. Filled by :func:`provider_hook`; nothing else lists them.
+PROVIDER_HOOKS: dict[str, ProviderHook] = {}
+
+
+def provider_hook(capability: str) -> Callable[[_Spec], _Spec]:
+    """Declare a provider-targeted hook: ``firstresult``, called on the one plugin serving the
+    provider, and only when that provider declares ``capability``. One declaration is all a new
+    provider hook needs."""
+
+    def declare(spec: _Spec) -> _Spec:
+        PROVIDER_HOOKS[spec.__name__] = ProviderHook(spec.__name__, capability)
+        marked: _Spec = hookspec(firstresult=True)(spec)
+        return marked
+
+    return declare
 
 
 # -- registration and lifecycle --------------------------------------------------------------
@@ -138,7 +160,7 @@ def trunkline_shutdown() -> None:
 # -- provider-targeted hooks -----------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
+@provider_hook("verify_cli")
 def verify_cli(provider: str, number: NumberRef, code: str | None) -> VerificationResult:
     """Start or complete the verification of ``number`` as a caller ID with the carrier.
 
@@ -159,7 +181,7 @@ def verify_cli(provider: str, number: NumberRef, code: str | None) -> Verificati
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("coverage")
 def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
     """List where the carrier offers numbers, per country and number type.
 
@@ -173,7 +195,7 @@ def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("regulations")
 def fetch_regulations(
     provider: str, country: str, number_type: str | None, end_user_type: str | None
 ) -> list[Requirement]:
@@ -190,7 +212,7 @@ def fetch_regulations(
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("search")
 def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
     """Search the carrier's inventory of numbers for sale.
 
@@ -199,7 +221,7 @@ def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("purchase")
 def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber:
     """Buy ``e164`` from the carrier for ``workspace`` (its id).
 
@@ -210,7 +232,7 @@ def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("calls")
 def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
     """Place an outbound call. The core has already enforced the outbound policy.
 
@@ -218,7 +240,7 @@ def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("webhooks")
 def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]:
     """Verify a carrier callback's signature, then turn it into events.
 
@@ -251,3 +273,7 @@ def is_country_outbound_blocked(country_code: str, provider: str) -> bool | None
     :param country_code: ISO 3166 alpha-2, upper case.
     :param provider: the provider name of the number that would call.
     """
+
+
+#: Every capability a provider may declare: one per provider hook.
+CAPABILITIES: frozenset[str] = frozenset(hook.capability for hook in PROVIDER_HOOKS.values())

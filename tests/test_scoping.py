@@ -184,11 +184,12 @@ def test_the_walk_catches_an_unscoped_preflight_lookup_by_from(
     """The preflight's lookup by ``from`` forgetting the workspace is reported by the walk."""
     from sqlalchemy import bindparam, select
 
-    from api.routes import outbound
+    from core import snapshot
 
     api, ids = _setup(make_api)
-    unscoped = select(*outbound._COLUMNS).where(
+    unscoped = select(*snapshot.NUMBER_COLUMNS).where(
         Number.state == "active", Number.phone_e164 == bindparam("phone")
     )
-    monkeypatch.setattr(outbound, "_BY_PHONE", unscoped)
+    monkeypatch.setattr(snapshot, "_BY_PHONE", unscoped)
+    api.runtime.snapshot.set_live(False)  # the preflight reads through to the database
     assert ("POST", "/outbound/check", 200, "leaks A's ids") in scoping_violations(api, ids)

@@ -120,15 +120,6 @@ class SandboxPlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="Sandbox (simulated carrier)",
-                capabilities={
-                    "verify_cli",
-                    "coverage",
-                    "regulations",
-                    "search",
-                    "purchase",
-                    "calls",
-                    "webhooks",
-                },
                 settings_model=SandboxSettings,
             )
         )

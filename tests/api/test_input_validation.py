@@ -136,13 +136,6 @@ def _text_inputs(api: Any, number_id: str) -> list[tuple[str, str, dict[str, Any
         ("POST", f"{NUMBERS}/verify-cli", {"json": {"number_id": number_id, "code": NUL}}, "code"),
         ("POST", f"{NUMBERS}/verify-cli", {"json": {"number_id": NUL}}, "number_id"),
         ("POST", "/outbound/check", {"json": {"number_id": NUL}}, "number_id"),
-        ("GET", f"{NUMBERS}/available", {"params": {"country": "US", "contains": NUL}}, "contains"),
-        (
-            "GET",
-            f"{NUMBERS}/available",
-            {"params": {"country": "US", "area_code": NUL}},
-            "area_code",
-        ),
         ("GET", f"{NUMBERS}/available", {"params": {"country": "US", "provider": NUL}}, "provider"),
         ("GET", "/settings/telephony/coverage", {"params": {"provider": NUL}}, "provider"),
         (
