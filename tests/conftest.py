@@ -7,6 +7,7 @@ unless ``TRUNKLINE_REQUIRE_SERVICES=1`` (set by ``.ci/run``), which turns a skip
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -71,6 +72,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             "TRUNKLINE_ARTIFACTS",
         ):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logger_as_found() -> Iterator[None]:
+    """Each test leaves the ``trunkline`` logger as it found it (level, handlers, propagation):
+    one that configures logging (``configure_logging`` sets INFO) changes no later test."""
+    logger = logging.getLogger("trunkline")
+    state = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(state[0])
+    logger.handlers[:] = state[1]
+    logger.propagate = state[2]
 
 
 @pytest.fixture(scope="session")
