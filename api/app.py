@@ -11,14 +11,15 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, SecretStr
 
-from core.runtime import Runtime, start_runtime
+from core.bootstrap import start_runtime
+from core.runtime import Runtime
 from core.settings import PluginsFile, Settings, load_settings
 
 from . import logging as api_logging
 from . import problems
 from .metrics import Metrics
 from .metrics import install as install_metrics
-from .routes import campaigns, numbers, outbound, system, telephony, webhooks
+from .routes import campaigns, keys, numbers, outbound, system, telephony, webhooks
 from .schemas import drop_default_422
 
 
@@ -96,7 +97,7 @@ def create_app(
     api_logging.install(app)
     # Routes are matched in the order they are included, one candidate at a time: the
     # dialer's preflight, called before every call, goes first (no other path overlaps it).
-    for module in (outbound, numbers, campaigns, telephony, webhooks, system):
+    for module in (outbound, numbers, campaigns, telephony, keys, webhooks, system):
         app.include_router(module.router)
     import importlib
 

@@ -14,6 +14,7 @@ from starlette.routing import Match
 
 from core.errors import ProviderRateLimited, RateLimited, TrunklineError
 
+from . import logging as api_logging
 from .validation import body_problem, undecodable_body
 
 log = logging.getLogger("trunkline.api")
@@ -138,10 +139,30 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(
-        500, "internal_error", "Internal error", "an unexpected error occurred", request.url.path
+    """A bug: logged with its traceback and the request id, which the answer carries too.
+
+    Starlette answers unhandled errors from its outermost middleware, outside the request-id
+    middleware: the id is read back from the scope, set for the log line, and put in the
+    response's ``X-Request-ID`` here."""
+    rid = request.scope.get(api_logging.SCOPE_KEY)
+    token = api_logging.request_id.set(rid)
+    try:
+        log.exception(
+            "unhandled error on %s %s (request id %s)", request.method, request.url.path, rid
+        )
+    finally:
+        api_logging.request_id.reset(token)
+    response = problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "an unexpected error occurred",
+        request.url.path,
+        request_id=rid,
     )
+    if rid:
+        response.headers["X-Request-ID"] = rid
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from .errors import (
     ProviderUnavailable,
     TrunklineError,
     UnsupportedOperation,
+    WebhookMalformed,
     WebhookSignatureError,
 )
 from .hookspecs import hookimpl
@@ -66,6 +67,7 @@ __all__ = [
     "TrunklineError",
     "UnsupportedOperation",
     "VerificationResult",
+    "WebhookMalformed",
     "WebhookRequest",
     "WebhookSignatureError",
     "hookimpl",
