@@ -41,7 +41,7 @@ def _second_key(api: Any) -> dict[str, str]:
                     select(User).where(User.workspace_id == uuid.UUID(api.workspace_id))
                 )
             ).scalar_one()
-            key = await issue_key(session, user)
+            _row, key = issue_key(session, user)
             await session.commit()
             return key
 
