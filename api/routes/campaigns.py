@@ -125,9 +125,17 @@ async def set_from_number(
     "/{cid}/test-call",
     status_code=201,
     response_model=CallOut,
-    responses=problems(401, 403, 404, 409, 422, 429, 502, 503, body=True),
+    responses=created(401, 403, 404, 409, 422, 429, 502, 503, body=True),
 )
 async def test_call(
-    cid: str, body: TestCallIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    cid: str,
+    body: TestCallIn,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> CallOut:
-    return CallOut.of(await service.test_call(rt, session, principal, cid, body.to))
+    call = await service.test_call(rt, session, principal, cid, body.to)
+    set_location(request, response, "get_call", call_id=str(call.id))
+    return CallOut.of(call)
