@@ -75,6 +75,10 @@ class NumberOut(BaseModel):
     inbound_agent_id: str | None
     capabilities: list[str]
     caller_id_allowed: bool
+    #: Expected SHAKEN/STIR attestation (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked).
+    attestation: str | None = None
+    attestation_basis: str | None = None
+    attestation_checked_at: datetime | None = None
     created_at: datetime
 
     @classmethod
@@ -97,6 +101,9 @@ class NumberOut(BaseModel):
             inbound_agent_id=number.inbound_agent_id,
             capabilities=list(number.capabilities or []),
             caller_id_allowed=caller_id_allowed,
+            attestation=number.attestation_level,
+            attestation_basis=number.attestation_basis,
+            attestation_checked_at=number.attestation_checked_at,
             created_at=number.created_at,
         )
 

@@ -22,11 +22,15 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .models import (
+    ATTESTATION_LEVELS,
     CAPABILITIES,
+    LINE_TYPES,
     NUMBER_TYPES,
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -40,12 +44,16 @@ from .models import (
 from .secrets import SecretStr
 
 __all__ = [
+    "ATTESTATION_LEVELS",
     "CAPABILITIES",
+    "LINE_TYPES",
     "NUMBER_TYPES",
+    "AttestationEstimate",
     "AvailableNumber",
     "CallOptions",
     "ConfigurationError",
     "CoverageEntry",
+    "NumberIntel",
     "NumberRef",
     "NumberSearch",
     "PlacedCall",

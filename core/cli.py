@@ -25,10 +25,14 @@ plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 workspaces_app = typer.Typer(help="Workspaces and API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The pass-through ledger.", no_args_is_help=True)
+attestation_app = typer.Typer(
+    help="Numbers' expected SHAKEN/STIR attestation.", no_args_is_help=True
+)
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(attestation_app, name="attestation")
 
 
 def _settings() -> Settings:
@@ -209,10 +213,59 @@ def accrue_rentals(
     typer.echo(f"{added} rental entries added for {period}")
 
 
+@attestation_app.command("refresh")
+def attestation_refresh(
+    workspace: Annotated[
+        str | None, typer.Option(help="Only this workspace's numbers (its id).")
+    ] = None,
+) -> None:
+    """Ask each number's carrier again for the attestation it will sign, and store it."""
+    import uuid
+
+    from .attestation import refresh_all
+    from .runtime import start_runtime
+
+    settings = _settings()
+    try:
+        workspace_id = uuid.UUID(workspace) if workspace else None
+    except ValueError:
+        typer.echo(f"error: --workspace {workspace!r} is not a workspace id", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> Any:
+        rt = await start_runtime(settings)
+        try:
+            async with rt.sessionmaker() as session:
+                return await refresh_all(rt, session, workspace_id=workspace_id)
+        finally:
+            await rt.aclose()
+
+    try:
+        report = asyncio.run(run())
+    except TrunklineError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    plural = "" if report.checked == 1 else "s"
+    typer.echo(
+        f"attestation: {report.checked} number{plural} checked, {report.changed} changed, "
+        f"{report.failed} not answered (kept as they were)"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: plugin command groups are added before parsing."""
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] not in {"serve", "plugins", "workspaces", "db", "ledger", "--help"}:
+    if args and args[0] not in {
+        "serve",
+        "plugins",
+        "workspaces",
+        "db",
+        "ledger",
+        "attestation",
+        "--help",
+    }:
         try:
             host = _lenient_host(load_settings())
             host.pm.hook.trunkline_cli(app=app)

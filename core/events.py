@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .models import ProviderEvent
 from .runtime import Runtime
 from .tables import Call, Number
@@ -55,6 +57,7 @@ async def apply_events(
 ) -> int:
     """Apply events and audit each; return how many stored objects changed. Commits."""
     changed = 0
+    reverified: list[uuid.UUID] = []  # numbers whose caller-ID standing changed
     for event in events:
         if event.kind in ("verification_succeeded", "verification_failed"):
             for number in await _numbers_for(session, event):
@@ -67,6 +70,8 @@ async def apply_events(
                     extra: dict[str, object] = {}
                 else:
                     extra = mark_failed(number, str(event.data.get("detail") or "") or None)
+                if event.kind == "verification_succeeded" or extra.get("verified_cli") is False:
+                    reverified.append(number.id)
                 changed += 1
                 audit.record(
                     session,
@@ -104,4 +109,5 @@ async def apply_events(
                         detail={"provider_ref": event.provider_ref},
                     )
     await session.commit()
+    await attestation.refresh_ids(rt, session, reverified)
     return changed

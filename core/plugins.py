@@ -29,8 +29,10 @@ from .errors import (
     UnsupportedOperation,
 )
 from .models import (
+    AttestationEstimate,
     AvailableNumber,
     CoverageEntry,
+    NumberIntel,
     PlacedCall,
     ProviderEvent,
     ProviderInfo,
@@ -56,6 +58,8 @@ HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
     "purchase_number": (PurchasedNumber, False),
     "place_call": (PlacedCall, False),
     "parse_webhook": (ProviderEvent, True),
+    "expected_attestation": (AttestationEstimate, False),
+    "lookup_number": (NumberIntel, False),
 }
 #: The host validates every result with these (built once from ``HOOK_RESULTS``).
 _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
@@ -71,6 +75,8 @@ HOOK_CAPABILITY: dict[str, str] = {
     "purchase_number": "purchase",
     "place_call": "calls",
     "parse_webhook": "webhooks",
+    "expected_attestation": "attestation",
+    "lookup_number": "lookup",
 }
 
 

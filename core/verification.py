@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .auth import Principal
 from .errors import Conflict, ProviderError, TrunklineError
 from .models import VerificationResult
@@ -157,14 +157,32 @@ async def _start(
         return _outcome(number)
     await session.refresh(number)
     result = await _call_carrier(rt, session, principal, number, None, before=before)
-    return await _apply_result(session, principal, number, result, started=True)
+    outcome = await _apply_result(session, principal, number, result, started=True)
+    return await _after(rt, session, principal, number, outcome)
 
 
 async def _submit_code(
     rt: Runtime, session: AsyncSession, principal: Principal, number: Number, code: str
 ) -> VerifyOutcome:
+    was_verified = number.verified_cli
     result = await _call_carrier(rt, session, principal, number, code, before=None)
-    return await _apply_result(session, principal, number, result, started=False)
+    outcome = await _apply_result(session, principal, number, result, started=False)
+    return await _after(rt, session, principal, number, outcome, was_verified=was_verified)
+
+
+async def _after(
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    number: Number,
+    outcome: VerifyOutcome,
+    *,
+    was_verified: bool = False,
+) -> VerifyOutcome:
+    """A number that became (or stopped being) a verified caller ID: ask its attestation."""
+    if outcome.verified_cli != was_verified:
+        await attestation.refresh(rt, session, number)
+    return outcome
 
 
 async def _call_carrier(
