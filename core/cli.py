@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -54,6 +55,15 @@ def _lenient_host(settings: Settings) -> Any:
         enabled_override=settings.enabled_override,
         public_base_url=settings.public_base_url,
     )
+
+
+def _run(work: Coroutine[Any, Any, Any]) -> Any:
+    """Run a command's work; a Trunkline error is one line on stderr and exit status 2."""
+    try:
+        return asyncio.run(work)
+    except TrunklineError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -205,11 +215,7 @@ def accrue_rentals(
         finally:
             await engine.dispose()
 
-    try:
-        added = asyncio.run(run())
-    except TrunklineError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+    added = _run(run())
     typer.echo(f"{added} rental entries added for {period}")
 
 
@@ -240,11 +246,7 @@ def attestation_refresh(
         finally:
             await rt.aclose()
 
-    try:
-        report = asyncio.run(run())
-    except TrunklineError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+    report = _run(run())
     plural = "" if report.checked == 1 else "s"
     typer.echo(
         f"attestation: {report.checked} number{plural} checked, {report.changed} changed, "

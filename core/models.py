@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,19 +23,7 @@ Capability = Literal[
     "attestation",
     "lookup",
 ]
-CAPABILITIES: frozenset[str] = frozenset(
-    [
-        "verify_cli",
-        "coverage",
-        "regulations",
-        "search",
-        "purchase",
-        "calls",
-        "webhooks",
-        "attestation",
-        "lookup",
-    ]
-)
+CAPABILITIES: frozenset[str] = frozenset(get_args(Capability))
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free", "national")
 Feature = Literal["voice", "sms", "mms", "fax"]
@@ -46,7 +34,7 @@ RequirementKind = Literal["document", "address", "textual", "identity"]
 EventKind = Literal["verification_succeeded", "verification_failed", "call_status"]
 AttestationLevel = Literal["A", "B", "C", "unknown"]
 #: SHAKEN/STIR levels from the most trusted down (``unknown`` ranks below ``C``).
-ATTESTATION_LEVELS: tuple[str, ...] = ("A", "B", "C", "unknown")
+ATTESTATION_LEVELS: tuple[str, ...] = get_args(AttestationLevel)
 LineType = Literal[
     "mobile",
     "landline",
@@ -59,21 +47,8 @@ LineType = Literal[
     "pager",
     "unknown",
 ]
-LINE_TYPES: tuple[str, ...] = (
-    "mobile",
-    "landline",
-    "fixed_voip",
-    "non_fixed_voip",
-    "toll_free",
-    "premium",
-    "shared_cost",
-    "voicemail",
-    "pager",
-    "unknown",
-)
+LINE_TYPES: tuple[str, ...] = get_args(LineType)
 Reassigned = Literal["yes", "no", "unknown", "unsupported"]
-LookupField = Literal["line_type", "reassigned"]
-LOOKUP_FIELDS: tuple[str, ...] = ("line_type", "reassigned")
 
 
 class _Model(BaseModel):

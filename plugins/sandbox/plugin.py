@@ -33,6 +33,7 @@ from core import (
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    LineType,
     NumberIntel,
     NumberRef,
     NumberSearch,
@@ -80,27 +81,13 @@ _TYPES = {
 }
 
 
-LineTypeName = Literal[
-    "mobile",
-    "landline",
-    "fixed_voip",
-    "non_fixed_voip",
-    "toll_free",
-    "premium",
-    "shared_cost",
-    "voicemail",
-    "pager",
-    "unknown",
-]
-
-
 class SandboxLookupSettings(BaseModel):
     """``[plugins.sandbox.lookup]``: what the simulated destination lookup answers."""
 
     model_config = ConfigDict(extra="forbid")
 
     #: ``{ "+E164" = "landline", ... }``; every other number is ``mobile``.
-    line_types: dict[str, LineTypeName] = Field(default_factory=dict)
+    line_types: dict[str, LineType] = Field(default_factory=dict)
     #: Numbers reassigned since any consent date; every other number is not.
     reassigned: list[str] = Field(default_factory=list)
     #: What each lookup costs, in the sandbox's ``currency``.
