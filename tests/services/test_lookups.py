@@ -5,6 +5,7 @@ answered as outcomes, batches deduplicated and bounded."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -28,6 +29,9 @@ class Probe:
         self.fail: Exception | None = None
         self.running = 0
         self.most_at_once = 0
+        #: When set, each lookup waits (up to 5 s) until this many are running at once.
+        self.meet: int | None = None
+        self._met: asyncio.Event | None = None
 
     @hookimpl
     def trunkline_register_providers(self, register: Any) -> None:
@@ -41,6 +45,12 @@ class Probe:
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
+            if self.meet is not None:
+                self._met = self._met or asyncio.Event()
+                if self.running >= self.meet:
+                    self._met.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._met.wait(), 5)
             await asyncio.sleep(self.delay)
             if self.fail is not None:
                 raise self.fail
@@ -169,7 +179,7 @@ def test_the_sandbox_answers_from_its_settings(make_api: Any) -> None:
 
 def test_a_batch_asks_each_destination_once_and_at_most_n_at_a_time(env: Any) -> None:
     api, probe = env
-    probe.delay = 0.02
+    probe.meet = 3  # the first lookups wait for each other: more than 3 at once would show
     dests = [f"+1415555{n:04d}" for n in range(100, 112)]
     asks = [_ask(api, d) for d in dests] + [_ask(api, d) for d in dests[:5]]
 
