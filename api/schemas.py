@@ -33,6 +33,27 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+#: Marks a phone-number field or query parameter in the OpenAPI document (``x-phone``); every
+#: one is read by ``core.phone.parse_e164`` (or ``parse_digit_filter`` for search fragments).
+PHONE_SCHEMA: dict[str, Any] = {"x-phone": True}
+PHONE_RULE = (
+    "E.164: `+` and 7 to 15 ASCII digits, surrounding whitespace ignored; anything else, or "
+    "more than 32 characters, is 422 `invalid_phone_number`."
+)
+
+
+def phone_field(default: Any = ..., *, alias: str | None = None) -> Any:
+    """A phone-number field of a request body. No ``max_length`` here: the one parse refuses
+    a too-long number as ``invalid_phone_number``, like any other malformed number."""
+    return Field(
+        default,
+        alias=alias,
+        description=PHONE_RULE,
+        examples=["+14155550100"],
+        json_schema_extra=PHONE_SCHEMA,
+    )
+
+
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for problem documents, declared under the media type they are sent with
     (``application/problem+json``) as well as ``application/json``."""
@@ -46,7 +67,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 class NumberCreate(In):
-    e164: str = Field(max_length=32, examples=["+14155550100"])
+    e164: str = phone_field()
     provider: str = Field(max_length=32, examples=["sandbox"])
 
 
@@ -125,16 +146,16 @@ class VerifyOut(BaseModel):
 
 class PurchaseIn(In):
     provider: str = Field(max_length=32)
-    e164: str = Field(max_length=32)
+    e164: str = phone_field()
 
 
 # -- outbound -------------------------------------------------------------------------------
 
 
 class OutboundCheckIn(In):
-    from_: str | None = Field(default=None, alias="from", max_length=32)
+    from_: str | None = phone_field(None, alias="from")
     number_id: str | None = Field(default=None, max_length=64)
-    to: str | None = Field(default=None, max_length=32)
+    to: str | None = phone_field(None)
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -149,15 +170,15 @@ class OutboundCheckOut(BaseModel):
 
 class CampaignCreate(In):
     name: str = Field(min_length=1, max_length=200)
-    from_e164: str | None = Field(default=None, max_length=32)
+    from_e164: str | None = phone_field(None)
 
 
 class FromNumberIn(In):
-    e164: str = Field(max_length=32)
+    e164: str = phone_field()
 
 
 class TestCallIn(In):
-    to: str = Field(max_length=32)
+    to: str = phone_field()
 
 
 class CampaignOut(BaseModel):

@@ -53,25 +53,26 @@ async def get_campaign(session: AsyncSession, workspace_id: uuid.UUID, cid: Any)
 
 
 async def resolve_caller_id(
-    rt: Runtime, session: AsyncSession, workspace_id: uuid.UUID, e164: str
+    rt: Runtime, session: AsyncSession, workspace_id: uuid.UUID, e164: str, field: str = "e164"
 ) -> Number:
     """The workspace's number for ``e164`` if it may be a campaign's caller ID, else why not.
 
     422 ``invalid_phone_number`` / ``caller_id_not_found`` (another workspace's number is not
-    found either), 409 ``caller_id_outbound_disabled`` / ``caller_id_not_allowed``.
+    found either), 409 ``caller_id_outbound_disabled`` / ``caller_id_not_allowed``; each
+    problem names ``field``, the request's own field.
     """
-    phone, _ = parse_e164(e164, "e164")
+    phone, _ = parse_e164(e164, field)
     number = await find_by_e164(session, workspace_id, phone)
     if number is None:
-        raise CallerIdNotFound(f"{phone} is not a number of this workspace", field="e164")
+        raise CallerIdNotFound(f"{phone} is not a number of this workspace", field=field)
     if not number.outbound_enabled:
         raise CallerIdOutboundDisabled(
-            f"{phone} is not enabled for outbound calls", field="e164", reasons=[OUTBOUND_DISABLED]
+            f"{phone} is not enabled for outbound calls", field=field, reasons=[OUTBOUND_DISABLED]
         )
     if not rt.policy.caller_id_allowed(number):
         raise CallerIdNotAllowed(
             f"{phone} is neither hosted nor a verified caller ID",
-            field="e164",
+            field=field,
             reasons=[CALLER_ID_NOT_ALLOWED],
         )
     return number
@@ -100,8 +101,10 @@ async def create_campaign(
     rt: Runtime, session: AsyncSession, principal: Principal, *, name: str, from_e164: str | None
 ) -> Campaign:
     number = None
-    if from_e164:
-        number = await resolve_caller_id(rt, session, principal.workspace_id, from_e164)
+    if from_e164 is not None:
+        number = await resolve_caller_id(
+            rt, session, principal.workspace_id, from_e164, "from_e164"
+        )
     campaign = Campaign(
         workspace_id=principal.workspace_id, name=name, from_number_id=number.id if number else None
     )

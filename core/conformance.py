@@ -121,8 +121,11 @@ ERROR_SCENARIOS: dict[str, type[ProviderError]] = {
     "auth_error": ProviderAuthError,
     "rate_limited": ProviderRateLimited,
 }
-#: Modules of ``core`` a plugin may import; everything else under ``core`` is private.
-PUBLIC_MODULES = frozenset({"core", "core.conformance"})
+#: What a plugin may import of Trunkline: ``trunkline`` and ``trunkline.testing`` (and, for
+#: plugins written before the public name existed, ``core`` and ``core.conformance``).
+#: Everything else under ``core``, ``api`` and ``plugins`` is the project's own.
+PUBLIC_MODULES = frozenset({"trunkline", "trunkline.testing", "core", "core.conformance"})
+PRIVATE_PACKAGES = ("core", "api")
 
 
 class ConformanceError(AssertionError):
@@ -218,11 +221,13 @@ def check_imports(plugin: object, plugin_name: str) -> None:
             else:
                 continue
             for name in names:
-                if (name == "core" or name.startswith("core.")) and name not in PUBLIC_MODULES:
+                top = name.partition(".")[0]
+                private = top in PRIVATE_PACKAGES or top == "trunkline"
+                if private and name not in PUBLIC_MODULES:
                     _fail(
                         f"plugin {plugin_name!r} imports {name} in {file.name} (line "
                         f"{node.lineno}); a plugin imports only the public surface: "
-                        "'from core import ...'"
+                        "'from trunkline import ...' (and trunkline.testing in its tests)"
                     )
 
 
@@ -251,7 +256,7 @@ def check_registration(host: PluginHost, plugin_name: str, provider: str) -> Pro
 
 def check_settings_model(host: PluginHost, plugin_name: str) -> type[BaseModel]:
     """A carrier plugin validates its table with a pydantic model; credentials are optional."""
-    model = host._settings_model(plugin_name)
+    model = host.settings_model(plugin_name)
     if model is None:
         _fail(
             f"plugin {plugin_name!r} registers no settings model: set "
@@ -293,8 +298,7 @@ def _type_name(annotation: Any) -> str:
 
 def check_capabilities(host: PluginHost, plugin_name: str, provider: str) -> None:
     """Each declared capability has its hook, and each implemented hook its capability."""
-    plugin = host.pm.get_plugin(plugin_name)
-    implemented = {c.name for c in host.pm.get_hookcallers(plugin) or []}
+    implemented = {hook for hook in HOOK_CAPABILITY if host.implements(plugin_name, hook)}
     declared = host.providers[provider].capabilities
     for hook, capability in HOOK_CAPABILITY.items():
         if capability in declared and hook not in implemented:
@@ -313,14 +317,12 @@ def check_provider_status(
     host: PluginHost, plugin_name: str, provider: str, *, configured: bool
 ) -> dict[str, Any]:
     """``trunkline_provider_status`` answers ``configured`` as expected and shows no secret."""
-    plugin = host.pm.get_plugin(plugin_name)
-    status: Any = None
-    impl = getattr(plugin, "trunkline_provider_status", None)
-    if impl is not None:
-        accepted = inspect.signature(impl).parameters
-        status = impl(**({"provider": provider} if "provider" in accepted else {}))
-        if inspect.isawaitable(status):
-            _fail("trunkline_provider_status must be synchronous: it returned an awaitable")
+    answers = host.plugin_caller("trunkline_provider_status", plugin_name)(provider=provider)
+    status: Any = next((a for a in answers if a is not None), None)
+    if inspect.isawaitable(status):
+        if inspect.iscoroutine(status):
+            status.close()
+        _fail("trunkline_provider_status must be synchronous: it returned an awaitable")
     if status is None:
         status = {"configured": True}
     if not isinstance(status, dict):
@@ -547,9 +549,9 @@ class Kit:
 
     @classmethod
     def start(cls, plugin_name: str, settings: dict[str, Any]) -> Kit:
-        from .plugins import PluginHost, _entry_point_candidates
+        from .plugins import PluginHost, entry_point_candidates
 
-        found = _entry_point_candidates()
+        found = entry_point_candidates()
         if plugin_name not in found:
             _fail(
                 f"no installed distribution has a 'trunkline' entry point named "
@@ -572,9 +574,7 @@ class Kit:
         """Call a provider hook on the plugin and return its raw result (not validated)."""
 
         async def go() -> Any:
-            others = [p for n, p in self.host.pm.list_name_plugin() if n != self.plugin_name]
-            caller = self.host.pm.subset_hook_caller(hook, remove_plugins=others)
-            result = caller(provider=provider, **kwargs)
+            result = self.host.plugin_caller(hook, self.plugin_name)(provider=provider, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
             return result
@@ -701,24 +701,28 @@ class ProviderConformance:
             **extra,
         )
 
-    def _operation_args(self, operation: str) -> dict[str, Any]:
-        args: dict[str, dict[str, Any]] = {
-            "verify_cli": {"number": self._number_ref(), "code": None},
-            "list_coverage": {"country": self.country},
-            "fetch_regulations": {
-                "country": self.country,
-                "number_type": None,
-                "end_user_type": None,
-            },
-            "search_numbers": {"query": NumberSearch(country=self.country)},
-            "purchase_number": {"e164": self.number, "workspace": str(uuid.uuid4())},
-            "place_call": {
-                "from_e164": self.number,
-                "to_e164": self.number,
-                "options": CallOptions(),
-            },
+    def _example_args(self) -> dict[str, Any]:
+        """A value for each parameter name the provider hooks take (hooks share their names,
+        so a new hook needs an entry here only for a parameter name no hook used before)."""
+        return {
+            "number": self._number_ref(),
+            "code": None,
+            "country": self.country,
+            "number_type": None,
+            "end_user_type": None,
+            "query": NumberSearch(country=self.country),
+            "e164": self.number,
+            "workspace": str(uuid.uuid4()),
+            "from_e164": self.number,
+            "to_e164": self.number,
+            "options": CallOptions(),
         }
-        return args[operation]
+
+    def _operation_args(self, operation: str) -> dict[str, Any]:
+        """Arguments for ``operation``, from its spec's parameters (``provider`` aside)."""
+        examples = self._example_args()
+        params = inspect.signature(getattr(hookspecs, operation)).parameters
+        return {name: examples[name] for name in params if name != "provider"}
 
     def _capable(self, capability: str) -> None:
         if capability not in self.host.providers[self.provider].capabilities:

@@ -17,7 +17,8 @@ Three kinds of call:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -49,18 +50,37 @@ PROJECT_NAME = "trunkline"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-#: Hooks the core calls only on the plugin that registered the ``provider`` argument.
-PROVIDER_HOOKS: tuple[str, ...] = (
-    "verify_cli",
-    "list_coverage",
-    "fetch_regulations",
-    "search_numbers",
-    "purchase_number",
-    "place_call",
-    "parse_webhook",
-    "expected_attestation",
-    "lookup_number",
-)
+_Spec = TypeVar("_Spec", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ProviderHook:
+    """One provider-targeted hook: its name and the capability a provider declares for it.
+
+    Its result model is the spec's return annotation (``Model`` or ``list[Model]``); the host,
+    the conformance kit and the catalogue derive their tables from these declarations.
+    """
+
+    name: str
+    capability: str
+
+
+#: Hooks the core calls only on the plugin that registered the ``provider`` argument, in
+#: declaration order. Filled by :func:`provider_hook`; nothing else lists them.
+PROVIDER_HOOKS: dict[str, ProviderHook] = {}
+
+
+def provider_hook(capability: str) -> Callable[[_Spec], _Spec]:
+    """Declare a provider-targeted hook: ``firstresult``, called on the one plugin serving the
+    provider, and only when that provider declares ``capability``. One declaration is all a new
+    provider hook needs."""
+
+    def declare(spec: _Spec) -> _Spec:
+        PROVIDER_HOOKS[spec.__name__] = ProviderHook(spec.__name__, capability)
+        marked: _Spec = hookspec(firstresult=True)(spec)
+        return marked
+
+    return declare
 
 
 # -- registration and lifecycle --------------------------------------------------------------
@@ -144,7 +164,7 @@ def trunkline_shutdown() -> None:
 # -- provider-targeted hooks -----------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
+@provider_hook("verify_cli")
 def verify_cli(provider: str, number: NumberRef, code: str | None) -> VerificationResult:
     """Start or complete the verification of ``number`` as a caller ID with the carrier.
 
@@ -165,7 +185,7 @@ def verify_cli(provider: str, number: NumberRef, code: str | None) -> Verificati
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("coverage")
 def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
     """List where the carrier offers numbers, per country and number type.
 
@@ -179,7 +199,7 @@ def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("regulations")
 def fetch_regulations(
     provider: str, country: str, number_type: str | None, end_user_type: str | None
 ) -> list[Requirement]:
@@ -196,7 +216,7 @@ def fetch_regulations(
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("search")
 def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
     """Search the carrier's inventory of numbers for sale.
 
@@ -205,7 +225,7 @@ def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("purchase")
 def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber:
     """Buy ``e164`` from the carrier for ``workspace`` (its id).
 
@@ -216,7 +236,7 @@ def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("calls")
 def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
     """Place an outbound call. The core has already enforced the outbound policy.
 
@@ -224,7 +244,7 @@ def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("webhooks")
 def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]:
     """Verify a carrier callback's signature, then turn it into events.
 
@@ -239,11 +259,11 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("attestation")
 def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimate:
     """Estimate the SHAKEN/STIR attestation the carrier will sign calls from ``number`` with.
 
-    Provider-targeted; may be ``async def``. Capability ``attestation``.
+    Provider-targeted; may be ``async def``.
 
     :param number: the stored number: ``hosted`` (bought through this carrier, with its
         ``provider_ref``) or ``verified_cli`` (a verified caller ID the carrier does not host).
@@ -257,15 +277,15 @@ def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimat
     """
 
 
-@hookspec(firstresult=True)
+@provider_hook("lookup")
 def lookup_number(
     provider: str, e164: str, fields: set[str], last_verified_date: date | None
 ) -> NumberIntel:
     """Look a destination number up at the carrier: its line type, and whether it was reassigned.
 
-    Provider-targeted; may be ``async def``. Capability ``lookup``. Lookups usually cost money:
-    the core calls this only for workspaces that turned lookups on, caches the answers per
-    destination and records each answer in the ledger at the carrier's cost (``cost``).
+    Provider-targeted; may be ``async def``. Lookups usually cost money: the core calls this
+    only for workspaces that turned lookups on, caches the answers per destination and records
+    each answer in the ledger at the carrier's cost (``cost``).
 
     :param e164: the destination, E.164.
     :param fields: what to look up, a subset of ``{"line_type", "reassigned"}``.
@@ -298,3 +318,7 @@ def is_country_outbound_blocked(country_code: str, provider: str) -> bool | None
     :param country_code: ISO 3166 alpha-2, upper case.
     :param provider: the provider name of the number that would call.
     """
+
+
+#: Every capability a provider may declare: one per provider hook.
+CAPABILITIES: frozenset[str] = frozenset(hook.capability for hook in PROVIDER_HOOKS.values())

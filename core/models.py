@@ -10,20 +10,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Capability = Literal[
-    "verify_cli",
-    "coverage",
-    "regulations",
-    "search",
-    "purchase",
-    "calls",
-    "webhooks",
-    "attestation",
-    "lookup",
-]
-CAPABILITIES: frozenset[str] = frozenset(get_args(Capability))
+from . import hookspecs
+
+#: A capability names one provider hook (see ``hookspecs.provider_hook``).
+Capability = str
+CAPABILITIES: frozenset[str] = hookspecs.CAPABILITIES
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free", "national")
 Feature = Literal["voice", "sms", "mms", "fax"]
@@ -62,8 +55,21 @@ class ProviderInfo(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
     display_name: str
+    #: Left out, the host fills it with the capabilities of the provider hooks the plugin
+    #: implements; given, it may only narrow them (an implemented hook not declared is refused
+    #: with ``UnsupportedOperation``).
     capabilities: set[Capability] = Field(default_factory=set)
     settings_model: type[BaseModel] | None = None
+
+    @field_validator("capabilities")
+    @classmethod
+    def _known_capabilities(cls, value: set[str]) -> set[str]:
+        unknown = sorted(value - CAPABILITIES)
+        if unknown:
+            raise ValueError(
+                f"unknown capabilities {unknown}; known: {', '.join(sorted(CAPABILITIES))}"
+            )
+        return value
 
 
 class NumberRef(_Model):

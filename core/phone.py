@@ -43,16 +43,35 @@ def _parse_e164(text: str) -> tuple[str, str] | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), region
 
 
-def parse_e164(value: str, field: str = "e164") -> tuple[str, str]:
-    """Validate ``value`` as a valid E.164 number; return it normalised and its ISO country.
+#: The longest phone input accepted, surrounding whitespace included (an E.164 number is at
+#: most 16 characters; the rest is room for whitespace a client may leave around it).
+MAX_PHONE_CHARS = 32
 
-    Raises ``InvalidInput`` naming ``field`` when it is not E.164 or not a valid number.
-    (Results are cached: a dialer presents the same caller ID again and again.)
+
+def parse_e164(value: object, field: str = "e164") -> tuple[str, str]:
+    """The one parse for every phone number a client sends; ``(E.164, ISO country)``.
+
+    Every route, service and console form reads a phone number through this function, so the
+    preflight, the test call, campaigns, numbers and the console give one verdict per input:
+
+    * at most :data:`MAX_PHONE_CHARS` characters, a string;
+    * surrounding whitespace is stripped;
+    * what remains is ``+`` and 7 to 15 ASCII digits (other scripts' digits, the full-width
+      plus, inner spaces, letters and control characters are refused);
+    * it is a valid number for ``phonenumbers`` and belongs to a country.
+
+    Anything else raises ``InvalidPhoneNumber`` (422 ``invalid_phone_number``) naming
+    ``field``, the request's own field name. Results are cached: a dialer presents the same
+    numbers again and again.
     """
-    text = value.strip() if isinstance(value, str) else ""
-    if not text.startswith("+") or not text[1:].isdigit() or not 8 <= len(text) <= 16:
+    if not isinstance(value, str) or len(value) > MAX_PHONE_CHARS:
         raise InvalidPhoneNumber(
-            f"{field}: {value!r} is not an E.164 number (+ and 7 to 15 digits)",
+            f"{field}: not a phone number of at most {MAX_PHONE_CHARS} characters", field=field
+        )
+    text = value.strip()
+    if not (8 <= len(text) <= 16 and text[0] == "+" and text.isascii() and text[1:].isdigit()):
+        raise InvalidPhoneNumber(
+            f"{field}: {value!r} is not an E.164 number (+ and 7 to 15 digits 0-9)",
             field=field,
         )
     found = _parse_e164(text)
@@ -61,6 +80,31 @@ def parse_e164(value: str, field: str = "e164") -> tuple[str, str]:
     if not found[1]:
         raise InvalidPhoneNumber(f"{field}: {value!r} belongs to no country", field=field)
     return found
+
+
+def parse_digit_filter(
+    value: str | None, field: str, *, max_digits: int, plus: bool = False
+) -> str | None:
+    """A search filter made of phone digits (``contains``, ``area_code``), or None when empty.
+
+    The character rule of :func:`parse_e164`: surrounding whitespace stripped, then ASCII
+    digits only (with one leading ``+`` where ``plus``), at most ``max_digits`` digits.
+    Anything else raises ``InvalidPhoneNumber`` naming ``field``.
+    """
+    if value is None:
+        return None
+    if len(value) > MAX_PHONE_CHARS:
+        raise InvalidPhoneNumber(f"{field}: at most {MAX_PHONE_CHARS} characters", field=field)
+    text = value.strip()
+    if not text:
+        return None
+    digits = text[1:] if plus and text[0] == "+" else text
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= max_digits):
+        raise InvalidPhoneNumber(
+            f"{field}: {value!r} is not {'+ and ' if plus else ''}at most {max_digits} digits 0-9",
+            field=field,
+        )
+    return text
 
 
 @lru_cache(maxsize=65_536)

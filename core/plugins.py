@@ -11,6 +11,7 @@ import importlib.metadata
 import inspect
 import logging
 import time
+import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from . import hookspecs
+from . import hookspecs, models
 from .cache import Cache, MemoryCache
 from .context import EventSink, PluginContext, _drop_events
 from .errors import (
@@ -28,18 +29,7 @@ from .errors import (
     TrunklineError,
     UnsupportedOperation,
 )
-from .models import (
-    AttestationEstimate,
-    AvailableNumber,
-    CoverageEntry,
-    NumberIntel,
-    PlacedCall,
-    ProviderEvent,
-    ProviderInfo,
-    PurchasedNumber,
-    Requirement,
-    VerificationResult,
-)
+from .models import ProviderEvent, ProviderInfo
 from .secrets import redact, resolve_env_refs
 from .settings import PluginsFile
 
@@ -49,17 +39,19 @@ trace_log = logging.getLogger("trunkline.trace")
 ENTRY_POINT_GROUP = "trunkline"
 BUNDLED_DISTRIBUTION = "trunkline"
 
+
+def _declared_result(hook: str) -> tuple[type[BaseModel], bool]:
+    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``."""
+    annotation = getattr(hookspecs, hook).__annotations__["return"]
+    resolved = eval(annotation, dict(vars(models))) if isinstance(annotation, str) else annotation
+    if typing.get_origin(resolved) is list:
+        return typing.get_args(resolved)[0], True
+    return resolved, False
+
+
 #: What each provider-targeted hook must return: the model, and whether a list of it.
 HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
-    "verify_cli": (VerificationResult, False),
-    "list_coverage": (CoverageEntry, True),
-    "fetch_regulations": (Requirement, True),
-    "search_numbers": (AvailableNumber, True),
-    "purchase_number": (PurchasedNumber, False),
-    "place_call": (PlacedCall, False),
-    "parse_webhook": (ProviderEvent, True),
-    "expected_attestation": (AttestationEstimate, False),
-    "lookup_number": (NumberIntel, False),
+    hook: _declared_result(hook) for hook in hookspecs.PROVIDER_HOOKS
 }
 #: The host validates every result with these (built once from ``HOOK_RESULTS``).
 _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
@@ -68,15 +60,7 @@ _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
 }
 #: The capability a provider must declare for a hook to be called.
 HOOK_CAPABILITY: dict[str, str] = {
-    "verify_cli": "verify_cli",
-    "list_coverage": "coverage",
-    "fetch_regulations": "regulations",
-    "search_numbers": "search",
-    "purchase_number": "purchase",
-    "place_call": "calls",
-    "parse_webhook": "webhooks",
-    "expected_attestation": "attestation",
-    "lookup_number": "lookup",
+    hook: declared.capability for hook, declared in hookspecs.PROVIDER_HOOKS.items()
 }
 
 
@@ -121,7 +105,8 @@ class _Candidate:
     version: str | None
 
 
-def _entry_point_candidates() -> dict[str, _Candidate]:
+def entry_point_candidates() -> dict[str, _Candidate]:
+    """Every installed ``trunkline`` entry point, by name; nothing is imported."""
     found: dict[str, _Candidate] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
@@ -196,7 +181,7 @@ class PluginHost:
         :param extra: plugin objects registered directly under a name (tests, embedding).
         """
         tables = tables or {}
-        found = _entry_point_candidates() if candidates is None else candidates
+        found = entry_point_candidates() if candidates is None else candidates
         enabled = list(dict.fromkeys(enabled))
         for cand in found.values():
             self.records[cand.name] = PluginRecord(
@@ -267,7 +252,9 @@ class PluginHost:
             plugin_name = impl.plugin_name
             registered: list[ProviderInfo] = []
             try:
-                impl.function(register=registered.append)
+                self.plugin_caller("trunkline_register_providers", plugin_name)(
+                    register=registered.append
+                )
             except Exception as exc:
                 self._fail(plugin_name, f"trunkline_register_providers failed: {exc}", exc)
                 continue
@@ -283,26 +270,38 @@ class PluginHost:
                         f"plugin {plugin_name!r}",
                     )
                     break
+                if "capabilities" not in info.model_fields_set:
+                    info = info.model_copy(
+                        update={"capabilities": self._implemented_capabilities(plugin_name)}
+                    )
                 self.providers[info.name] = info
                 self.provider_plugin[info.name] = plugin_name
                 self.records[plugin_name].providers.append(info.name)
 
-    def _settings_model(self, name: str) -> type[BaseModel] | None:
-        models = {
+    def _implemented_capabilities(self, plugin_name: str) -> set[str]:
+        """The capabilities of the provider hooks ``plugin_name`` implements."""
+        return {
+            declared.capability
+            for hook, declared in hookspecs.PROVIDER_HOOKS.items()
+            if self.implements(plugin_name, hook)
+        }
+
+    def settings_model(self, name: str) -> type[BaseModel] | None:
+        """The pydantic model validating ``[plugins.<name>]``: its providers' settings model,
+        else its ``trunkline_settings_model`` answer; ``None`` when it takes no settings."""
+        models_ = {
             info.settings_model
             for provider, info in self.providers.items()
             if self.provider_plugin.get(provider) == name and info.settings_model is not None
         }
-        if len(models) > 1:
+        if len(models_) > 1:
             raise PluginLoadError(name, "its providers name different settings models")
-        if models:
-            return models.pop()
-        plugin = self.pm.get_plugin(name)
-        impl = getattr(plugin, "trunkline_settings_model", None)
-        if impl is not None and self.pm.parse_hookimpl_opts(plugin, "trunkline_settings_model"):
-            result: type[BaseModel] | None = impl()
-            return result
-        return None
+        if models_:
+            return models_.pop()
+        if not self.implements(name, "trunkline_settings_model"):
+            return None
+        result: type[BaseModel] | None = self.plugin_caller("trunkline_settings_model", name)()
+        return result
 
     def _validate_settings(self, tables: dict[str, dict[str, Any]]) -> None:
         for name, record in list(self.records.items()):
@@ -312,7 +311,7 @@ class PluginHost:
             resolved, missing = resolve_env_refs(raw)
             self.missing_env[name] = missing
             try:
-                model = self._settings_model(name)
+                model = self.settings_model(name)
             except PluginLoadError as exc:
                 self._fail(name, exc.detail.split(": ", 1)[1], exc)
                 continue
@@ -344,8 +343,7 @@ class PluginHost:
         for name, record in list(self.records.items()):
             if record.status != "loaded":
                 continue
-            plugin = self.pm.get_plugin(name)
-            if plugin is None or not self.pm.parse_hookimpl_opts(plugin, "trunkline_configure"):
+            if not self.implements(name, "trunkline_configure"):
                 continue
             context = PluginContext(
                 plugin_name=name,
@@ -356,15 +354,12 @@ class PluginHost:
                 missing_env=dict(self.missing_env.get(name, {})),
             )
             try:
-                result = plugin.trunkline_configure(  # type: ignore[union-attr]
-                    **_accepted(
-                        plugin.trunkline_configure,  # type: ignore[union-attr]
-                        settings=self.plugin_settings.get(name),
-                        context=context,
-                    )
+                results = self.plugin_caller("trunkline_configure", name)(
+                    settings=self.plugin_settings.get(name), context=context
                 )
-                if inspect.isawaitable(result):
-                    await result
+                for result in results:
+                    if inspect.isawaitable(result):
+                        await result
             except Exception as exc:
                 self._fail(name, f"trunkline_configure failed: {type(exc).__name__}: {exc}", exc)
         self._callers.clear()
@@ -378,7 +373,7 @@ class PluginHost:
         are logged, never raised."""
         for impl in self.pm.hook.trunkline_warm_up.get_hookimpls():
             try:
-                impl.function()
+                self.plugin_caller("trunkline_warm_up", impl.plugin_name)()
             except Exception:
                 log.exception("plugin %r failed to warm up", impl.plugin_name)
 
@@ -386,9 +381,9 @@ class PluginHost:
         """Call ``trunkline_shutdown`` on every plugin; errors are logged, never raised."""
         for impl in self.pm.hook.trunkline_shutdown.get_hookimpls():
             try:
-                result = impl.function()
-                if inspect.isawaitable(result):
-                    await result
+                for result in self.plugin_caller("trunkline_shutdown", impl.plugin_name)():
+                    if inspect.isawaitable(result):
+                        await result
             except Exception:
                 log.exception("plugin %r failed to shut down", impl.plugin_name)
         close = getattr(self.cache, "aclose", None)
@@ -403,15 +398,34 @@ class PluginHost:
         except KeyError:
             raise ProviderNotFound(provider) from None
 
-    def _caller(self, hook: str, provider: str) -> Any:
-        key = (hook, provider)
+    def plugin_caller(self, hook: str, plugin_name: str) -> Any:
+        """The one way to call ``hook`` on one plugin: pluggy's subset hook caller (cached).
+
+        Call it with keyword arguments: the implementation receives the subset it accepts,
+        whatever name it implements the hook under (``@hookimpl(specname=...)``). A
+        ``firstresult`` hook answers one value (``None`` when unimplemented), others a list.
+        Nothing is awaited here.
+        """
+        key = (hook, plugin_name)
         caller = self._callers.get(key)
         if caller is None:
-            owner = self.plugin_for(provider)
-            others = [p for n, p in self.pm.list_name_plugin() if n != owner]
+            others = [p for n, p in self.pm.list_name_plugin() if n != plugin_name]
             caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
             self._callers[key] = caller
         return caller
+
+    def implements(self, plugin_name: str, hook: str) -> bool:
+        """Whether the loaded plugin ``plugin_name`` implements ``hook`` (under any name)."""
+        plugin = self.pm.get_plugin(plugin_name)
+        caller = getattr(self.pm.hook, hook, None)
+        return (
+            plugin is not None
+            and caller is not None
+            and any(impl.plugin is plugin for impl in caller.get_hookimpls())
+        )
+
+    def _caller(self, hook: str, provider: str) -> Any:
+        return self.plugin_caller(hook, self.plugin_for(provider))
 
     async def call_provider(self, hook: str, provider: str, **kwargs: Any) -> Any:
         """Call a provider-targeted hook on the one plugin serving ``provider``.
@@ -509,12 +523,6 @@ class PluginHost:
 
 def _constant(obj: object) -> Callable[[], object]:
     return lambda: obj
-
-
-def _accepted(func: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The subset of ``kwargs`` that ``func`` accepts (hooks may take fewer arguments)."""
-    params = inspect.signature(func).parameters
-    return {k: v for k, v in kwargs.items() if k in params}
 
 
 def _short(value: Any) -> str:

@@ -63,3 +63,10 @@ def test_relative_links_point_at_files_that_exist() -> None:
     assert links
     for link in links:
         assert (DOC.parent / link).resolve().exists(), link
+
+
+def test_every_provider_hook_names_its_capability() -> None:
+    for hook, declared in hookspecs.PROVIDER_HOOKS.items():
+        heading = f"### `{hook_signature(hook)}`"
+        section = TEXT.split(heading, 1)[1].split("\n### ", 1)[0]
+        assert f"Capability `{declared.capability}`." in section, hook

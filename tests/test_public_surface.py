@@ -1,4 +1,5 @@
-"""Plugin authors' surface: hookspecs documented, bundled plugins import only ``core``'s top."""
+"""Plugin authors' surface: hookspecs documented; ``trunkline`` and ``trunkline.testing`` are the
+public names; bundled plugins import only the public surface."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import ast
 import inspect
 from pathlib import Path
 
+import pytest
+
 import core
-from core import hookspecs
+import trunkline
+import trunkline.testing
+from core import conformance, hookspecs
 
 ROOT = Path(__file__).parent.parent
 SPECS = [
@@ -55,11 +60,11 @@ def test_bundled_plugins_use_only_the_public_surface() -> None:
     offenders = []
     for path in sorted((ROOT / "plugins").rglob("*.py")):
         for module, names in _imports(path):
-            if module == "core":
-                missing = [n for n in names if n not in core.__all__]
+            if module in ("core", "trunkline"):
+                missing = [n for n in names if n not in trunkline.__all__]
                 if missing:
-                    offenders.append(f"{path.relative_to(ROOT)} imports {missing} from core")
-            elif module.startswith(("core.", "api")) and module != "core":
+                    offenders.append(f"{path.relative_to(ROOT)} imports {missing} from {module}")
+            elif module.startswith(("core.", "api", "trunkline.")):
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []
 
@@ -67,3 +72,59 @@ def test_bundled_plugins_use_only_the_public_surface() -> None:
 def test_public_surface_resolves() -> None:
     for name in core.__all__:
         assert getattr(core, name) is not None
+
+
+def test_trunkline_is_cores_surface_plus_the_carrier_helpers() -> None:
+    assert set(core.__all__) < set(trunkline.__all__)
+    for name in core.__all__:
+        assert getattr(trunkline, name) is getattr(core, name), name
+    for helper in ("error_for_status", "parse_retry_after", "check_same_number", "classify_number"):
+        assert callable(getattr(trunkline, helper)), helper
+    assert trunkline.hookimpl is hookspecs.hookimpl
+
+
+def test_trunkline_testing_is_the_kit_and_the_pytest_plugin() -> None:
+    import importlib.metadata
+
+    assert trunkline.testing.ProviderConformance is conformance.ProviderConformance
+    assert set(trunkline.testing.__all__) == set(conformance.__all__)
+    for hook in ("pytest_addoption", "pytest_collection_modifyitems"):
+        assert getattr(trunkline.testing, hook) is getattr(conformance, hook)
+    entry = {
+        ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")
+    }.get("trunkline")
+    assert entry == "trunkline.testing"
+
+
+def _check_plugin_source(tmp_path: Path, source: str) -> None:
+    """Run the kit's import check on a plugin package whose module holds ``source``."""
+    import sys
+    import types
+
+    pkg = tmp_path / "sneaky_plugin"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "plugin.py").write_text(source)
+    module = types.ModuleType("sneaky_plugin.plugin")
+    module.__file__ = str(pkg / "plugin.py")
+    module.__package__ = "sneaky_plugin"
+    plugin_class = type("Sneaky", (), {"__module__": module.__name__})
+    sys.modules[module.__name__] = module
+    try:
+        conformance.check_imports(plugin_class, "sneaky")
+    finally:
+        del sys.modules[module.__name__]
+
+
+@pytest.mark.parametrize(
+    "line", ["from core.plugins import PluginHost", "import api.app", "from trunkline.x import y"]
+)
+def test_the_kits_import_check_refuses_private_modules(tmp_path: Path, line: str) -> None:
+    with pytest.raises(conformance.ConformanceError, match="public surface"):
+        _check_plugin_source(tmp_path, f"{line}\n")
+
+
+def test_the_kits_import_check_accepts_the_public_names(tmp_path: Path) -> None:
+    _check_plugin_source(
+        tmp_path,
+        "import trunkline\nfrom trunkline import hookimpl\nfrom core import hookimpl as h\n",
+    )

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import campaigns as campaigns_service
 from core import numbers as numbers_service
 from core.auth import Principal, authenticate_cached
-from core.errors import NotFound, TrunklineError, Unauthorized
+from core.errors import InvalidPhoneNumber, NotFound, TrunklineError, Unauthorized
+from core.phone import parse_digit_filter
 from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
 from core.tables import Number, Workspace
@@ -504,15 +505,20 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
     search = None
     if "search" in q and not rt.settings.demo_mode:
         country = (q.get("s_country") or "").strip()
-        contains = (q.get("s_contains") or "").strip() or None
-        area = (q.get("s_area_code") or "").strip() or None
+        contains = area = None
+        try:  # the API's own rule for these filters (``/numbers/available``)
+            contains = parse_digit_filter(
+                q.get("s_contains"), "s_contains", max_digits=15, plus=True
+            )
+        except InvalidPhoneNumber:
+            errors["s_contains"] = "Digits 0-9 only (a leading + allowed), at most 15."
+        try:
+            area = parse_digit_filter(q.get("s_area_code"), "s_area_code", max_digits=8)
+        except InvalidPhoneNumber:
+            errors["s_area_code"] = "Digits 0-9 only, at most 8."
         if not COUNTRY.match(country):
             errors["s_country"] = "Choose a country: two letters, such as US or GB."
-        elif contains and (len(contains) > 16 or not re.fullmatch(r"\+?[0-9]+", contains)):
-            errors["s_contains"] = "Digits only, at most 16."
-        elif area and (len(area) > 8 or not area.isdigit()):
-            errors["s_area_code"] = "Digits only, at most 8."
-        else:
+        if not errors:
             from core.models import NumberSearch
 
             query = NumberSearch(

@@ -10,10 +10,12 @@ from core import numbers as numbers_service
 from core import purchases, verification
 from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
+from core.phone import parse_digit_filter
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
 from ..schemas import (
+    PHONE_SCHEMA,
     CatalogOut,
     NumberBinding,
     NumberCreate,
@@ -27,6 +29,14 @@ from ..schemas import (
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
 ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
+CONTAINS_RULE = (
+    "Digits the number contains: an optional `+` and up to 15 ASCII digits, surrounding "
+    "whitespace ignored; anything else is 422 `invalid_phone_number`."
+)
+AREA_CODE_RULE = (
+    "Up to 8 ASCII digits, surrounding whitespace ignored; anything else is 422 "
+    "`invalid_phone_number`."
+)
 
 
 @router.get("", response_model=PageOut[NumberOut], responses=ERRORS)
@@ -88,16 +98,20 @@ async def available_numbers(
     country: Annotated[str, Query(min_length=2, max_length=2)],
     provider: str | None = None,
     number_type: NumberType = "local",
-    contains: Annotated[str | None, Query(max_length=16)] = None,
-    area_code: Annotated[str | None, Query(max_length=8)] = None,
+    contains: Annotated[
+        str | None, Query(description=CONTAINS_RULE, json_schema_extra=PHONE_SCHEMA)
+    ] = None,
+    area_code: Annotated[
+        str | None, Query(description=AREA_CODE_RULE, json_schema_extra=PHONE_SCHEMA)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CatalogOut[AvailableNumber]:
     rt.ensure_live()
     query = NumberSearch(
         country=country.upper(),
         number_type=number_type,
-        contains=contains,
-        area_code=area_code,
+        contains=parse_digit_filter(contains, "contains", max_digits=15, plus=True),
+        area_code=parse_digit_filter(area_code, "area_code", max_digits=8),
         limit=limit,
     )
     return await gather(rt, "search_numbers", provider, query=query)

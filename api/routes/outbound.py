@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 
 from core.errors import InvalidInput, NotFound
 from core.numbers import parse_uuid
-from core.phone import country_of, parse_e164
+from core.phone import parse_e164
 from core.runtime import Runtime
 from core.tables import Number
 
@@ -60,9 +60,9 @@ async def outbound_check(
         raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
     destination_country = None
     if body.to is not None:
-        destination_country = country_of(body.to) if body.to.startswith("+") else None
-        if destination_country is None:
-            parse_e164(body.to, "to")  # raises with the reason
+        # The one parse, as the test call does: the country is that of the number as parsed,
+        # never skipped (a ``to`` with surrounding whitespace is the same number).
+        destination_country = parse_e164(body.to, "to")[1]
     # One query on a pooled connection held only for that query (not for the whole request,
     # as a session dependency would be): under load the pool is what requests queue for.
     async with rt.engine.connect() as conn:

@@ -137,17 +137,6 @@ class SandboxPlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="Sandbox (simulated carrier)",
-                capabilities={
-                    "verify_cli",
-                    "coverage",
-                    "regulations",
-                    "search",
-                    "purchase",
-                    "calls",
-                    "webhooks",
-                    "attestation",
-                    "lookup",
-                },
                 settings_model=SandboxSettings,
             )
         )

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core import (
-    ProviderAuthError,
+import trunkline
+from trunkline import (
     ProviderError,
-    ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    error_for_status,
+    parse_retry_after,
 )
 
 if TYPE_CHECKING:
-    import telnyx
+    pass
 
 PROVIDER = "telnyx"
+CARRIER = "Telnyx"
 RATE_LIMIT_CODE = "10011"
 
 
@@ -33,14 +35,6 @@ def first_error(body: Any) -> tuple[str | None, str]:
             detail = err.get("detail") or err.get("title") or "error"
             return (str(err["code"]) if err.get("code") is not None else None), str(detail)
     return None, str(body)[:200] if body else "no detail"
-
-
-def _retry_after(exc: telnyx.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def from_exception(exc: Exception) -> ProviderError:
@@ -68,17 +62,16 @@ def from_exception(exc: Exception) -> ProviderError:
             "provider_code": code or status,
             "provider_detail": detail,
         }
-        if status == 429 or code == RATE_LIMIT_CODE:
-            return ProviderRateLimited(
-                f"Telnyx rate limit: {detail}", retry_after=_retry_after(exc), **kw
-            )
-        if status in (401, 403):
-            return ProviderAuthError(f"Telnyx refused the API key: {detail}", **kw)
-        if status >= 500:
-            return ProviderUnavailable(f"Telnyx is unavailable (HTTP {status}): {detail}", **kw)
         if status == 404:
             return ProviderRejected(f"Telnyx does not know it: {detail}", **kw)
-        return ProviderRejected(f"Telnyx refused the request (HTTP {status}): {detail}", **kw)
+        return error_for_status(
+            PROVIDER,
+            429 if code == RATE_LIMIT_CODE else status,
+            detail,
+            carrier=CARRIER,
+            code=code or status,
+            retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+        )
     if isinstance(exc, unusable_answer):
         # A 2xx body that is not JSON, or JSON of another shape than the SDK's types.
         return ProviderUnavailable(
@@ -87,10 +80,6 @@ def from_exception(exc: Exception) -> ProviderError:
     return ProviderError(f"Telnyx call failed: {type(exc).__name__}: {exc}", provider=PROVIDER)
 
 
-def another_number(operation: str, asked: str, answered: str) -> ProviderError:
-    """Telnyx answered about a phone number other than the one asked: trust none of it."""
-    return ProviderError(
-        f"Telnyx answered {operation} for {answered}, not for {asked}",
-        provider=PROVIDER,
-        provider_detail=f"asked {asked}, answered {answered}",
-    )
+def check_same_number(operation: str, asked: str, answered: str | None) -> None:
+    """Refuse an answer about another phone number than the one asked: trust none of it."""
+    trunkline.check_same_number(PROVIDER, operation, asked, answered, carrier=CARRIER)

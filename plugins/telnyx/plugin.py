@@ -27,8 +27,6 @@ from contextlib import asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-
 from core import (
     NUMBER_TYPES,
     AttestationEstimate,
@@ -52,6 +50,7 @@ from core import (
     WebhookSignatureError,
     hookimpl,
 )
+from trunkline import classify_number
 
 from . import datafiles, errors
 from .settings import TelnyxSettings
@@ -103,14 +102,6 @@ def _first(items: Any, region_type: str) -> Any:
     return next((r for r in items or [] if getattr(r, "region_type", None) == region_type), None)
 
 
-def _region(e164: str) -> str:
-    """The ISO country of a number, from its E.164 form."""
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or "ZZ"
-    except phonenumbers.NumberParseException:
-        return "ZZ"
-
-
 def _features(raw: Any) -> set[Any]:
     names = {getattr(f, "name", f) for f in raw or []}
     return {n for n in names if n in ("voice", "sms", "mms", "fax")} or {"voice"}
@@ -135,17 +126,6 @@ class TelnyxPlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="Telnyx",
-                capabilities={
-                    "verify_cli",
-                    "coverage",
-                    "regulations",
-                    "search",
-                    "purchase",
-                    "calls",
-                    "webhooks",
-                    "attestation",
-                    "lookup",
-                },
                 settings_model=TelnyxSettings,
             )
         )
@@ -428,7 +408,7 @@ class TelnyxPlugin:
             )
         quote = self.quoted.get(e164)
         country = (item.country_code if item and item.country_code else None) or (
-            quote.country_code if quote else _region(e164)
+            quote.country_code if quote else classify_number(e164)[0]
         )
         number_type: Any = (item.phone_number_type if item else None) or (
             quote.number_type if quote else "local"
@@ -507,7 +487,4 @@ class TelnyxPlugin:
         ]
 
 
-def _same_number(operation: str, asked: str, answered: str | None) -> None:
-    """An answer naming another phone number than the one asked is refused."""
-    if answered and answered.replace(" ", "") != asked:
-        raise errors.another_number(operation, asked, answered)
+_same_number = errors.check_same_number

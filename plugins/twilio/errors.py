@@ -21,15 +21,17 @@ from typing import Any
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from core import (
-    ProviderAuthError,
+import trunkline
+from trunkline import (
     ProviderError,
-    ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    error_for_status,
+    parse_retry_after,
 )
 
 PROVIDER = "twilio"
+CARRIER = "Twilio"
 #: Twilio error codes with a meaning of their own.
 AUTH_CODES = frozenset({20003, 20005, 20008})
 RATE_CODES = frozenset({20429, 14107})
@@ -61,43 +63,39 @@ def _code(value: Any) -> int | None:
         return None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def classify(
     status: int, code: int | None, message: str, retry_after: float | None = None
 ) -> ProviderError:
-    """The core error for a Twilio error: HTTP ``status``, Twilio ``code``, Twilio's message."""
-    kw: dict[str, Any] = {
-        "provider": PROVIDER,
-        "provider_code": code if code is not None else status,
-        "provider_detail": message,
-    }
-    if status == 429 or code in RATE_CODES:
-        return ProviderRateLimited(
-            f"Twilio rate limit reached: {message}", retry_after=retry_after, **kw
+    """The core error for a Twilio error: HTTP ``status``, Twilio ``code``, Twilio's message.
+
+    Twilio's own codes decide first (a rate or auth code under any status, a known rejection);
+    everything else is the carrier helpers' status mapping.
+    """
+    effective = 429 if code in RATE_CODES else 401 if code in AUTH_CODES else status
+    if effective < 500 and effective not in (401, 403, 429) and code is not None:
+        reason = f"{REJECTED_CODES[code]}: " if code in REJECTED_CODES else ""
+        return ProviderRejected(
+            f"Twilio error {code}: {reason}{message}",
+            provider=PROVIDER,
+            provider_code=code,
+            provider_detail=message,
         )
-    if status in (401, 403) or code in AUTH_CODES:
-        return ProviderAuthError(f"Twilio refused the credentials: {message}", **kw)
-    if status >= 500:
-        return ProviderUnavailable(f"Twilio is unavailable (HTTP {status}): {message}", **kw)
-    if code in REJECTED_CODES:
-        return ProviderRejected(f"Twilio error {code}: {REJECTED_CODES[code]}: {message}", **kw)
-    if code is not None:
-        return ProviderRejected(f"Twilio error {code}: {message}", **kw)
-    return ProviderRejected(f"Twilio refused the request (HTTP {status}): {message}", **kw)
+    return error_for_status(
+        PROVIDER,
+        effective,
+        message,
+        carrier=CARRIER,
+        code=code if code is not None else status,
+        retry_after=retry_after,
+    )
 
 
 def from_response(status: int, text: str, headers: Mapping[str, str]) -> ProviderError:
     """The core error for a Twilio HTTP answer with a 4xx or 5xx status."""
     body = _body(text)
     message = str(body.get("message") or body.get("detail") or f"HTTP {status}")
-    return classify(status, _code(body.get("code")), message, _retry_after(headers))
+    retry_after = parse_retry_after(headers.get("retry-after") or headers.get("Retry-After"))
+    return classify(status, _code(body.get("code")), message, retry_after)
 
 
 def from_exception(exc: TwilioException) -> ProviderError:
@@ -121,10 +119,6 @@ def malformed(detail: str) -> ProviderUnavailable:
     return ProviderUnavailable(f"Twilio answered something unusable: {detail}", provider=PROVIDER)
 
 
-def another_number(operation: str, asked: str, answered: str) -> ProviderError:
-    """Twilio answered about a phone number other than the one asked: trust none of it."""
-    return ProviderError(
-        f"Twilio answered {operation} for {answered}, not for {asked}",
-        provider=PROVIDER,
-        provider_detail=f"asked {asked}, answered {answered}",
-    )
+def check_same_number(operation: str, asked: str, answered: str | None) -> None:
+    """Refuse an answer about another phone number than the one asked: trust none of it."""
+    trunkline.check_same_number(PROVIDER, operation, asked, answered, carrier=CARRIER)

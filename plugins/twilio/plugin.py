@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-import phonenumbers
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -49,23 +48,13 @@ from core import (
     WebhookSignatureError,
     hookimpl,
 )
+from trunkline import classify_number
 
 from . import errors, trust
 from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
 PROVIDER = errors.PROVIDER
-CAPABILITIES: set[Any] = {
-    "verify_cli",
-    "coverage",
-    "regulations",
-    "search",
-    "purchase",
-    "calls",
-    "webhooks",
-    "attestation",
-    "lookup",
-}
 #: Trunkline number type -> the SDK's list under ``available_phone_numbers(CC)`` (which is
 #: also the key of the country's ``subresource_uris``).
 _LIST_TYPES = {
@@ -108,7 +97,6 @@ class TwilioPlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="Twilio",
-                capabilities=CAPABILITIES,
                 settings_model=TwilioSettings,
             )
         )
@@ -465,7 +453,7 @@ class TwilioPlugin:
                 )
                 raise
             phone, sid, caps = bought.phone_number or e164, bought.sid, bought.capabilities
-        country, number_type = _classify(phone)
+        country, number_type = classify_number(phone, default_country="US")
         price, currency = await self._monthly_price(country, number_type)
         return PurchasedNumber(
             provider=PROVIDER,
@@ -507,25 +495,7 @@ class TwilioPlugin:
         return PlacedCall(provider=PROVIDER, provider_call_id=sid, status=status)
 
 
-def _same_number(operation: str, asked: str, answered: str | None) -> None:
-    """An answer naming another phone number than the one asked is refused."""
-    if answered and answered.replace(" ", "") != asked:
-        raise errors.another_number(operation, asked, answered)
-
-
-def _classify(e164: str) -> tuple[str, Any]:
-    """The ISO country and Trunkline number type of a bought number."""
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return "US", "local"
-    country = phonenumbers.region_code_for_number(parsed) or "US"
-    kind = phonenumbers.number_type(parsed)
-    if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
-        return country, "toll_free"
-    if kind == phonenumbers.PhoneNumberType.MOBILE:
-        return country, "mobile"
-    return country, "local"
+_same_number = errors.check_same_number
 
 
 def _number_type(value: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import phonenumbers
 from twilio.rest import Client
 
-from core import AttestationEstimate, NumberIntel, NumberRef
+from trunkline import AttestationEstimate, NumberIntel, NumberRef
 
 from . import errors
 
@@ -119,8 +119,7 @@ async def lookup_number(
     found = await client.lookups.v2.phone_numbers(e164).fetch_async(
         fields=",".join(wanted), **params
     )
-    if found.phone_number and found.phone_number != e164:
-        raise errors.another_number("lookup_number", e164, found.phone_number)
+    errors.check_same_number("lookup_number", e164, found.phone_number)
     line = _object(found.line_type_intelligence)
     line_type: Any = "unknown"
     if not line.get("error_code"):

@@ -467,3 +467,86 @@ def test_inert_in_an_ordinary_run(pytester: pytest.Pytester) -> None:
     assert not [
         line for line in markers if line.startswith("@pytest.mark.") and "trunkline" in line
     ]
+
+
+# -- one way to call a hook on one plugin ------------------------------------------------------
+
+
+class _SettingsForSpecname(BaseModel):
+    region: str = "eu"
+
+
+class _Specnamed:
+    """Every hook implemented under another method name, a valid pluggy idiom."""
+
+    def __init__(self) -> None:
+        self.configured_with: Any = None
+        self.status_asked: list[str] = []
+
+    @hookimpl(specname="trunkline_register_providers")
+    def register_them(self, register: Any) -> None:
+        register(ProviderInfo(name="xcarrier", display_name="X"))
+
+    @hookimpl(specname="trunkline_settings_model")
+    def my_settings(self) -> type[BaseModel]:
+        return _SettingsForSpecname
+
+    @hookimpl(specname="trunkline_configure")
+    def setup(self, settings: Any) -> None:
+        self.configured_with = settings
+
+    @hookimpl(specname="trunkline_provider_status")
+    def status(self, provider: str) -> dict[str, Any]:
+        self.status_asked.append(provider)
+        return {"configured": True}
+
+    @hookimpl(specname="verify_cli")
+    def verify(self, number: Any) -> VerificationResult:
+        return VerificationResult(status="verified", provider_ref=f"ref-{number.phone_e164}")
+
+
+def test_hooks_implemented_under_specname_are_called_by_the_host_and_the_kit() -> None:
+    import asyncio
+
+    from core import NumberRef
+
+    plugin = _Specnamed()
+    host = PluginHost(strict=True)
+    host.load([], {"x": {"region": "us"}}, extra={"x": plugin}, candidates={})
+    asyncio.run(host.configure())
+    assert host.settings_model("x") is _SettingsForSpecname
+    assert plugin.configured_with.model_dump() == {"region": "us"}
+    check_registration(host, "x", "xcarrier")
+    check_capabilities(host, "x", "xcarrier")
+    assert host.providers["xcarrier"].capabilities == {"verify_cli"}
+    check_provider_status(host, "x", "xcarrier", configured=True)
+    assert plugin.status_asked == ["xcarrier"]
+    number = NumberRef(
+        id="n", workspace_id="w", phone_e164="+14155550100", country_code="US", provider="xcarrier"
+    )
+    result = asyncio.run(host.call_provider("verify_cli", "xcarrier", number=number, code=None))
+    assert result.provider_ref == "ref-+14155550100"
+
+
+def test_capabilities_default_to_the_provider_hooks_implemented() -> None:
+    class Implements:
+        @hookimpl
+        def trunkline_register_providers(self, register: Any) -> None:
+            register(ProviderInfo(name="xcarrier", display_name="X"))
+
+        @hookimpl
+        def list_coverage(self, provider: str) -> list[Any]:
+            return []
+
+        @hookimpl
+        def place_call(self, provider: str) -> None:
+            return None
+
+    host = _host(Implements())
+    assert host.providers["xcarrier"].capabilities == {"coverage", "calls"}
+    check_capabilities(host, "x", "xcarrier")
+
+
+def test_an_unknown_capability_is_refused_at_registration() -> None:
+    with pytest.raises(ValueError, match="unknown capabilities \\['teleport'\\]"):
+        ProviderInfo(name="xcarrier", display_name="X", capabilities={"teleport"})  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ def test_metrics_families_after_traffic(make_api: Any) -> None:
     assert api.client.post(
         "/outbound/check", json={"number_id": hosted["id"], "to": "+442079460000"}
     ).json()["allowed"]
-    r = api.client.post("/outbound/check", json={"number_id": hosted["id"], "to": "+8502381234"})
+    r = api.client.post("/outbound/check", json={"number_id": hosted["id"], "to": "+85023812222"})
     assert r.json()["reasons"] == ["country_blocked"]
     r = api.client.post("/outbound/check", json={"number_id": byo["id"]})
     assert r.json()["reasons"] == ["outbound_disabled", "caller_id_not_allowed"]

@@ -48,7 +48,7 @@ def _exercise(api: Any) -> dict[str, Any]:
         headers={"x-sandbox-signature": signature, "authorization": f"Bearer {HEADER_SECRET}"},
     )
     assert hook.status_code == 200, hook.text
-    check = api.client.post("/outbound/check", json={"number_id": n["id"], "to": "+850212345678"})
+    check = api.client.post("/outbound/check", json={"number_id": n["id"], "to": "+85023812222"})
     assert check.status_code == 200 and "country_blocked" in check.json()["reasons"]
     return dict(n)
 

@@ -28,7 +28,6 @@ from core import (
     PluginContext,
     ProviderAuthError,
     ProviderError,
-    ProviderInfo,
     ProviderNotConfigured,
     ProviderRateLimited,
     ProviderRejected,
@@ -104,9 +103,11 @@ def _err(status: int, code: str, detail: str) -> dict[str, Any]:
 
 
 def test_registers_telnyx_with_all_capabilities() -> None:
-    seen: list[ProviderInfo] = []
-    TelnyxPlugin().trunkline_register_providers(seen.append)
-    (info,) = seen
+    from core.plugins import PluginHost
+
+    host = PluginHost(strict=True)  # capabilities come from the hooks the plugin implements
+    host.load([], {}, extra={"p": TelnyxPlugin()}, candidates={})
+    (info,) = host.providers.values()
     assert info.name == "telnyx" and info.display_name == "Telnyx"
     assert info.capabilities == {
         "verify_cli",

@@ -28,7 +28,6 @@ from core import (
     PluginContext,
     ProviderAuthError,
     ProviderError,
-    ProviderInfo,
     ProviderNotConfigured,
     ProviderRateLimited,
     ProviderRejected,
@@ -127,9 +126,11 @@ PRICES_US = {
 
 
 def test_registers_all_seven_capabilities() -> None:
-    seen: list[ProviderInfo] = []
-    TwilioPlugin().trunkline_register_providers(seen.append)
-    (info,) = seen
+    from core.plugins import PluginHost
+
+    host = PluginHost(strict=True)  # capabilities come from the hooks the plugin implements
+    host.load([], {}, extra={"p": TwilioPlugin()}, candidates={})
+    (info,) = host.providers.values()
     assert (info.name, info.display_name, info.settings_model) == (
         "twilio",
         "Twilio",

@@ -9,7 +9,7 @@ from decimal import Decimal
 import respx
 from trunkline_acme import AcmePlugin, AcmeSettings
 
-from core import CallOptions, NumberSearch, PluginContext
+from trunkline import CallOptions, NumberSearch, PluginContext
 
 BASE = "https://acme.test/v1"
 

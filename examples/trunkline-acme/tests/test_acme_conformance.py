@@ -9,8 +9,8 @@ from typing import Any
 import respx
 from trunkline_acme.plugin import sign
 
-from core import WebhookRequest
-from core.conformance import ProviderConformance
+from trunkline import WebhookRequest
+from trunkline.testing import ProviderConformance
 
 BASE = "https://acme.test/v1"
 SECRET = "whsec-test"

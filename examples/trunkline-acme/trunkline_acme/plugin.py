@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from core import (
+from trunkline import (
     AvailableNumber,
     CallOptions,
     CoverageEntry,
@@ -32,12 +32,10 @@ from core import (
     NumberSearch,
     PlacedCall,
     PluginContext,
-    ProviderAuthError,
     ProviderError,
     ProviderEvent,
     ProviderInfo,
     ProviderNotConfigured,
-    ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
     PurchasedNumber,
@@ -45,7 +43,9 @@ from core import (
     VerificationResult,
     WebhookRequest,
     WebhookSignatureError,
+    error_for_status,
     hookimpl,
+    parse_retry_after,
 )
 
 PROVIDER = "acme"
@@ -66,23 +66,23 @@ class AcmeSettings(BaseModel):
 
 
 def carrier_error(response: httpx.Response) -> ProviderError:
-    """Every ACME failure, mapped in this one place onto the core's hierarchy."""
+    """Every ACME failure, mapped in this one place onto the core's hierarchy.
+
+    ACME's body carries its own code and message; the status decides the error class
+    (the carrier helpers' shared mapping: 401/403, 429 with Retry-After, 5xx, other 4xx).
+    """
     try:
         error = response.json().get("error", {})
     except ValueError:
         error = {}
-    code = error.get("code") or response.status_code
-    detail = error.get("message") or f"HTTP {response.status_code}"
-    kw: dict[str, Any] = {"provider": PROVIDER, "provider_code": code, "provider_detail": detail}
-    if response.status_code in (401, 403):
-        return ProviderAuthError(f"ACME refused the API key: {detail}", **kw)
-    if response.status_code == 429:
-        retry = response.headers.get("retry-after")
-        after = float(retry) if retry and retry.isdigit() else None
-        return ProviderRateLimited(f"ACME rate limit: {detail}", retry_after=after, **kw)
-    if response.status_code >= 500:
-        return ProviderUnavailable(f"ACME is unavailable: {detail}", **kw)
-    return ProviderRejected(f"ACME refused the request: {detail}", **kw)
+    return error_for_status(
+        PROVIDER,
+        response.status_code,
+        error.get("message") or f"HTTP {response.status_code}",
+        carrier="ACME",
+        code=error.get("code"),
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
 
 
 class AcmePlugin:
@@ -101,15 +101,6 @@ class AcmePlugin:
             ProviderInfo(
                 name=PROVIDER,
                 display_name="ACME Telecom",
-                capabilities={
-                    "verify_cli",
-                    "coverage",
-                    "regulations",
-                    "search",
-                    "purchase",
-                    "calls",
-                    "webhooks",
-                },
                 settings_model=AcmeSettings,
             )
         )
