@@ -61,6 +61,7 @@ def create_app(
         if configure_logging:
             api_logging.configure_logging(settings.log_json, secret_values(runtime))
         app.state.runtime = runtime
+        runtime.bus.start()  # the preflight's snapshot: live once its invalidations arrive
         # What start-up built (plugins, SDKs, metadata) lives as long as the process: move it
         # out of the collector's way so each collection only walks per-request objects.
         gc.collect()

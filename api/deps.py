@@ -42,11 +42,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 def key_cache(runtime: Runtime) -> KeyCache:
-    """The process's API key cache, made on first use."""
-    cache = runtime.extra.get("key_cache")
-    if cache is None:
-        cache = runtime.extra["key_cache"] = KeyCache()
-    return cache  # type: ignore[no-any-return]
+    """The worker's API key cache: the snapshot's (same TTL, same invalidations)."""
+    return runtime.snapshot.keys
 
 
 class KeyAuth(HTTPBearer):

@@ -76,12 +76,13 @@ class Metrics:
         self.carrier_calls.labels(provider, hook, outcome).inc()
         self.carrier_seconds.labels(provider, hook).observe(seconds)
 
-    def observe_policy(self, reasons: tuple[str, ...]) -> None:
+    def observe_policy(self, reasons: tuple[str, ...], count: int = 1) -> None:
+        """Count ``count`` decisions with these reasons (a batch counts each kind once)."""
         for reason in reasons or ("allowed",):
             child = self._policy_children.get(reason)
             if child is None:
                 child = self._policy_children[reason] = self.policy_decisions.labels(reason)
-            child.inc()
+            child.inc(count)
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,9 +17,10 @@ log = logging.getLogger("trunkline.api")
 PROBLEM = "application/problem+json"
 
 
-def problem(
+def problem_body(
     status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The RFC 9457 document itself (``None`` extras are left out)."""
     body: dict[str, Any] = {
         "type": f"https://trunkline.dev/problems/{code}",
         "title": title,
@@ -29,6 +31,13 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, code, title, detail, instance, **extra)
     headers = {}
     retry_after = extra.get("retry_after")
     if retry_after is not None:
@@ -39,31 +48,42 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TrunklineError)
+def _error_extra(exc: TrunklineError) -> dict[str, Any]:
     extra = dict(exc.extra)
     if isinstance(exc, ProviderRateLimited | RateLimited) and exc.retry_after is not None:
         extra["retry_after"] = max(1, int(exc.retry_after + 0.999))
+    return extra
+
+
+def error_body(exc: TrunklineError, instance: str | None = None) -> dict[str, Any]:
+    """The problem document of a Trunkline error (what its response would carry)."""
+    return problem_body(exc.status, exc.code, exc.title, exc.detail, instance, **_error_extra(exc))
+
+
+def validation_body(errors: Sequence[Any], instance: str | None = None) -> dict[str, Any]:
+    """The ``validation_error`` problem document for pydantic's ``errors()``."""
+    found = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        found.append({"field": ".".join(loc) or None, "message": err.get("msg")})
+    fields = ", ".join(e["field"] or "body" for e in found)
+    return problem_body(
+        422, "validation_error", "Invalid request", f"invalid: {fields}", instance, errors=found
+    )
+
+
+async def _trunkline_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TrunklineError)
     if exc.status >= 500:
         log.warning("%s: %s", exc.code, exc.detail)
+    extra = _error_extra(exc)
     return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(loc) or None, "message": err.get("msg")})
-    fields = ", ".join(e["field"] or "body" for e in errors)
-    return problem(
-        422,
-        "validation_error",
-        "Invalid request",
-        f"invalid: {fields}",
-        request.url.path,
-        errors=errors,
-    )
+    body = validation_body(exc.errors(), request.url.path)
+    return JSONResponse(body, status_code=422, media_type=PROBLEM)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -165,6 +165,28 @@ class OutboundCheckOut(BaseModel):
     number_id: str | None = None
 
 
+#: Most checks one ``POST /outbound/check/batch`` request may carry.
+BATCH_MAX_CHECKS = 1_000
+
+
+class OutboundBatchIn(In):
+    checks: list[Any] = Field(
+        max_length=BATCH_MAX_CHECKS,
+        description="Up to 1,000 `POST /outbound/check` bodies; each is validated on its own.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/OutboundCheckIn"}},
+    )
+
+
+class OutboundCheckError(BaseModel):
+    """An item that could not be checked: the problem its own preflight would answer."""
+
+    error: Problem
+
+
+class OutboundBatchOut(BaseModel):
+    results: list[OutboundCheckOut | OutboundCheckError]
+
+
 # -- campaigns ------------------------------------------------------------------------------
 
 

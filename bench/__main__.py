@@ -3,7 +3,7 @@
 python -m bench                 everything, the million-row scale step included
 python -m bench --quick         a short smoke run (small counts; used by a test)
 python -m bench --no-million    skip the 1,000,000-number step
-python -m bench --only policy,http
+python -m bench --only policy,http     (policy, http, scale, propagation, startup)
 python -m bench --no-pg         SQLite only
 python -m bench --json F        also write the figures as JSON to F
 """
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     parser.add_argument("--no-million", action="store_true", help="skip the million-row step")
-    parser.add_argument("--only", default="policy,http,scale,startup")
+    parser.add_argument("--only", default="policy,http,scale,propagation,startup")
     parser.add_argument("--no-pg", action="store_true", help="skip every PostgreSQL step")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     args = parser.parse_args(argv)
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
         servers.PG_DISABLED = True
         only.discard("scale")
+        only.discard("propagation")
 
     info = machine.describe()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "versions"))
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import scale
 
         results["scale"] = scale.run(args.quick, million=not args.no_million)
+    if "propagation" in only:
+        from . import propagation
+
+        results["propagation"] = propagation.run(args.quick)
     if "startup" in only:
         from . import startup
 

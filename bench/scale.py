@@ -1,10 +1,17 @@
-"""Scale: the same preflight with 1,000 and with 1,000,000 numbers across 10,000 workspaces in
-PostgreSQL (bulk loaded with COPY). Target: p50 with a million within 1.3x the p50 with a
-thousand.
+"""Scale: the same preflight (served from the snapshot) with 1,000 and with 1,000,000 numbers
+across 10,000 workspaces in PostgreSQL (bulk loaded with COPY). Target: p50 with a million
+within 1.3x the p50 with a thousand.
+
+With the million loaded, the snapshot's memory: a fresh process loads all 10,000 workspaces
+through a snapshot with the default bound, then with a bound that holds them all, and reports
+its RSS (``bench/snapshot_memory.py``).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -109,7 +116,34 @@ def run(quick: bool = False, million: bool = True) -> dict[str, Any]:
             f"   p50 ratio {out['ratio']:.2f} at 64 connections, {out['ratio_1conn']:.2f} at 1 "
             "(target <= 1.3)"
         )
+        out["snapshot_memory"] = _memory(url, rows + 1_000)
     return out
+
+
+def _memory(url: str, rows: int) -> list[dict[str, Any]]:
+    """RSS of a snapshot loading every workspace: default bound, then one that holds all."""
+    from core.settings import Settings
+
+    results = []
+    for bound in (Settings().snapshot_max_numbers, rows + 1_000):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.snapshot_memory", url, str(bound)],
+            cwd=servers.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        grown = r["rss_after_mib"] - r["rss_before_mib"]
+        per = grown * 1024 * 1024 / r["numbers_held"] if r["numbers_held"] else 0.0
+        print(
+            f"   snapshot, bound {bound:,} numbers: {r['numbers_held']:,} held in "
+            f"{r['workspaces_held']:,} of {r['workspaces']:,} workspaces, RSS "
+            f"{r['rss_before_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB (+{grown:.0f} MiB, "
+            f"{per:.0f} bytes a number), all loaded in {r['load_s']:.0f} s"
+        )
+        results.append(r)
+    return results
 
 
 if __name__ == "__main__":

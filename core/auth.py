@@ -87,21 +87,26 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Prin
     return Principal(workspace_id=row.workspace_id, user_id=row.user_id, key_id=row.id)
 
 
-#: Seconds an authenticated key is trusted without asking the database again.
-KEY_CACHE_TTL = 5.0
+#: Seconds an authenticated key is trusted without asking the database again (the runtime's
+#: caches use ``TRUNKLINE_SNAPSHOT_TTL_SECONDS`` instead).
+KEY_CACHE_TTL = 2.0
 
 
 class KeyCache:
-    """API key hash -> principal, for ``KEY_CACHE_TTL`` seconds, in this process.
+    """API key hash -> principal, for ``ttl`` seconds, in this process.
 
-    :func:`revoke_key` forgets the key at once in every cache of the process; another worker
-    process notices a revocation within the TTL (its entry expires and the database answers).
-    Unknown and revoked keys are never cached.
+    :func:`revoke_key` forgets the key at once in every cache of the process; other processes
+    forget it when the revocation's announcement reaches their snapshot (``core.snapshot``),
+    and in any case within the TTL (their entry expires and the database answers). Unknown and
+    revoked keys are never cached. While ``enabled`` is False nothing is served nor kept.
     """
 
     def __init__(self, ttl: float = KEY_CACHE_TTL, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.enabled = True
+        #: Bumped by every forget and clear: a principal read before one is not kept.
+        self.generation = 0
         self._entries: dict[str, tuple[Principal, float]] = {}
         _CACHES.add(self)
 
@@ -114,17 +119,30 @@ class KeyCache:
             return None
         return entry[0]
 
-    def put(self, key_hash: str, principal: Principal) -> None:
-        if self.ttl <= 0:
+    def put(
+        self,
+        key_hash: str,
+        principal: Principal,
+        generation: int | None = None,
+        read_at: float | None = None,
+    ) -> None:
+        """Keep ``principal``, read from the database at ``read_at`` (``time.monotonic``;
+        its age counts from then) when :attr:`generation` was ``generation``."""
+        if self.ttl <= 0 or not self.enabled:
             return
+        if generation is not None and generation != self.generation:
+            return  # a key was revoked (or everything dropped) while it was being read
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key_hash] = (principal, time.monotonic() + self.ttl)
+        started = time.monotonic() if read_at is None else read_at
+        self._entries[key_hash] = (principal, started + self.ttl)
 
     def forget(self, key_hash: str) -> None:
+        self.generation += 1
         self._entries.pop(key_hash, None)
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
 
 
@@ -150,9 +168,10 @@ async def authenticate_cached(
     key_hash = hash_key(_bearer_token(authorization))
     principal = cache.get(key_hash)
     if principal is None:
+        generation, started = cache.generation, time.monotonic()
         async with open_session() as session:
             principal = await authenticate(session, authorization)
-        cache.put(key_hash, principal)
+        cache.put(key_hash, principal, generation, started)
     return principal
 
 

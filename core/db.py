@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from . import invalidation  # noqa: F401  (every session announces what it commits)
 from .settings import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from .bus import Bus
 from .cache import make_cache
 from .db import make_engine, make_sessionmaker
 from .errors import DemoMode
@@ -20,6 +21,7 @@ from .plugins import PluginHost, create_plugin_host
 from .policy import OutboundPolicy
 from .ratelimit import RateLimiter
 from .settings import PluginsFile, Settings, read_plugins_file
+from .snapshot import Snapshot
 
 log = logging.getLogger("trunkline")
 
@@ -32,6 +34,9 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     verify_limiter: RateLimiter
+    #: What the preflight reads, held in memory (``core.snapshot``), and what keeps it fresh.
+    snapshot: Snapshot
+    bus: Bus
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ensure_live(self) -> None:
@@ -47,6 +52,7 @@ class Runtime:
             await apply_events(self, session, events, actor="carrier")
 
     async def aclose(self) -> None:
+        await self.bus.aclose()
         await self.host.aclose()
         await self.engine.dispose()
 
@@ -72,6 +78,9 @@ async def start_runtime(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    snapshot = Snapshot(
+        engine, ttl=settings.snapshot_ttl_seconds, max_numbers=settings.snapshot_max_numbers
+    )
     runtime = Runtime(
         settings=settings,
         host=host,
@@ -83,10 +92,13 @@ async def start_runtime(
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
         verify_limiter=RateLimiter("verify_cli", settings.verify_cli_rate, settings.redis_url),
+        snapshot=snapshot,
+        bus=Bus(snapshot, engine, settings.redis_url),
     )
     try:
         await host.configure(event_sink=runtime.apply_events)
     except Exception:
+        await runtime.bus.aclose()
         await engine.dispose()
         raise
     return runtime

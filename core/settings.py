@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         default=8, ge=1, le=100, validation_alias="TRUNKLINE_LOOKUP_CONCURRENCY"
     )
     log_json: bool = Field(default=True, validation_alias="TRUNKLINE_LOG_JSON")
+    snapshot_ttl_seconds: float = Field(
+        default=2.0, ge=0, le=3600, validation_alias="TRUNKLINE_SNAPSHOT_TTL_SECONDS"
+    )
+    snapshot_max_numbers: int = Field(
+        default=200_000, ge=0, validation_alias="TRUNKLINE_SNAPSHOT_MAX_NUMBERS"
+    )
 
     @field_validator("database_url")
     @classmethod

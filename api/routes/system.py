@@ -29,7 +29,9 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "not ready"}})
 async def readyz(rt: RuntimeDep) -> JSONResponse:
     """Ready to serve: the database answers. Plugins that failed to load are listed; they make
-    the host unready only in strict mode, where start-up would already have failed."""
+    the host unready only in strict mode, where start-up would already have failed. The
+    snapshot's state is reported and never makes the host unready (dark, it reads the
+    database)."""
     checks: dict[str, Any] = {}
     try:
         async with rt.engine.connect() as conn:
@@ -39,6 +41,13 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
         checks["database"] = f"error: {type(exc).__name__}"
     failed = [r.name for r in rt.host.records.values() if r.status == "failed"]
     checks["plugins"] = "ok" if not failed else {"failed": failed}
+    # the preflight's snapshot: "live" (served from memory), "dark" (its bus is down: every
+    # preflight reads the database, which is slower but never stale) or "off" (a TTL of 0)
+    snap = rt.snapshot
+    checks["snapshot"] = {
+        "state": "live" if snap.live else ("off" if snap.ttl <= 0 else "dark"),
+        "bus": rt.bus.kind if rt.bus.needed else "none",
+    }
     ready = checks["database"] == "ok" and (not failed or not rt.host.strict)
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},

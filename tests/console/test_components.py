@@ -446,3 +446,28 @@ def test_settings_telephony_search_offers_numbers_to_buy(console: Callable[..., 
     doc = page(api, "/console/telephony?search=1&s_country=US&s_contains=12ab")
     assert doc.by_id("s_contains").get("aria-invalid") == "true"
     assert api.extra["fake"].calls["search_numbers"] == 1
+
+
+def test_campaigns_page_checks_a_pasted_list_of_destinations(console: Callable[..., Api]) -> None:
+    api = console()
+    hosted = api.add_number("+14155550394", "fake", hosted=True, outbound_enabled=True)
+    doc = page(api, "/console/campaigns")
+    assert accessible_name_problems(doc) == []
+    section = doc.one("section", data_component="destination-check")
+    form = section.one("form", id="check-form")
+    select = form.one("select", name="from")
+    assert [o.get("value") for o in select.find_all("option")] == [hosted["phone_e164"]]
+    assert form.one("label", for_="check-to").text == "Destinations"  # type: ignore[arg-type]
+    assert section.one("table", id="check-results").has("hidden")
+    # what the page's script sends: the session cookie, the CSRF header, one batch
+    tc = api.testclient
+    checks = [{"from": hosted["phone_e164"], "to": to} for to in ("+442079460000", "12")]
+    r = tc.post(
+        "/outbound/check/batch",
+        json={"checks": checks},
+        headers={"X-CSRF-Token": tc.cookies.get("trunkline_csrf") or ""},
+    )
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert first["allowed"] is True
+    assert second["error"]["code"] == "invalid_phone_number"

@@ -523,7 +523,71 @@
     });
   }
 
+  // -- Destination check: a pasted list through POST /outbound/check/batch --------------------
+
+  const BATCH_MAX = 1000;
+
+  function initDestinationCheck(section) {
+    const form = section.querySelector("#check-form");
+    const table = section.querySelector("#check-results");
+    const body = table.querySelector("tbody");
+    const summary = section.querySelector(".check-summary");
+    const toBox = section.querySelector("#check-to-error");
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      show(toBox, "");
+      show(form.querySelector(".form-error"), "");
+      const from = form.elements.from.value;
+      const list = form.elements.to.value.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
+      if (!list.length || list.length > BATCH_MAX) {
+        show(toBox, list.length ? `At most ${BATCH_MAX} destinations at once (${list.length} given).`
+          : "Paste at least one destination, such as +442079460000.");
+        form.elements.to.setAttribute("aria-invalid", "true");
+        form.elements.to.focus();
+        return;
+      }
+      form.elements.to.removeAttribute("aria-invalid");
+      const submit = form.querySelector('button[type="submit"]');
+      submit.disabled = true;
+      summary.textContent = "Checking…";
+      const r = await api("POST", "/outbound/check/batch", { checks: list.map((to) => ({ from, to })) });
+      submit.disabled = false;
+      if (!r.ok) {
+        summary.textContent = "";
+        show(form.querySelector(".form-error"), `${problemText(r)} (${r.data.code || r.status})`);
+        return;
+      }
+      body.replaceChildren();
+      let allowed = 0;
+      r.data.results.forEach((result, i) => {
+        const row = document.createElement("tr");
+        const dest = document.createElement("th");
+        dest.scope = "row";
+        dest.dataset.label = "Destination";
+        dest.textContent = list[i];
+        const answer = document.createElement("td");
+        answer.dataset.label = "Answer";
+        const why = document.createElement("td");
+        why.dataset.label = "Why";
+        if (result.error) {
+          answer.textContent = "Not checked";
+          why.textContent = `${result.error.detail} (${result.error.code})`;
+        } else {
+          if (result.allowed) allowed += 1;
+          answer.textContent = result.allowed ? "Allowed" : "Refused";
+          why.textContent = reasonsText(result.reasons);
+        }
+        row.append(dest, answer, why);
+        body.appendChild(row);
+      });
+      table.hidden = false;
+      summary.textContent = `${allowed} of ${list.length} destinations allowed.`;
+    });
+  }
+
   document.querySelectorAll('[data-component="row-actions"]').forEach(initRowActions);
+  document.querySelectorAll('[data-component="destination-check"]').forEach(initDestinationCheck);
   document.querySelectorAll('[data-component="bind-controls"]').forEach(initBindControls);
   document.querySelectorAll('[data-component="add-number"]').forEach(initAddNumber);
   document.querySelectorAll("button.purchase").forEach(initPurchase);
