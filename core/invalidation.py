@@ -39,7 +39,15 @@ log = logging.getLogger("trunkline.invalidation")
 
 #: Tables whose rows the preflight never reads: writes to them announce nothing.
 UNTRACKED_TABLES = frozenset(
-    {"audit_events", "ledger_entries", "calls", "campaigns", "users", "alembic_version"}
+    {
+        "audit_events",
+        "ledger_entries",
+        "calls",
+        "campaigns",
+        "users",
+        "alembic_version",
+        "destination_lookups",  # the lookup cache: read by its own queries, never a snapshot
+    }
 )
 #: PostgreSQL ``NOTIFY`` channel of snapshot invalidations.
 PG_CHANNEL = "trunkline_snapshot"
