@@ -81,6 +81,8 @@ class Lookups:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._inflight: dict[tuple[Any, ...], asyncio.Future[LookupOutcome]] = {}
+        #: Carrier requests in flight at once in this worker (``TRUNKLINE_LOOKUP_CONCURRENCY``).
+        self._carrier = asyncio.Semaphore(rt.settings.lookup_concurrency)
 
     async def look_up(self, ask: LookupAsk) -> LookupOutcome:
         """The answers for ``ask``, from the cache or the carrier (once per destination at a
@@ -127,13 +129,14 @@ class Lookups:
         if info is None or "lookup" not in info.capabilities:
             return _outcome("unsupported", cached)
         try:
-            intel: NumberIntel = await self.rt.host.call_provider(
-                "lookup_number",
-                ask.provider,
-                e164=ask.phone_e164,
-                fields={f for f, _ in missing},
-                last_verified_date=ask.last_verified_date,
-            )
+            async with self._carrier:
+                intel: NumberIntel = await self.rt.host.call_provider(
+                    "lookup_number",
+                    ask.provider,
+                    e164=ask.phone_e164,
+                    fields={f for f, _ in missing},
+                    last_verified_date=ask.last_verified_date,
+                )
         except TrunklineError as exc:
             log.warning("lookup of a destination via %s failed: %s", ask.provider, exc.code)
             return _outcome("failed", cached, error=exc.code)
@@ -209,6 +212,31 @@ class Lookups:
                         expires_at=expires,
                     ),
                 )
+
+
+async def for_preflight(
+    rt: Runtime,
+    *,
+    workspace_id: uuid.UUID,
+    number: Any,
+    destination: str,
+    enabled: bool,
+    check_reassigned: bool,
+    last_verified_date: date | None,
+) -> LookupOutcome | None:
+    """The lookup a preflight makes about ``destination`` through ``number``'s provider, or
+    ``None`` when lookups are off for it. The reassigned question is asked only with a
+    ``last_verified_date`` and ``check_reassigned``."""
+    if not enabled:
+        return None
+    ask = LookupAsk(
+        workspace_id=workspace_id,
+        provider=number.provider,
+        phone_e164=destination,
+        last_verified_date=last_verified_date if check_reassigned else None,
+        number_id=number.id,
+    )
+    return await for_runtime(rt).look_up(ask)
 
 
 def for_runtime(rt: Runtime) -> Lookups:
