@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, SecretStr
 
-from core.runtime import Runtime, start_runtime
+from core.bootstrap import start_runtime
+from core.runtime import Runtime
 from core.settings import PluginsFile, Settings, load_settings
 
 from . import logging as api_logging

@@ -94,6 +94,8 @@ def new_request_id() -> str:
 
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:\-]")
+#: The ASGI scope key holding the request id.
+SCOPE_KEY = "trunkline.request_id"
 
 
 class RequestIdMiddleware:
@@ -114,6 +116,9 @@ class RequestIdMiddleware:
                 break
         rid = rid or new_request_id()
         raw = rid.encode()
+        # Kept in the scope too: an unhandled error is answered by Starlette's outermost
+        # middleware, after this one has returned (see ``api.problems``).
+        scope[SCOPE_KEY] = rid
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

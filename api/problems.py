@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import ProviderRateLimited, RateLimited, TrunklineError
 
+from . import logging as api_logging
+
 log = logging.getLogger("trunkline.api")
 PROBLEM = "application/problem+json"
 
@@ -94,10 +96,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(
-        500, "internal_error", "Internal error", "an unexpected error occurred", request.url.path
+    """A bug: logged with its traceback and the request id, which the answer carries too.
+
+    Starlette answers unhandled errors from its outermost middleware, outside the request-id
+    middleware: the id is read back from the scope, set for the log line, and put in the
+    response's ``X-Request-ID`` here."""
+    rid = request.scope.get(api_logging.SCOPE_KEY)
+    token = api_logging.request_id.set(rid)
+    try:
+        log.exception(
+            "unhandled error on %s %s (request id %s)", request.method, request.url.path, rid
+        )
+    finally:
+        api_logging.request_id.reset(token)
+    response = problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "an unexpected error occurred",
+        request.url.path,
+        request_id=rid,
     )
+    if rid:
+        response.headers["X-Request-ID"] = rid
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from .errors import (
     ProviderUnavailable,
     TrunklineError,
     UnsupportedOperation,
+    WebhookMalformed,
     WebhookSignatureError,
 )
 from .hookspecs import hookimpl
@@ -78,6 +79,7 @@ __all__ = [
     "TrunklineError",
     "UnsupportedOperation",
     "VerificationResult",
+    "WebhookMalformed",
     "WebhookRequest",
     "WebhookSignatureError",
     "hookimpl",

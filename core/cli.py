@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     }:
         try:
             host = _lenient_host(load_settings())
-            host.pm.hook.trunkline_cli(app=app)
+            host.add_cli_commands(app)
         except ConfigurationError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise SystemExit(2) from None

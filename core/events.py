@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import attestation, audit
@@ -13,43 +15,62 @@ from .runtime import Runtime
 from .tables import Call, Number
 from .verification import mark_failed, mark_verified
 
+log = logging.getLogger("trunkline.events")
+
 
 async def _numbers_for(session: AsyncSession, event: ProviderEvent) -> list[Number]:
-    """Numbers an event is about: by carrier reference first, else by phone among pending ones.
+    """The numbers a verification event may change.
+
+    1. By the carrier's reference: the numbers whose own verification carries that reference
+       (a ``verification_failed`` so matched may fail a verified number: the carrier revoked it).
+    2. Only when no number carries the reference, by phone number, and then only a *pending*
+       verification (never a verified or hosted number) whose own reference does not name
+       another verification, and only when exactly one workspace has such a number: an event
+       that names a phone number alone cannot say which of several workspaces it is about.
 
     Locked (``FOR UPDATE``) so that a concurrent binding change waits for this event, or this
     event sees the binding it made: a lost verification always turns outbound off.
     """
     where = [Number.provider == event.provider, Number.state == "active"]
     if event.provider_ref:
-        rows = list(
-            (
-                await session.execute(
-                    select(Number)
-                    .where(*where, Number.verification_ref == event.provider_ref)
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            ).scalars()
-        )
+        rows = await _locked(session, *where, Number.verification_ref == event.provider_ref)
         if rows:
             return rows
-    if event.phone_e164:
-        return list(
-            (
-                await session.execute(
-                    select(Number)
-                    .where(
-                        *where,
-                        Number.phone_e164 == event.phone_e164,
-                        or_(Number.verification_status == "pending", Number.verified_cli.is_(True)),
-                    )
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            ).scalars()
+    if not event.phone_e164:
+        return []
+    pending = [
+        *where,
+        Number.phone_e164 == event.phone_e164,
+        Number.verification_status == "pending",
+        Number.verified_cli.is_(False),
+        Number.hosted.is_(False),
+    ]
+    if event.provider_ref:  # a pending number with another reference waits for its own event
+        pending.append(Number.verification_ref.is_(None))
+    rows = await _locked(session, *pending)
+    if len(rows) > 1:
+        log.warning(
+            "%s event for %s names no known reference and matches pending verifications in "
+            "%d workspaces: ignored",
+            event.kind,
+            event.phone_e164,
+            len(rows),
         )
-    return []
+        return []
+    return rows
+
+
+async def _locked(session: AsyncSession, *where: Any) -> list[Number]:
+    return list(
+        (
+            await session.execute(
+                select(Number)
+                .where(*where)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
 
 
 async def apply_events(

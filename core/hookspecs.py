@@ -137,12 +137,16 @@ def trunkline_provider_status(provider: str) -> dict[str, Any] | None:
 
 
 @hookspec
-def trunkline_cli(app: Any) -> None:
+def trunkline_cli(app: Any, settings: BaseModel | None) -> None:
     """Add commands to the ``trunkline`` command line.
 
-    Broadcast, synchronous, when the CLI starts. :param app: the root ``typer.Typer``; add a
-    group with ``app.add_typer(group, name="<plugin>")``. Commands are plugin-namespaced
+    Broadcast, synchronous, when the CLI starts. Commands are plugin-namespaced
     (``trunkline telnyx refresh-coverage``).
+
+    :param app: the root ``typer.Typer``; add a group with
+        ``app.add_typer(group, name="<plugin>")``.
+    :param settings: this plugin's ``[plugins.<name>]`` table, validated by its settings model
+        (``None`` when it has none, or when the table did not validate: the CLI still starts).
     """
 
 
@@ -253,9 +257,16 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
     :param request: the framework-free :class:`~core.WebhookRequest` (public URL, lower-case
         headers, raw body).
 
-    Raise ``WebhookSignatureError`` when the signature is missing or does not hold: the core
-    then changes nothing and answers 403. Return an empty list for a callback that carries no
-    event the core acts on.
+    Raise ``WebhookSignatureError`` when the signature is missing or does not hold, or when
+    no secret is configured to check it with: the core then changes nothing and answers 403.
+    Raise ``WebhookMalformed`` for a signed body that is not one of the carrier's callbacks
+    (not JSON, an unknown kind, a field of the wrong type): 422, nothing changes. Return an
+    empty list for a well-formed callback that carries no event the core acts on.
+
+    The core has already refused bodies over 256 KiB and bodies nested deeper than 32 levels.
+    Events are matched by ``provider_ref`` first (the reference ``verify_cli`` returned, or the
+    call id ``place_call`` returned); an event matched only by ``phone_e164`` may complete or
+    fail a pending verification in the one workspace that has it pending, nothing else.
     """
 
 

@@ -368,6 +368,14 @@ class PluginHost:
     async def _submit_events(self, events: list[ProviderEvent]) -> None:
         await self.event_sink(events)
 
+    def add_cli_commands(self, app: Any) -> None:
+        """``trunkline_cli`` on every loaded plugin, each handed its own validated settings."""
+        for impl in self.pm.hook.trunkline_cli.get_hookimpls():
+            name = impl.plugin_name
+            self.plugin_caller("trunkline_cli", name)(
+                app=app, settings=self.plugin_settings.get(name)
+            )
+
     def warm_up(self) -> None:
         """Call ``trunkline_warm_up`` on every plugin (blocking: run it in a thread); errors
         are logged, never raised."""

@@ -1,12 +1,14 @@
 """The running system: settings, plugin host, policy, database and limits, built once.
 
-The FastAPI lifespan and the CLI both build a :class:`Runtime` with :func:`start_runtime` and
-close it with :meth:`Runtime.aclose`; services receive it explicitly.
+The runtime is the container every service receives; it imports no service. The composition
+root, :func:`core.bootstrap.start_runtime`, builds it (with :func:`start_runtime` here) and wires
+the services the plugins need back into it (carrier events). Close it with :meth:`Runtime.aclose`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .bus import Bus
 from .cache import make_cache
+from .context import EventSink
 from .db import make_engine, make_sessionmaker
 from .errors import DemoMode
-from .models import ProviderEvent
 from .plugins import PluginHost, create_plugin_host
 from .policy import OutboundPolicy
 from .ratelimit import RateLimiter
@@ -44,13 +46,6 @@ class Runtime:
         if self.settings.demo_mode:
             raise DemoMode("DEMO_MODE is on: operations that reach a carrier are off")
 
-    async def apply_events(self, events: list[ProviderEvent]) -> None:
-        """Apply carrier events reported outside a webhook (``PluginContext.submit_events``)."""
-        from .events import apply_events
-
-        async with self.sessionmaker() as session:
-            await apply_events(self, session, events, actor="carrier")
-
     async def aclose(self) -> None:
         await self.bus.aclose()
         await self.host.aclose()
@@ -62,8 +57,13 @@ async def start_runtime(
     *,
     plugins_file: PluginsFile | None = None,
     extra_plugins: dict[str, object] | None = None,
+    event_sink: Callable[[Runtime], EventSink] | None = None,
 ) -> Runtime:
-    """Load and configure the plugins, open the database; raises on a start-up error."""
+    """Load and configure the plugins, open the database; raises on a start-up error.
+
+    :param event_sink: given the runtime, what applies the events plugins report outside a
+        webhook (``PluginContext.submit_events``); ``None`` drops them.
+    """
     pfile = plugins_file if plugins_file is not None else read_plugins_file(settings.plugins_toml)
     host = create_plugin_host(
         pfile,
@@ -96,7 +96,7 @@ async def start_runtime(
         bus=Bus(snapshot, engine, settings.redis_url),
     )
     try:
-        await host.configure(event_sink=runtime.apply_events)
+        await host.configure(event_sink=event_sink(runtime) if event_sink else None)
     except Exception:
         await runtime.bus.aclose()
         await engine.dispose()

@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from core import (
     AttestationEstimate,
@@ -48,6 +48,7 @@ from core import (
     PurchasedNumber,
     Requirement,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -101,7 +102,10 @@ class SandboxSettings(BaseModel):
 
     verification_style: Literal["by_number", "call", "sms"] = "by_number"
     callback_delay_seconds: float = Field(default=3.0, ge=0)
-    webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+    #: Signs callbacks to ``/webhooks/sandbox``. No default secret: unset (empty), every signed
+    #: sandbox event is refused (a secret shipped in the source would let anyone forge one).
+    #: Not a credential: the sandbox works without it, only its webhook route does not.
+    webhook_secret: SecretStr = SecretStr("")
     monthly_cost: Decimal = Decimal("1.15")
     upfront_cost: Decimal = Decimal("0.00")
     currency: str = "USD"
@@ -148,7 +152,10 @@ class SandboxPlugin:
 
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
-        return {"configured": True, "detail": "simulated: no network, no account"}
+        detail = "simulated: no network, no account"
+        if not self.settings.webhook_secret.get_secret_value():
+            detail += "; no webhook_secret: webhooks refused"
+        return {"configured": True, "detail": detail}
 
     @hookimpl
     async def trunkline_shutdown(self) -> None:
@@ -373,32 +380,39 @@ class SandboxPlugin:
         return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="queued")
 
     def sign(self, body: bytes) -> str:
-        """The signature the sandbox puts on its callbacks (HMAC-SHA256 of the body)."""
+        """The signature of a callback (HMAC-SHA256 of the body with ``webhook_secret``, hex).
+
+        Raises ``WebhookSignatureError`` when no ``webhook_secret`` is configured."""
         key = self.settings.webhook_secret.get_secret_value().encode()
+        if not key:
+            raise WebhookSignatureError(
+                "sandbox: no webhook_secret is configured, so sandbox webhooks are refused"
+            )
         return hmac.new(key, body, hashlib.sha256).hexdigest()
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
+        expected = self.sign(request.body)  # refuses everything when no secret is set
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             raise WebhookSignatureError(f"missing {SIGNATURE_HEADER} header")
-        if not hmac.compare_digest(given, self.sign(request.body)):
+        if not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookSignatureError(f"{SIGNATURE_HEADER} does not match the body")
         try:
             payload = json.loads(request.body)
-            return [
-                ProviderEvent(
-                    provider=PROVIDER,
-                    kind=payload["kind"],
-                    phone_e164=payload.get("phone_e164"),
-                    provider_ref=payload.get("provider_ref"),
-                    data=payload.get("data", {}),
-                )
-            ]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderRejected(
-                f"sandbox: malformed callback: {exc}", provider=PROVIDER
+        except ValueError:
+            raise WebhookMalformed("sandbox: the callback body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise WebhookMalformed("sandbox: the callback body is not a JSON object")
+        try:
+            event = ProviderEvent.model_validate({**payload, "provider": PROVIDER})
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) if e["loc"] else "body" for e in exc.errors()})
+            raise WebhookMalformed(
+                f"sandbox: callback fields not understood: {', '.join(fields)} (kind is one of "
+                "verification_succeeded, verification_failed, call_status)"
             ) from None
+        return [event]
 
 
 def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:

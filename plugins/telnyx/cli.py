@@ -12,7 +12,10 @@ import typer
 from pydantic import SecretStr
 from rich.progress import Progress
 
+from trunkline import NUMBER_TYPES
+
 from . import datafiles
+from .client import make_client
 from .settings import TelnyxSettings
 
 telnyx_app = typer.Typer(help="Telnyx plugin commands.", no_args_is_help=True)
@@ -24,7 +27,16 @@ def telnyx_group() -> None:
 
 
 DEFAULT_OUTPUT = Path(__file__).parent / "data" / "coverage.json"
-TYPES = ("local", "mobile", "toll_free", "national")
+TYPES = NUMBER_TYPES
+#: ``[plugins.telnyx]`` as validated for this run (``trunkline_cli`` hands it over); ``None``
+#: when the plugin is used without a host (then the environment alone decides).
+_configured: TelnyxSettings | None = None
+
+
+def use_settings(settings: TelnyxSettings | None) -> None:
+    """Take the plugin's validated settings for the commands of this run."""
+    global _configured
+    _configured = settings
 
 
 def coverage_from_api(
@@ -63,9 +75,7 @@ def coverage_from_api(
 
 
 async def _fetch(settings: TelnyxSettings) -> dict[str, Any]:
-    from .plugin import TelnyxPlugin
-
-    client = TelnyxPlugin.make_client(settings)
+    client = make_client(settings)
     try:
         response = await client.country_coverage.retrieve()
     finally:
@@ -86,12 +96,22 @@ def refresh_coverage(
         str | None, typer.Option(help="Telnyx API base URL.", envvar="TELNYX_BASE_URL")
     ] = None,
 ) -> None:
-    """Regenerate the coverage data from Telnyx's country coverage API (needs TELNYX_API_KEY)."""
-    key = os.environ.get("TELNYX_API_KEY")
-    if not key:
-        typer.echo("error: set TELNYX_API_KEY to refresh the coverage", err=True)
+    """Regenerate the coverage data from Telnyx's country coverage API.
+
+    The API key and base URL come from [plugins.telnyx] (by default from TELNYX_API_KEY).
+    """
+    configured = _configured or TelnyxSettings()
+    env_key = os.environ.get("TELNYX_API_KEY")
+    key = configured.api_key or (SecretStr(env_key) if env_key else None)
+    if key is None:
+        typer.echo(
+            "error: set api_key in [plugins.telnyx] (or TELNYX_API_KEY) to refresh the coverage",
+            err=True,
+        )
         raise typer.Exit(2)
-    settings = TelnyxSettings(api_key=SecretStr(key), base_url=base_url)
+    settings = configured.model_copy(
+        update={"api_key": key, "base_url": base_url or configured.base_url}
+    )
     with Progress(transient=True) as progress:
         asking = progress.add_task("asking Telnyx for its country coverage", total=None)
         try:

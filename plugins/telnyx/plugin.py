@@ -46,6 +46,7 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -53,13 +54,13 @@ from core import (
 from trunkline import classify_number
 
 from . import datafiles, errors
+from .client import make_client
 from .settings import TelnyxSettings
 
 if TYPE_CHECKING:
     from telnyx import AsyncTelnyx
 
 PROVIDER = errors.PROVIDER
-DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 #: How many search quotes are remembered for the costs of a later purchase.
 QUOTES_KEPT = 1000
 #: Call Control event types and the call status each means.
@@ -139,19 +140,6 @@ class TelnyxPlugin:
         # The client (and the SDK) comes with the first carrier operation, from these settings.
         self.client = None
 
-    @staticmethod
-    def make_client(settings: TelnyxSettings) -> AsyncTelnyx:
-        from telnyx import AsyncTelnyx  # heavy: imported only when a client is needed
-
-        assert settings.api_key is not None
-        return AsyncTelnyx(
-            api_key=settings.api_key.get_secret_value(),
-            public_key=settings.public_key.get_secret_value() if settings.public_key else None,
-            base_url=settings.base_url or DEFAULT_BASE_URL,
-            timeout=settings.timeout_seconds,
-            max_retries=settings.max_retries,
-        )
-
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
         if self.settings.api_key is not None:
@@ -182,9 +170,10 @@ class TelnyxPlugin:
             await self.client.close()
 
     @hookimpl
-    def trunkline_cli(self, app: Any) -> None:
-        from .cli import telnyx_app
+    def trunkline_cli(self, app: Any, settings: TelnyxSettings | None = None) -> None:
+        from .cli import telnyx_app, use_settings
 
+        use_settings(settings)
         app.add_typer(telnyx_app, name="telnyx")
 
     def _client(self) -> AsyncTelnyx:
@@ -192,7 +181,7 @@ class TelnyxPlugin:
         if self.client is None:
             if self.settings.api_key is None:
                 raise ProviderNotConfigured(PROVIDER, self._missing())
-            self.client = self.make_client(self.settings)
+            self.client = make_client(self.settings)
         return self.client
 
     @asynccontextmanager
@@ -461,15 +450,17 @@ class TelnyxPlugin:
         except (WebhookVerificationError, ValueError) as exc:
             raise WebhookSignatureError(f"Telnyx signature refused: {exc}") from None
         try:
-            data = json.loads(request.body)["data"]
-            event_type = str(data.get("event_type", ""))
-            payload = data.get("payload") or {}
-            call_id = payload.get("call_control_id")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            # Signed by Telnyx but not an event we understand: acknowledge it (a refusal would
-            # only make Telnyx send it again) and change nothing.
-            self.context.logger.warning("Telnyx webhook without an event: ignored")
-            return []
+            envelope = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("telnyx: the webhook body is not JSON") from None
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        payload = data.get("payload", {}) if isinstance(data, dict) else None
+        payload = {} if payload is None and isinstance(data, dict) else payload
+        if not isinstance(data, dict) or not isinstance(payload, dict):
+            raise WebhookMalformed('telnyx: the webhook body is not a Telnyx event {"data": {...}}')
+        # An event type the core does not act on is acknowledged and changes nothing.
+        event_type = str(data.get("event_type", ""))
+        call_id = payload.get("call_control_id")
         status = CALL_EVENTS.get(event_type)
         if status is None or not isinstance(call_id, str) or not call_id:
             return []

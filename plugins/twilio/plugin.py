@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from twilio.base.exceptions import TwilioException
 from twilio.request_validator import RequestValidator
@@ -44,6 +44,7 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -231,14 +232,19 @@ class TwilioPlugin:
         text = request.body.decode("utf-8", errors="replace")
         validator = RequestValidator(self.settings.auth_token.get_secret_value())
         if request.headers.get("content-type", "").startswith("application/json"):
-            # JSON bodies are signed through ``bodySHA256`` in the URL's query.
+            # JSON bodies are signed through ``bodySHA256`` in the URL's query; without it the
+            # SDK would take the body for form parameters (and fail on a string).
+            if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
+                raise WebhookSignatureError("a JSON body is signed through bodySHA256 in the URL")
             if not validator.validate(request.url, text, signature):
                 raise WebhookSignatureError("X-Twilio-Signature does not match")
             try:
-                loaded = json.loads(text) if text else {}
+                loaded = json.loads(text)
             except ValueError:
-                return []
-            form = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+                raise WebhookMalformed("twilio: the JSON callback body is not JSON") from None
+            if not isinstance(loaded, dict):
+                raise WebhookMalformed("twilio: the JSON callback body is not an object")
+            form = {str(k): str(v) for k, v in loaded.items()}
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
             if not validator.validate(request.url, form, signature):

@@ -68,7 +68,8 @@ def everything(api: Any) -> dict[str, str]:
     other = api.client.post(NUMBERS, json={"e164": "+14155550101", "provider": "fake"}).json()
     api.client.post(f"{NUMBERS}/verify-cli", json={"number_id": other["id"]})
     assert webhook(api, kind="verification_succeeded", ref="VN-1").json()["changed"] >= 1
-    assert webhook(api, kind="verification_failed", phone="+14155550101").json()["changed"] == 1
+    # revoked by the carrier: matched by its reference (a phone number alone revokes nothing)
+    assert webhook(api, kind="verification_failed", ref="VN-1").json()["changed"] >= 1
     webhook(api, kind="call_status", ref="CALL-1", data={"status": "completed"})
     return {"byo": byo["id"], "bought": bought["id"], "campaign": c["id"], "call": call["id"]}
 

@@ -16,7 +16,11 @@ VERIFY = "/settings/telephony/numbers/verify-cli"
 def api(make_api: Any) -> Any:
     return make_api(
         plugins=["sandbox", "country_rules"],
-        tables={"sandbox": {"callback_delay_seconds": 0.1}, "country_rules": {"blocked": ["KP"]}},
+        tables={
+            "sandbox": {"callback_delay_seconds": 0.1, "webhook_secret": {"env": "SB_SECRET"}},
+            "country_rules": {"blocked": ["KP"]},
+        },
+        env={"SB_SECRET": "sandbox-test-secret"},
     )
 
 

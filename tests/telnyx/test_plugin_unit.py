@@ -33,6 +33,7 @@ from core import (
     ProviderRejected,
     ProviderUnavailable,
     Requirement,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -783,8 +784,15 @@ async def test_no_public_key_refuses_every_webhook() -> None:
 
 async def test_signed_but_uninteresting_bodies_give_no_event(plugin: TelnyxPlugin) -> None:
     assert plugin.parse_webhook(_signed(_event("message.sent"))) == []
-    assert plugin.parse_webhook(_signed(b"not json")) == []
     assert plugin.parse_webhook(_signed(b'{"data": {"event_type": "call.hangup"}}')) == []
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": 1}', b'{"data": {"payload": []}}'])
+async def test_signed_bodies_that_are_not_events_are_malformed(
+    plugin: TelnyxPlugin, body: bytes
+) -> None:
+    with pytest.raises(WebhookMalformed):
+        plugin.parse_webhook(_signed(body))
 
 
 # -- static data --------------------------------------------------------------------------------
@@ -920,6 +928,42 @@ def test_refresh_coverage_base_url_and_errors(
     assert route.call_count >= 1
     assert result.exit_code == 1 and "Authentication failed" in result.output
     assert KEY not in result.output and not out.exists()
+
+
+def test_refresh_coverage_uses_the_plugins_toml_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trunkline_cli`` hands the plugin its validated [plugins.telnyx] table: the command
+    uses its api_key and base_url, with no TELNYX_* variable set."""
+    from core.plugins import PluginHost
+
+    monkeypatch.delenv("TELNYX_API_KEY", raising=False)
+    monkeypatch.delenv("TELNYX_BASE_URL", raising=False)
+    host = PluginHost(strict=True)
+    table = {"api_key": "KEYfrom-plugins-toml-0123456789", "base_url": "http://127.0.0.1:4011/v2"}
+    host.load([], {"telnyx": table}, extra={"telnyx": TelnyxPlugin()}, candidates={})
+    app = typer.Typer()
+
+    @app.command()
+    def version() -> None:
+        typer.echo("0")
+
+    host.add_cli_commands(app)
+    out = tmp_path / "coverage.json"
+    try:
+        with respx.mock() as mock:
+            route = mock.get("http://127.0.0.1:4011/v2/country_coverage").respond(
+                json=COVERAGE_ANSWER
+            )
+            result = CliRunner().invoke(app, ["telnyx", "refresh-coverage", "--output", str(out)])
+    finally:
+        from plugins.telnyx import cli
+
+        cli.use_settings(None)
+    assert result.exit_code == 0, result.output
+    assert route.calls[0].request.headers["authorization"] == (
+        "Bearer KEYfrom-plugins-toml-0123456789"
+    )
 
 
 def test_cli_group_is_named_telnyx() -> None:

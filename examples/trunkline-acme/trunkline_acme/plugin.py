@@ -41,6 +41,7 @@ from trunkline import (
     PurchasedNumber,
     Requirement,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     error_for_status,
@@ -263,9 +264,14 @@ class AcmePlugin:
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
-        self._check_signature(request)
-        payload = json.loads(request.body)
-        data = payload.get("data", {})
+        self._check_signature(request)  # first, always
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("acme: the callback body is not JSON") from None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise WebhookMalformed('acme: the callback is not {"type": ..., "data": {...}}')
         if payload.get("type") == "caller_id.verified":
             kind = "verification_succeeded"
         elif payload.get("type") == "call.status":
