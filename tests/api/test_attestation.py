@@ -20,7 +20,13 @@ VERIFY = f"{NUMBERS}/verify-cli"
 def api(make_api: Any) -> Any:
     return make_api(
         plugins=["sandbox"],
-        tables={"sandbox": {"verification_style": "sms", "fixed_code": "424242"}},
+        tables={
+            "sandbox": {
+                "verification_style": "sms",
+                "fixed_code": "424242",
+                "webhook_secret": "attestation-test-secret",
+            }
+        },
     )
 
 
@@ -55,7 +61,10 @@ def test_a_bought_number_is_a_and_a_verified_one_b(api: Any) -> None:
 def test_a_lost_verification_is_asked_again(api: Any) -> None:
     verified = _verify(api, "+14155550101")
     plugin = api.host.pm.get_plugin("sandbox")
-    body = json.dumps({"kind": "verification_failed", "phone_e164": "+14155550101"}).encode()
+    ref = api.number(verified["id"])["verification_ref"]  # a revocation names its reference
+    body = json.dumps(
+        {"kind": "verification_failed", "phone_e164": "+14155550101", "provider_ref": ref}
+    ).encode()
     r = api.anon.post(
         "/webhooks/sandbox", content=body, headers={"x-sandbox-signature": plugin.sign(body)}
     )
