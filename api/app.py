@@ -19,7 +19,7 @@ from . import logging as api_logging
 from . import problems
 from .metrics import Metrics
 from .metrics import install as install_metrics
-from .routes import campaigns, numbers, outbound, system, telephony, webhooks
+from .routes import campaigns, keys, numbers, outbound, system, telephony, webhooks
 
 
 def secret_values(runtime: Runtime) -> list[str]:
@@ -88,7 +88,7 @@ def create_app(
     api_logging.install(app)
     # Routes are matched in the order they are included, one candidate at a time: the
     # dialer's preflight, called before every call, goes first (no other path overlaps it).
-    for module in (outbound, numbers, campaigns, telephony, webhooks, system):
+    for module in (outbound, numbers, campaigns, telephony, keys, webhooks, system):
         app.include_router(module.router)
     import importlib
 

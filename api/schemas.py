@@ -8,7 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core.tables import AuditEvent, Call, Campaign, LedgerEntry, Number
+from core.tables import ApiKey, AuditEvent, Call, Campaign, LedgerEntry, Number
 
 T = TypeVar("T")
 
@@ -143,6 +143,10 @@ class VerifyOut(BaseModel):
     next_step: str
     display_code: str | None
     detail: str | None
+    attempts_left: int | None = Field(
+        description="Codes that may still be submitted to this verification: null when none "
+        "is under way, 0 once it failed (start a new one)."
+    )
 
 
 class PurchaseIn(In):
@@ -376,4 +380,52 @@ class PluginOut(BaseModel):
     error: str | None
     hooks: list[str]
     providers: list[str]
-    settings: dict[str, Any]
+
+
+# -- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(In):
+    name: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="A label to tell keys apart (trimmed; no control characters).",
+        examples=["dialer"],
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str | None
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+    user_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(
+            id=str(key.id),
+            name=key.name,
+            prefix=key.prefix,
+            user_id=str(key.user_id),
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            active=key.revoked_at is None,
+        )
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key itself: shown in this answer only, never again.")

@@ -91,8 +91,10 @@ class NumberRef(_Model):
 class VerificationResult(_Model):
     """A carrier's answer to ``verify_cli``.
 
-    ``display_code`` is a code the user must type into the carrier's verification call
-    (Twilio's style); ``next_step`` tells the client what the user does next.
+    ``display_code`` is a code shown to the user: the one to type into the carrier's
+    verification call (Twilio's style), or, for a simulated carrier, the code its simulated
+    message carried. It reaches the API answer and the console only: the core never writes it
+    to the audit trail nor to a trace. ``next_step`` tells the client what the user does next.
     """
 
     status: Literal["pending", "verified", "failed"]

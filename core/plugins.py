@@ -80,8 +80,8 @@ class PluginRecord:
     providers: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, *, with_settings: bool = True) -> dict[str, Any]:
+        shown: dict[str, Any] = {
             "name": self.name,
             "module": self.module,
             "distribution": self.distribution,
@@ -92,8 +92,10 @@ class PluginRecord:
             "error": self.error,
             "hooks": sorted(self.hooks),
             "providers": sorted(self.providers),
-            "settings": self.settings,
         }
+        if with_settings:
+            shown["settings"] = self.settings
+        return shown
 
 
 @dataclass
@@ -130,8 +132,11 @@ class PluginHost:
         trace: bool = False,
         public_base_url: str = "http://127.0.0.1:8000",
         cache: Cache | None = None,
+        log_failures: bool = True,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        #: Log a lenient host's load failures (the CLI reports them itself instead).
+        self.log_failures = log_failures
         self.pm.add_hookspecs(hookspecs)
         self.strict = strict
         self.trace = trace
@@ -164,7 +169,8 @@ class PluginHost:
                 self.providers.pop(provider, None)
         if self.strict:
             raise error from exc
-        log.error("%s (strict = false: serving without it)", error.detail)
+        if self.log_failures:
+            log.error("%s (strict = false: serving without it)", error.detail)
 
     def load(
         self,
@@ -479,7 +485,7 @@ class PluginHost:
                     self.provider_plugin.get(provider),
                     redact(kwargs),
                     outcome,
-                    _short(locals().get("result")),
+                    _short(redact(locals().get("result"))),
                     elapsed * 1000,
                 )
 
@@ -524,9 +530,15 @@ class PluginHost:
         """Forget cached country answers (after a configuration change)."""
         self._country_cache.clear()
 
-    def describe(self) -> list[dict[str, Any]]:
-        """Every known plugin as shown by ``/plugins`` and ``trunkline plugins list``."""
-        return [self.records[name].as_dict() for name in sorted(self.records)]
+    def describe(self, *, with_settings: bool = True) -> list[dict[str, Any]]:
+        """Every known plugin, as ``trunkline plugins list`` shows it (settings redacted).
+
+        ``with_settings=False`` leaves the operator's settings out: what ``/plugins`` shows a
+        workspace (names, versions, status, hooks, providers).
+        """
+        return [
+            self.records[name].as_dict(with_settings=with_settings) for name in sorted(self.records)
+        ]
 
 
 def _constant(obj: object) -> Callable[[], object]:
@@ -557,10 +569,20 @@ def create_plugin_host(
     cache: Cache | None = None,
     trace: bool = False,
     extra: dict[str, object] | None = None,
+    strict: bool | None = None,
+    log_failures: bool = True,
 ) -> PluginHost:
-    """Build and load a host: enabled set from ``plugins.toml`` unless overridden."""
+    """Build and load a host: enabled set from ``plugins.toml`` unless overridden.
+
+    :param strict: overrides the file's ``strict`` (the CLI lists plugins leniently).
+    :param log_failures: whether a lenient host logs each plugin that failed to load.
+    """
     host = PluginHost(
-        strict=plugins_file.strict, trace=trace, public_base_url=public_base_url, cache=cache
+        strict=plugins_file.strict if strict is None else strict,
+        trace=trace,
+        public_base_url=public_base_url,
+        cache=cache,
+        log_failures=log_failures,
     )
     enabled = plugins_file.enabled if enabled_override is None else enabled_override
     host.load(enabled, plugins_file.tables, extra=extra)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
@@ -91,6 +92,8 @@ class ApiKey(Base):
     )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     prefix: Mapped[str] = mapped_column(String(16))
+    #: A label the workspace gives the key ("dialer", "staging"); optional.
+    name: Mapped[str | None] = mapped_column(String(100), default=None)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -119,6 +122,8 @@ class Number(Base):
     verification_detail: Mapped[str | None] = mapped_column(Text, default=None)
     verification_display_code: Mapped[str | None] = mapped_column(String(16), default=None)
     verification_next_step: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: Wrong codes submitted to the verification under way (a start resets it).
+    verification_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     outbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     inbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)

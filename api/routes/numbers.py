@@ -82,12 +82,16 @@ async def add_number(
 async def verify_cli(
     body: VerifyIn, request: Request, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
+    """Start, check or complete a caller-ID verification (see docs/api.md).
+
+    Only requests that reach the carrier count against the per-user limit; a wrong code keeps
+    the verification pending and says how many codes are left (``attempts_left``).
+    """
     try:
-        await rt.verify_limiter.hit(str(principal.user_id))
+        outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     except RateLimited:
         request.app.state.metrics.rate_limited.labels("verify_cli").inc()
         raise
-    outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     return outcome.as_dict()
 
 

@@ -8,7 +8,8 @@ Verification comes in both carrier styles, chosen per number (``verification_sty
 * ``call`` (Twilio's way): the result shows a ``display_code``; a simulated callback confirms
   the number after ``callback_delay_seconds``;
 * ``sms`` (Telnyx's way): a code is "sent" (written to the server log and, this being a sandbox,
-  shown in the result's ``detail``); the user submits it with a second ``verify_cli`` call.
+  shown in the result's ``display_code``, which the API answer and the console show and the
+  audit never records); the user submits it with a second ``verify_cli`` call.
 
 ``by_number`` (the default) picks ``call`` for numbers ending in an even digit and ``sms`` for odd.
 Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
@@ -233,8 +234,9 @@ class SandboxPlugin:
         return VerificationResult(
             status="pending",
             next_step="submit_code",
+            display_code=sent,  # a real carrier's SMS reaches only the phone
             provider_ref=ref,
-            detail=f"Sandbox: the code sent by SMS is {sent}",
+            detail="Sandbox: a simulated SMS carried the code shown beside this message.",
         )
 
     # -- catalogue ---------------------------------------------------------------------------

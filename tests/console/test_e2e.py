@@ -224,18 +224,23 @@ def test_verify_cli_telnyx_style_asks_for_the_code(
     code_input = r.get_by_label(f"Verification code for {e164}")
     code_input.wait_for(state="visible")
     assert code_input.evaluate("el => el === document.activeElement")  # focus moved to it
-    detail = r.locator(".verify-detail").inner_text()
-    sent = re.search(r"the code sent by SMS is (\d+)", detail)
-    assert sent, detail  # the sandbox shows the code in `detail`; the console displays it
+    # the sandbox shows the code its simulated SMS carried (never written to the audit)
+    sent_code = r.locator(".verify-sent-code .sent-code")
+    sent_code.wait_for(state="visible")
+    sent = re.fullmatch(r"\d{6}", sent_code.inner_text())
+    assert sent, sent_code.inner_text()
     shot("code-asked")
-    code_input.fill("000000" if sent.group(1) != "000000" else "111111")
+    code_input.fill("000000" if sent.group(0) != "000000" else "111111")
     r.get_by_role("button", name="Submit code").click()
     alert = r.locator(".verify-error")
     alert.wait_for(state="visible")
     assert "That code was not accepted" in alert.inner_text()
-    assert "not the one sent" in alert.inner_text()
+    assert "not the one sent" in alert.inner_text() and "4 attempts left." in alert.inner_text()
+    # a typo is not a failure: the status stays "Pending", not a red "Failed"
+    assert r.locator('[data-field="verification"]').inner_text() == "Pending"
+    assert code_input.is_visible()
     shot("wrong-code")
-    code_input.fill(sent.group(1))
+    code_input.fill(sent.group(0))
     code_input.press("Enter")  # the keyboard submits too
     page.wait_for_function(
         "el => el.textContent.trim() === 'Verified'",
@@ -251,11 +256,12 @@ def test_verify_cli_shows_the_rate_limit_with_its_wait(
 ) -> None:
     ws = server.workspace("Rate limited")
     e164 = next(_odd)
-    number = ws.add_byo(e164)
-    for _ in range(5):  # 5 a minute per user: spend them through the API with the same key
+    ws.add_byo(e164)
+    for _ in range(5):  # 5 carrier calls a minute per user: spend them with the same key
+        other = ws.add_byo(next(_odd))
         assert (
             ws.api.post(
-                "/settings/telephony/numbers/verify-cli", json={"number_id": number["id"]}
+                "/settings/telephony/numbers/verify-cli", json={"number_id": other["id"]}
             ).status_code
             == 200
         )
@@ -271,6 +277,7 @@ def test_verify_cli_shows_the_rate_limit_with_its_wait(
     text = alert.inner_text()
     assert re.search(r"Too many verification attempts\. Try again in \d+ seconds?\.", text), text
     assert button.is_disabled()
+    assert r.locator(".verify-message").inner_text() == ""  # no "Starting verification…"
     shot("rate-limited")
 
 
@@ -293,6 +300,7 @@ def test_verify_cli_shows_a_carrier_error_in_words(
     )
     assert r.get_by_role("button", name="Verify CLI").is_enabled()  # may try again
     assert r.locator('[data-field="verification"]').inner_text() == "Not verified"
+    assert r.locator(".verify-message").inner_text() == ""  # no "Starting verification…"
     shot("carrier-unavailable")
 
 

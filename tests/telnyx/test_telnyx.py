@@ -95,7 +95,8 @@ def test_two_step_verification_through_the_api(api: Any) -> None:
             },
         )
         r = api.client.post(VERIFY, json={"number_id": n["id"], "code": "000000"}).json()
-    assert r["status"] == "failed" and "The code is incorrect" in r["detail"]
+    assert r["status"] == "pending" and "The code is incorrect" in r["detail"]
+    assert r["attempts_left"] == 4
     assert _json(wrong.calls[0].request) == {"verification_code": "000000"}
     assert api.number(n["id"])["verified_cli"] is False
 
@@ -113,7 +114,12 @@ def test_two_step_verification_through_the_api(api: Any) -> None:
         r = api.client.post(VERIFY, json={"number_id": n["id"], "code": "123456"}).json()
     assert r["status"] == "verified" and r["verified_cli"] is True
     actions = [a["action"] for a in api.audit()]
-    assert actions[-3:] == ["verification_started", "verification_failed", "verification_succeeded"]
+    assert actions[-3:] == [
+        "verification_started",
+        "verification_code_rejected",
+        "verification_succeeded",
+    ]
+    assert "000000" not in json.dumps([a["detail"] for a in api.audit()])
 
 
 def test_already_verified_needs_no_code(api: Any) -> None:
@@ -532,9 +538,10 @@ def test_after_a_wrong_code_the_user_may_start_again(api: Any) -> None:
         first = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
         failed = api.client.post(VERIFY, json={"number_id": n["id"], "code": "999999"}).json()
         again = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
-    assert first["status"] == "pending" and failed["status"] == "failed"
-    assert "Code expired" in failed["detail"]
+    assert first["status"] == "pending" and failed["status"] == "pending"
+    assert "Code expired" in failed["detail"] and failed["attempts_left"] == 4
     assert again["status"] == "pending" and again["next_step"] == "submit_code"
+    assert again["attempts_left"] == 5  # a new code, a new count
     assert create.call_count == 2  # a new code was sent
     assert api.number(n["id"])["verified_cli"] is False
 

@@ -6,6 +6,7 @@ from Twilio's algorithm independently of the SDK's ``RequestValidator``."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -468,10 +469,38 @@ def test_not_configured(make_api: Any) -> None:
     assert "TWILIO_AUTH_TOKEN" in r.json()["detail"]
 
 
-def test_settings_are_redacted(api: Any) -> None:
+def test_operator_settings_are_not_shown_to_a_workspace(make_api: Any) -> None:
+    """/plugins and the providers list show names, versions, status and capabilities; the
+    operator's settings (account SID, base URLs, Telnyx connection) stay out of them."""
+    api = make_api(
+        plugins=["twilio", "telnyx"],
+        tables={
+            "twilio": {
+                "account_sid": SID,
+                "auth_token": {"env": "TW_TOKEN"},
+                "base_url": "http://127.0.0.1:4010",
+            },
+            "telnyx": {
+                "api_key": {"env": "TX_KEY"},
+                "connection_id": "conn-4242-operator",
+                "base_url": "http://127.0.0.1:4011/v2",
+            },
+        },
+        env={"TW_TOKEN": TOKEN, "TX_KEY": "KEY-telnyx-operator-secret"},
+    )
     plugins = {p["name"]: p for p in api.client.get("/plugins").json()}
-    assert plugins["twilio"]["settings"]["auth_token"] == "**********"
-    assert TOKEN not in str(plugins)
+    assert plugins["twilio"]["status"] == "loaded" and plugins["twilio"]["version"]
+    assert plugins["twilio"]["providers"] == ["twilio"] and "settings" not in plugins["twilio"]
+    providers = api.client.get("/settings/telephony/providers").json()
+    assert {p["name"] for p in providers} == {"twilio", "telnyx"}
+    assert all(p["capabilities"] and p["configured"] for p in providers)
+    shown = json.dumps([plugins, providers])
+    for value in (SID, TOKEN, "conn-4242-operator", "127.0.0.1:4010", "127.0.0.1:4011"):
+        assert value not in shown, value
+    assert "KEY-telnyx-operator-secret" not in shown
+    # the OpenAPI document promises no settings either
+    schema = api.anon.get("/openapi.json").json()["components"]["schemas"]["PluginOut"]
+    assert "settings" not in schema["properties"]
 
 
 # -- a local fake Twilio, end to end --------------------------------------------------------------

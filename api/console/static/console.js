@@ -114,6 +114,7 @@
     const panel = root.querySelector(".verify-panel");
     const message = panel.querySelector(".verify-message");
     const codeBox = panel.querySelector(".verify-code");
+    const sentBox = panel.querySelector(".verify-sent-code");
     const detailBox = panel.querySelector(".verify-detail");
     const codeForm = panel.querySelector(".verify-code-form");
     const errorBox = panel.querySelector(".verify-error");
@@ -200,36 +201,46 @@
       }, 1000);
     }
 
+    function attemptsText(left) {
+      return `${left} attempt${left === 1 ? "" : "s"} left.`;
+    }
+
     function answer(r, submitted) {
+      // A refusal replaces the progress message: nothing is "starting" beside a 429 or 503.
+      if (!r.ok) message.textContent = "";
       if (r.status === 429) return rateLimited(r);
       if (!r.ok) {
         show(errorBox, problemText(r));
         button.disabled = DEMO;
+        if (r.data.code === "no_pending_verification") codeForm.hidden = true;
         return;
       }
       const v = r.data;
       show(errorBox, "");
-      // The carrier's words (the sandbox puts the code it sent here); a refusal's words go to
-      // the alert instead, so the earlier detail stays readable.
-      if (v.status !== "failed") show(detailBox, v.detail || "");
       if (v.verified_cli || v.status === "verified") return verified();
       if (v.status === "failed") {
         setStatusCell("failed", "Failed");
-        if (submitted) {
-          message.textContent = "Type the code again.";
-          show(errorBox, v.detail ? `That code was not accepted: ${v.detail}` : "That code was not accepted. Check it and try again.");
-          codeForm.hidden = false;
-          const input = codeForm.querySelector("input");
-          input.select();
-          input.focus();
-        } else {
-          message.textContent = "";
-          show(errorBox, v.detail ? `Verification failed: ${v.detail}` : "Verification failed.");
-        }
+        codeForm.hidden = true;
+        sentBox.hidden = true;
+        message.textContent = "";
+        show(errorBox, v.detail ? `Verification failed: ${v.detail}` : "Verification failed.");
         button.disabled = false;
         return;
       }
       setStatusCell("pending", "Pending");
+      if (submitted && v.next_step === "submit_code") {
+        // Still pending after a code: the carrier did not accept it; the field stays open.
+        const left = typeof v.attempts_left === "number" ? ` ${attemptsText(v.attempts_left)}` : "";
+        message.textContent = "Type the code again.";
+        show(errorBox, (v.detail ? `That code was not accepted: ${v.detail}` : "That code was not accepted. Check it and try again.") + left);
+        codeForm.hidden = false;
+        const input = codeForm.querySelector("input");
+        input.select();
+        input.focus();
+        return;
+      }
+      // The carrier's words; a refusal's words go to the alert instead.
+      show(detailBox, v.detail || "");
       if (v.next_step === "answer_call_and_enter_code") {
         codeForm.hidden = true;
         codeBox.hidden = false;
@@ -240,6 +251,9 @@
         poll(Date.now());
       } else if (v.next_step === "submit_code") {
         codeBox.hidden = true;
+        // A simulated carrier (the sandbox) shows the code its SMS carried.
+        sentBox.hidden = !v.display_code;
+        sentBox.querySelector(".sent-code").textContent = v.display_code || "";
         codeForm.hidden = false;
         message.textContent = "A code was sent to this number. Type it below.";
         button.disabled = false;
