@@ -1,7 +1,7 @@
 """attestation on numbers, cached destination lookups
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
