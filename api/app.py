@@ -15,11 +15,11 @@ from core.bootstrap import start_runtime
 from core.runtime import Runtime
 from core.settings import PluginsFile, Settings, load_settings
 
+from . import docs, problems
 from . import logging as api_logging
-from . import problems
 from .metrics import Metrics
 from .metrics import install as install_metrics
-from .routes import campaigns, keys, numbers, outbound, system, telephony, webhooks
+from .routes import calls, campaigns, keys, numbers, outbound, system, telephony, webhooks
 
 
 def secret_values(runtime: Runtime) -> list[str]:
@@ -80,24 +80,31 @@ def create_app(
         version="0.1.0",
         summary="Numbers, caller-ID verification and the outbound policy, for any carrier.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local assets, not FastAPI's CDN pages
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
     problems.install(app)
+    docs.install(app)
     install_metrics(app, metrics)
     api_logging.install(app)
     # Routes are matched in the order they are included, one candidate at a time: the
     # dialer's preflight, called before every call, goes first (no other path overlaps it).
-    for module in (outbound, numbers, campaigns, telephony, keys, webhooks, system):
+    for module in (outbound, numbers, campaigns, calls, telephony, keys, webhooks, system):
         app.include_router(module.router)
     import importlib
 
-    try:  # the console ships in api/console
-        console_routes = importlib.import_module("api.console.routes")
+    try:  # the console ships in api/console; its catch-all 404 page goes last
+        console = [
+            importlib.import_module(f"api.console.{name}")
+            for name in ("routes", "records", "not_found")
+        ]
     except ModuleNotFoundError:
         pass
     else:
-        app.include_router(console_routes.router)
+        for module in console:
+            app.include_router(module.router)
     return app
 
 

@@ -8,6 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.calls import normalise_status
 from core.tables import ApiKey, AuditEvent, Call, Campaign, LedgerEntry, Number
 
 T = TypeVar("T")
@@ -234,12 +235,25 @@ class CampaignCreate(In):
     from_e164: str | None = phone_field(None)
 
 
+class CampaignUpdate(In):
+    name: str = Field(min_length=1, max_length=200)
+
+
 class FromNumberIn(In):
-    e164: str = phone_field()
+    """``e164`` is the new caller ID, or ``null`` to clear it (the key is required)."""
+
+    e164: str | None = phone_field()
 
 
 class TestCallIn(In):
     to: str = phone_field()
+
+
+class CampaignWarning(BaseModel):
+    """Something about a campaign that will make its calls fail: ``code`` is a policy reason."""
+
+    code: str
+    detail: str
 
 
 class CampaignOut(BaseModel):
@@ -248,41 +262,60 @@ class CampaignOut(BaseModel):
     name: str
     from_number_id: str | None
     from_e164: str | None
+    warnings: list[CampaignWarning]
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
-    def of(cls, campaign: Campaign, from_e164: str | None) -> CampaignOut:
+    def of(
+        cls,
+        campaign: Campaign,
+        from_e164: str | None,
+        warnings: list[CampaignWarning] | None = None,
+    ) -> CampaignOut:
         return cls(
             id=str(campaign.id),
             workspace_id=str(campaign.workspace_id),
             name=campaign.name,
             from_number_id=str(campaign.from_number_id) if campaign.from_number_id else None,
             from_e164=from_e164,
+            warnings=warnings or [],
             created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
         )
 
 
+CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer"]
+
+
 class CallOut(BaseModel):
+    """A call placed through Trunkline; ``status`` follows the carrier's events."""
+
     id: str
     campaign_id: str | None
+    number_id: str | None
     provider: str
     from_e164: str
     to_e164: str
     provider_call_id: str | None
-    status: str
+    status: CallStatus
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, call: Call) -> CallOut:
         return cls(
             id=str(call.id),
             campaign_id=str(call.campaign_id) if call.campaign_id else None,
+            number_id=str(call.number_id) if call.number_id else None,
             provider=call.provider,
             from_e164=call.from_e164,
             to_e164=call.to_e164,
             provider_call_id=call.provider_call_id,
-            status=call.status,
+            # rows stored before statuses were normalised may hold a carrier's own word
+            status=normalise_status(call.status) or "queued",  # type: ignore[arg-type]
             created_at=call.created_at,
+            updated_at=call.updated_at,
         )
 
 

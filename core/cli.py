@@ -92,8 +92,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one line per request (uvicorn's access log).")
+    ] = True,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level: info prints the listening line.")
+    ] = "info",
 ) -> None:
-    """Serve the HTTP API and the console."""
+    """Serve the HTTP API and the console.
+
+    Prints uvicorn's ``Uvicorn running on http://HOST:PORT`` line once it listens, then an
+    access-log line per request (``--no-access-log`` turns that off).
+    """
     import uvicorn
 
     from .plugins import create_plugin_host
@@ -113,8 +123,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        log_level=log_level,
+        access_log=access_log,
     )
 
 

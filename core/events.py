@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import attestation, audit
+from .calls import advances, normalise_status
 from .models import ProviderEvent
 from .runtime import Runtime
 from .tables import Call, Number
@@ -74,11 +75,22 @@ async def _locked(session: AsyncSession, *where: Any) -> list[Number]:
 
 
 async def apply_events(
-    rt: Runtime, session: AsyncSession, events: list[ProviderEvent], *, actor: str
+    rt: Runtime,
+    session: AsyncSession,
+    events: list[ProviderEvent],
+    *,
+    actor: str | None = None,
+    via: str = "callback",
 ) -> int:
-    """Apply events and audit each; return how many stored objects changed. Commits."""
+    """Apply events and audit each; return how many stored objects changed. Commits.
+
+    Each audit row's ``actor`` is ``carrier:<the event's provider>`` unless ``actor`` is given,
+    and its ``detail.via`` says how the event came: ``callback`` (a webhook) or ``plugin``
+    (reported in process through ``PluginContext.submit_events``, as the sandbox does).
+    """
     changed = 0
     reverified: list[uuid.UUID] = []  # numbers whose caller-ID standing changed
+    via_detail = {"via": via}
     for event in events:
         if event.kind in ("verification_succeeded", "verification_failed"):
             for number in await _numbers_for(session, event):
@@ -98,37 +110,48 @@ async def apply_events(
                     session,
                     action=event.kind,
                     outcome="verified" if event.kind == "verification_succeeded" else "failed",
-                    actor=actor,
+                    actor=actor or f"carrier:{event.provider}",
                     workspace_id=number.workspace_id,
                     subject_type="number",
                     subject_id=number.id,
                     provider=event.provider,
-                    detail={"provider_ref": event.provider_ref, "via": "callback", **extra},
+                    detail={"provider_ref": event.provider_ref, **via_detail, **extra},
                 )
         elif event.kind == "call_status" and event.provider_ref:
+            status = normalise_status(event.data.get("status"))
+            if status is None:
+                log.warning(
+                    "%s: call status %r is not one Trunkline knows: ignored",
+                    event.provider,
+                    event.data.get("status"),
+                )
+                continue
             calls = (
                 await session.execute(
-                    select(Call).where(
+                    select(Call)
+                    .where(
                         Call.provider == event.provider, Call.provider_call_id == event.provider_ref
                     )
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
             ).scalars()
             for call in calls:
-                status = str(event.data.get("status") or call.status)
-                if status != call.status:
-                    call.status = status
-                    changed += 1
-                    audit.record(
-                        session,
-                        action="call_status",
-                        outcome=status,
-                        actor=actor,
-                        workspace_id=call.workspace_id,
-                        subject_type="call",
-                        subject_id=call.id,
-                        provider=event.provider,
-                        detail={"provider_ref": event.provider_ref},
-                    )
+                if not advances(call.status, status):
+                    continue
+                before, call.status = call.status, status
+                changed += 1
+                audit.record(
+                    session,
+                    action="call_status",
+                    outcome=status,
+                    actor=actor or f"carrier:{event.provider}",
+                    workspace_id=call.workspace_id,
+                    subject_type="call",
+                    subject_id=call.id,
+                    provider=event.provider,
+                    detail={"provider_ref": event.provider_ref, "before": before, **via_detail},
+                )
     await session.commit()
     await attestation.refresh_ids(rt, session, reverified)
     return changed

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from . import hookspecs
 
@@ -20,6 +20,18 @@ CAPABILITIES: frozenset[str] = hookspecs.CAPABILITIES
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free", "national")
 Feature = Literal["voice", "sms", "mms", "fax"]
+#: Features in this order when serialised (a set's own order changes from process to process).
+FEATURE_ORDER: tuple[str, ...] = ("voice", "sms", "mms", "fax")
+
+
+def _ordered_features(features: set[str]) -> list[str]:
+    return sorted(features, key=lambda f: (FEATURE_ORDER.index(f) if f in FEATURE_ORDER else 99, f))
+
+
+#: A set of features, serialised as a list in :data:`FEATURE_ORDER`.
+FeatureSet = Annotated[
+    set[Feature], PlainSerializer(_ordered_features, return_type=list[Feature], when_used="always")
+]
 VerificationStatus = Literal["none", "pending", "verified", "failed"]
 NextStep = Literal["none", "answer_call_and_enter_code", "submit_code"]
 EndUserType = Literal["individual", "business", "any"]
@@ -108,7 +120,7 @@ class CoverageEntry(_Model):
     provider: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     source: Literal["live", "static"]
     as_of: date | datetime | None = None
 
@@ -143,7 +155,7 @@ class AvailableNumber(_Model):
     phone_e164: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     monthly_cost: Decimal | None = None
     upfront_cost: Decimal | None = None
     currency: str | None = None
@@ -156,7 +168,7 @@ class PurchasedNumber(_Model):
     phone_e164: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     monthly_cost: Decimal | None = None
     upfront_cost: Decimal | None = None
     currency: str | None = None

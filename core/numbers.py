@@ -15,6 +15,7 @@ from .errors import Conflict, NotFound, PolicyDenied
 from .models import NumberRef
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED
+from .queries import parse_uuid
 from .runtime import Runtime
 from .tables import Campaign, Number
 
@@ -40,16 +41,6 @@ def as_ref(number: Number) -> NumberRef:
         verification_ref=number.verification_ref,
         provider_ref=number.provider_ref,
     )
-
-
-def parse_uuid(value: Any, what: str = "number") -> uuid.UUID:
-    """A UUID, or ``NotFound`` (a malformed id is as absent as a missing one)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
 
 
 async def get_number(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from .errors import InvalidInput, TrunklineError
 from .models import PurchasedNumber
 from .numbers import NumberExists
 from .phone import parse_e164
+from .queries import page_of
 from .runtime import Runtime
 from .tables import LedgerEntry, Number, utcnow
 
@@ -281,17 +282,6 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
 async def list_ledger(
     session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[LedgerEntry], int]:
-    where = LedgerEntry.workspace_id == workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(LedgerEntry).where(where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(LedgerEntry)
-            .where(where)
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    where = [LedgerEntry.workspace_id == workspace_id]
+    order = (LedgerEntry.created_at.desc(), LedgerEntry.id)
+    return await page_of(session, LedgerEntry, where, order, limit=limit, offset=offset)

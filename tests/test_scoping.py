@@ -25,6 +25,8 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/favicon.ico",
+    "/console/{rest:path}",  # the console's 404 page: it shows no workspace data
 }
 PUBLIC_PREFIXES = ("/console/login", "/console/static", "/console/logout")
 

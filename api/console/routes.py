@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import campaigns as campaigns_service
@@ -35,6 +37,7 @@ from core.tables import Number, Workspace
 from ..catalog import gather
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import NumberOut
+from .policy_view import policy_view, setting_lines
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -69,7 +72,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 def _static_files() -> dict[str, tuple[bytes, str]]:
@@ -149,6 +156,33 @@ def caller_id_option(n: NumberOut) -> dict[str, Any]:
         "reasons": reasons,
         "reason_text": " ".join(REASON_TEXT[r] for r in reasons),
     }
+
+
+def when(moment: datetime | date | None) -> Markup:
+    """A time as the console shows it: UTC, to the minute, saying so, in a ``<time>``
+    (a plain date stays a date)."""
+    if moment is None:
+        return Markup('<span class="muted">—</span>')
+    if not isinstance(moment, datetime):
+        return Markup('<time datetime="{0}">{0}</time>').format(moment.isoformat())
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return Markup('<time datetime="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"), utc.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+def price(metadata: dict[str, Any]) -> str:
+    """The carrier's price recorded in a ledger entry's metadata, in words."""
+    currency = metadata.get("carrier_currency") or ""
+    parts = []
+    if metadata.get("carrier_monthly_cost") is not None:
+        parts.append(f"{metadata['carrier_monthly_cost']} {currency}/month".replace(" /", "/"))
+    if metadata.get("carrier_upfront_cost") not in (None, "0", "0.00", "0.0"):
+        parts.append(f"{metadata['carrier_upfront_cost']} {currency} upfront".replace("  ", " "))
+    return ", ".join(parts) or "—"
+
+
+ENV.globals.update(when=when, price=price)
 
 
 def render(template: str, **context: Any) -> str:
@@ -397,6 +431,7 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                         "capabilities": sorted(info.capabilities),
                         "state": "configured" if status["configured"] else "not_configured",
                         "detail": status.get("detail"),
+                        "rules": [],
                     }
                 )
         else:
@@ -409,6 +444,10 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                     "capabilities": [],
                     "state": {"loaded": "no_carrier"}.get(record["status"], record["status"]),
                     "detail": record["error"],
+                    "rules": setting_lines(record["settings"])
+                    if record["status"] == "loaded"
+                    and "is_country_outbound_blocked" in record["hooks"]
+                    else [],
                 }
             )
     # carriers first, then failures (and why), policy plugins, plugins installed but not enabled
@@ -445,6 +484,7 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
     providers = sorted(rt.host.providers)
     ctx: dict[str, Any] = {
         "providers": provider_rows(rt),
+        "deployment_policy": policy_view(rt),
         "provider_names": providers,
         "number_types": NUMBER_TYPES,
         "end_user_types": END_USER_TYPES,
@@ -545,22 +585,34 @@ async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
         page = await _page(request, rt, session)
         if page is None:
             return _to_login(request)
-        try:
-            offset = max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
-        except ValueError:
-            offset = 0
+        offset = page_offset(request)
         rows, total = await numbers_service.list_numbers(
             session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
         )
         numbers = [_view(rt, n) for n in rows]
     return page.render(
         "numbers.html",
+        removed=(request.query_params.get("removed") or "")[:20] or None,
+        removed_how=request.query_params.get("how"),
         numbers=numbers,
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,
         provider_names=sorted(rt.host.providers),
     )
+
+
+def page_offset(request: Request) -> int:
+    """``?offset=`` of a console table: a non-negative integer, 0 when absent or malformed."""
+    try:
+        return max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
+    except ValueError:
+        return 0
+
+
+def release_supported(rt: Runtime) -> bool:
+    """Whether ``DELETE`` of a hosted number releases it at its carrier (the release hook)."""
+    return hasattr(rt.host.pm.hook, "release_number")
 
 
 def _view(rt: Runtime, n: Number) -> dict[str, Any]:
@@ -587,10 +639,32 @@ async def number_page(number_id: str, request: Request, rt: RuntimeDep) -> Respo
                 message="There is no such number in this workspace.",
             )
         view = _view(rt, number)
-    return page.render("number.html", number=view)
+    return page.render("number.html", number=view, release_supported=release_supported(rt))
 
 
 # -- campaigns, CampaignCreateDialog ----------------------------------------------------------
+
+
+def campaign_row(rt: Runtime, campaign: Any, number: Number | None) -> dict[str, Any]:
+    """A campaign as the list shows it: its caller ID, the policy's warnings about it, and why
+    a test call would be refused (``blocked``), if the console knows it will be."""
+    warnings = [
+        {"code": r, "detail": REASON_TEXT.get(r, r)}
+        for r in campaigns_service.caller_id_warnings(rt, number)
+    ]
+    blocked = None
+    if number is None:
+        blocked = "This campaign has no caller ID: set one (Edit) before placing a test call."
+    elif warnings:
+        blocked = "Its caller ID is refused: " + " ".join(w["detail"] for w in warnings)
+    return {
+        "id": str(campaign.id),
+        "name": campaign.name,
+        "from_e164": number.phone_e164 if number else None,
+        "warnings": warnings,
+        "blocked": blocked,
+        "created_at": campaign.created_at,
+    }
 
 
 @router.get("/campaigns")
@@ -604,14 +678,9 @@ async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
         campaigns, total = await campaigns_service.list_campaigns(
             session, ws, limit=PAGE_SIZE, offset=0
         )
-        by_id = {n.id: n.phone_e164 for n in numbers}
+        callers = await campaigns_service.caller_ids_of(session, campaigns)
         rows = [
-            {
-                "id": str(c.id),
-                "name": c.name,
-                "from_e164": by_id.get(c.from_number_id) if c.from_number_id else None,
-                "created_at": c.created_at,
-            }
+            campaign_row(rt, c, callers.get(c.from_number_id) if c.from_number_id else None)
             for c in campaigns
         ]
         options = [

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from core import numbers as numbers_service
 from core import purchases, verification
+from core.countries import parse_country
 from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
 from core.phone import parse_digit_filter
@@ -112,7 +113,7 @@ async def available_numbers(
 ) -> CatalogOut[AvailableNumber]:
     rt.ensure_live()
     query = NumberSearch(
-        country=country.upper(),
+        country=parse_country(country),
         number_type=number_type,
         contains=parse_digit_filter(contains, "contains", max_digits=15, plus=True),
         area_code=parse_digit_filter(area_code, "area_code", max_digits=8),

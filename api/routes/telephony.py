@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
+from core import audit
+from core.countries import parse_country
 from core.models import CoverageEntry, EndUserType, NumberType, Requirement
 from core.purchases import list_ledger
-from core.tables import AuditEvent
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
@@ -54,7 +54,8 @@ async def coverage(
         str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")
     ] = None,
 ) -> CatalogOut[CoverageEntry]:
-    return await gather(rt, "list_coverage", provider, country=country.upper() if country else None)
+    code = parse_country(country) if country else None
+    return await gather(rt, "list_coverage", provider, country=code)
 
 
 @router.get("/regulations", response_model=CatalogOut[Requirement], responses=ERRORS)
@@ -70,7 +71,7 @@ async def regulations(
         rt,
         "fetch_regulations",
         provider,
-        country=country.upper(),
+        country=parse_country(country),
         number_type=number_type,
         end_user_type=end_user_type,
     )
@@ -94,29 +95,18 @@ async def audit_trail(
     action: Annotated[str | None, Query(max_length=64)] = None,
     subject_type: Annotated[str | None, Query(max_length=32)] = None,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
+    outcome: Annotated[str | None, Query(max_length=32)] = None,
 ) -> PageOut[AuditOut]:
-    where = [AuditEvent.workspace_id == principal.workspace_id]
-    if action:
-        where.append(AuditEvent.action == action)
-    if subject_type:
-        where.append(AuditEvent.subject_type == subject_type)
-    if subject_id:
-        where.append(AuditEvent.subject_id == subject_id)
-    total = (
-        await session.execute(select(func.count()).select_from(AuditEvent).where(*where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(AuditEvent)
-            .where(*where)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-    ).scalars()
-    return PageOut(
-        items=[AuditOut.of(e) for e in rows],
-        total=int(total or 0),
+    rows, total = await audit.list_events(
+        session,
+        principal.workspace_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        outcome=outcome,
         limit=page.limit,
         offset=page.offset,
+    )
+    return PageOut(
+        items=[AuditOut.of(e) for e in rows], total=total, limit=page.limit, offset=page.offset
     )

@@ -71,5 +71,5 @@ async def webhook(
         provider=provider,
         detail={"events": [e.kind for e in events]},
     )
-    changed = await apply_events(rt, session, events, actor=f"carrier:{provider}")
+    changed = await apply_events(rt, session, events, via="callback")
     return {"ok": True, "events": len(events), "changed": changed}

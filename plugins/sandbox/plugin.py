@@ -75,6 +75,8 @@ FAULTS = {
         "sandbox: credentials refused (simulated)", provider=PROVIDER, provider_code=401
     ),
 }
+#: The statuses a simulated call reports, in order, once ``callback_delay_seconds`` have passed.
+CALL_PROGRESS = ("ringing", "in-progress", "completed")
 _TYPES = {
     "local": phonenumbers.PhoneNumberType.FIXED_LINE,
     "national": phonenumbers.PhoneNumberType.FIXED_LINE,
@@ -375,8 +377,10 @@ class SandboxPlugin:
                     provider=PROVIDER,
                     kind="call_status",
                     provider_ref=call_id,
-                    data={"status": "completed"},
+                    phone_e164=to_e164,
+                    data={"status": status},
                 )
+                for status in CALL_PROGRESS
             ]
         )
         return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="queued")

@@ -89,6 +89,16 @@ LINE_TYPES: dict[str, Any] = {
     "voicemail": "voicemail",
     "unknown": "unknown",
 }
+#: A hangup's ``hangup_cause`` that means the call did not complete, and the status it means.
+HANGUP_STATUS = {
+    "user_busy": "busy",
+    "timeout": "no-answer",
+    "no_answer": "no-answer",
+    "originator_cancel": "no-answer",
+    "call_rejected": "failed",
+    "unallocated_number": "failed",
+    "normal_temporary_failure": "failed",
+}
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -467,6 +477,8 @@ class TelnyxPlugin:
         extra = {"event_type": event_type}
         if payload.get("hangup_cause"):
             extra["hangup_cause"] = str(payload["hangup_cause"])
+            if event_type == "call.hangup":
+                status = HANGUP_STATUS.get(extra["hangup_cause"], status)
         return [
             ProviderEvent(
                 provider=PROVIDER,

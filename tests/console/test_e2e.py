@@ -368,7 +368,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     page.get_by_role("button", name="New campaign").click()
     page.get_by_role("dialog", name="New campaign").wait_for(state="visible")
     dialog = page.locator("#campaign-dialog")  # its title changes with the step
-    assert page.get_by_label("Name").evaluate("el => el === document.activeElement")
+    assert dialog.get_by_label("Name", exact=True).evaluate("el => el === document.activeElement")
     caller_id = dialog.get_by_label("Caller ID")
     options = caller_id.locator("option").all_inner_texts()
     assert f"{hosted['phone_e164']} (sandbox) — allowed" in options
@@ -378,7 +378,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     dialog.get_by_role("button", name="Create campaign").click()
     assert "Give the campaign a name." in dialog.locator("#campaign-name-error").inner_text()
     # a caller ID the server refuses: its problem code and detail are shown under the field
-    page.get_by_label("Name").fill("Spring follow-ups")
+    dialog.get_by_label("Name", exact=True).fill("Spring follow-ups")
     caller_id.select_option(byo["phone_e164"])
     assert "is not allowed as caller ID" in dialog.locator("#campaign-from-hint").inner_text()
     dialog.get_by_role("button", name="Create campaign").click()
@@ -404,7 +404,10 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     shot("bad-destination")
     to.fill("+14155550199")
     dialog.get_by_role("button", name="Place test call").click()
-    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: queued")).wait_for()
+    # placed (queued), then followed to its end by the dialog
+    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: completed")).wait_for(
+        timeout=15000
+    )
     shot("test-call-placed")
     campaigns = ws.api.get("/campaigns").json()["items"]
     assert [(c["name"], c["from_e164"]) for c in campaigns] == [
@@ -470,6 +473,11 @@ def test_settings_telephony_coverage_regulations_search_and_purchase(
     e164 = first.get_attribute("data-e164")
     assert e164 and "no markup" in first.inner_text()
     first.get_by_role("button", name="Buy").click()
+    # nothing is bought before the carrier's price is confirmed
+    confirm = page.get_by_role("dialog", name="Confirm the purchase")
+    confirm.wait_for(state="visible")
+    assert "The carrier charges" in confirm.inner_text() and "USD a month" in confirm.inner_text()
+    confirm.locator("#confirm-purchase").click()
     bought = first.get_by_role("link", name=re.compile(f"Bought {re.escape(e164)}"))
     bought.wait_for()
     shot("purchased")

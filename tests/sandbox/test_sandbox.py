@@ -48,7 +48,7 @@ def test_call_style_confirmed_by_simulated_callback(api: Any) -> None:
     row = _wait_for(api, n["id"], "verified")
     assert row["verified_cli"] is True
     events = [(e["action"], e["actor"]) for e in api.audit()]
-    assert ("verification_succeeded", "carrier") in events
+    assert ("verification_succeeded", "carrier:sandbox") in events
 
 
 def test_sms_style_code_submitted(api: Any) -> None:

@@ -725,6 +725,23 @@ async def test_signed_call_events(plugin: TelnyxPlugin, event_type: str, status:
     assert event.data["event_type"] == event_type
 
 
+@pytest.mark.parametrize(
+    ("cause", "status"),
+    [
+        ("normal_clearing", "completed"),
+        ("user_busy", "busy"),
+        ("timeout", "no-answer"),
+        ("originator_cancel", "no-answer"),
+        ("call_rejected", "failed"),
+    ],
+)
+async def test_a_hangup_says_how_the_call_ended(
+    plugin: TelnyxPlugin, cause: str, status: str
+) -> None:
+    (event,) = plugin.parse_webhook(_signed(_event("call.hangup", hangup_cause=cause)))
+    assert event.data["status"] == status and event.data["hangup_cause"] == cause
+
+
 async def test_signature_ok_at_the_edge_of_the_window(plugin: TelnyxPlugin) -> None:
     assert plugin.parse_webhook(_signed(_event("call.hangup"), ts=int(time.time()) - 290))
 
