@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -154,6 +155,10 @@ class NumberOut(BaseModel):
     inbound_agent_id: str | None
     capabilities: list[str]
     caller_id_allowed: bool
+    #: Expected SHAKEN/STIR attestation (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked).
+    attestation: str | None = None
+    attestation_basis: str | None = None
+    attestation_checked_at: datetime | None = None
     created_at: datetime
 
     @classmethod
@@ -176,6 +181,9 @@ class NumberOut(BaseModel):
             inbound_agent_id=number.inbound_agent_id,
             capabilities=list(number.capabilities or []),
             caller_id_allowed=caller_id_allowed,
+            attestation=number.attestation_level,
+            attestation_basis=number.attestation_basis,
+            attestation_checked_at=number.attestation_checked_at,
             created_at=number.created_at,
         )
 
@@ -211,13 +219,47 @@ class OutboundCheckIn(In):
     from_: str | None = phone_field(None, alias="from")
     number_id: Text | None = Field(default=None, max_length=64)
     to: str | None = phone_field(None)
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    #: Look the destination up at the caller ID's carrier (costs money); default: the
+    #: workspace's outbound policy (``lookup.enabled``).
+    lookup: bool | None = Field(default=None, strict=True)
+    #: The day the callee was last known reachable at ``to`` (the consent's date): with a
+    #: lookup, the destination is checked for reassignment since then.
+    last_verified_date: date | None = Field(default=None, examples=["2026-01-15"])
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("last_verified_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if value is not None and not (
+            isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+        ):
+            raise ValueError("must be a date, YYYY-MM-DD")
+        return value
+
+
+class LookupOut(BaseModel):
+    """What the destination lookup of a preflight told.
+
+    ``status``: ``ok`` (the carrier answered now), ``cached`` (answered from the cache),
+    ``failed`` (the carrier failed: ``error`` is its problem code; the preflight answered what
+    it could decide without it), ``unsupported`` (the caller ID's provider offers no lookup).
+    """
+
+    status: str
+    line_type: str | None = None
+    reassigned: str | None = None
+    carrier_name: str | None = None
+    error: str | None = None
 
 
 class OutboundCheckOut(BaseModel):
     allowed: bool
     reasons: list[str]
     number_id: str | None = None
+    #: The caller ID's expected SHAKEN/STIR attestation (``None``: never asked).
+    attestation: str | None = None
+    #: The destination lookup, when one was made.
+    lookup: LookupOut | None = None
 
 
 #: Most checks one ``POST /outbound/check/batch`` request may carry.

@@ -39,6 +39,7 @@ def as_ref(number: Number) -> NumberRef:
         verified_cli=number.verified_cli,
         verification_status=number.verification_status,  # type: ignore[arg-type]
         verification_ref=number.verification_ref,
+        provider_ref=number.provider_ref,
     )
 
 

@@ -139,7 +139,24 @@ def number_view(n: NumberOut, *, demo_mode: bool = False) -> dict[str, Any]:
     view["outbound_label"] = "On" if n.outbound_enabled else "Off"
     view["inbound_label"] = "On" if n.inbound_enabled else "Off"
     view["demo_mode"] = demo_mode
+    view.update(attestation_view(n.attestation, n.attestation_basis))
     return view
+
+
+def attestation_view(level: str | None, basis: str | None) -> dict[str, str]:
+    """The attestation badge's class, text and title for a stored level (``None``: not asked)."""
+    if level is None:
+        return {
+            "attestation_class": "none",
+            "attestation_label": "Attestation ?",
+            "attestation_title": "Expected attestation not known yet",
+        }
+    title = f"Expected SHAKEN/STIR attestation {level}"
+    return {
+        "attestation_class": level.lower(),
+        "attestation_label": f"Attestation {level}",
+        "attestation_title": f"{title}: {basis}" if basis else title,
+    }
 
 
 def caller_id_option(n: NumberOut) -> dict[str, Any]:

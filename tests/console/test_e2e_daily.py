@@ -303,10 +303,10 @@ def test_a_refusal_on_a_stale_page_updates_the_summary(
     server: Server, browser: Any, request: pytest.FixtureRequest
 ) -> None:
     ws = server.workspace("Stale page")
-    e164 = next(_odd)  # odd: the sandbox sends a code (shown in the answer's detail)
+    e164 = next(_odd)  # odd: the sandbox "sends" a code (shown as the answer's display_code)
     number = ws.add_byo(e164)
     verify = "/settings/telephony/numbers/verify-cli"
-    sent = ws.api.post(verify, json={"number_id": number["id"]}).json()["detail"].rsplit(" ", 1)[1]
+    sent = ws.api.post(verify, json={"number_id": number["id"]}).json()["display_code"]
     assert ws.api.post(verify, json={"number_id": number["id"], "code": sent}).json()[
         "verified_cli"
     ]

@@ -118,6 +118,8 @@ def test_registers_telnyx_with_all_capabilities() -> None:
         "purchase",
         "calls",
         "webhooks",
+        "attestation",
+        "lookup",
     }
     assert info.settings_model is TelnyxSettings
 

@@ -144,6 +144,8 @@ def test_registers_all_seven_capabilities() -> None:
         "purchase",
         "calls",
         "webhooks",
+        "attestation",
+        "lookup",
     }
 
 
