@@ -197,7 +197,8 @@ def test_the_preflight_takes_from_or_number_id_not_both(api: Any) -> None:
     assert "not both" in both.json()["detail"]
     by_from = api.client.post("/outbound/check", json={"from": "+14155550100"})
     by_id = api.client.post("/outbound/check", json={"number_id": n["id"]})
-    assert by_from.json() == by_id.json() == {"allowed": True, "reasons": [], "number_id": n["id"]}
+    assert by_from.json() == by_id.json()
+    assert (by_id.json()["allowed"], by_id.json()["number_id"]) == (True, n["id"])
 
 
 def test_an_empty_patch_changes_nothing_and_audits_nothing(api: Any) -> None:
