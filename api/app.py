@@ -20,6 +20,7 @@ from . import logging as api_logging
 from .metrics import Metrics
 from .metrics import install as install_metrics
 from .routes import calls, campaigns, keys, numbers, outbound, system, telephony, webhooks
+from .schemas import drop_default_422
 
 
 def secret_values(runtime: Runtime) -> list[str]:
@@ -84,6 +85,14 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = drop_default_422(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.metrics = metrics
     problems.install(app)
     docs.install(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -10,11 +11,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from core.calls import normalise_status
 from core.tables import ApiKey, AuditEvent, Call, Campaign, LedgerEntry, Number
 
+from .validation import Name, Reference, Text
+
 T = TypeVar("T")
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, no coercion between types (``api.validation``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable() -> Any:
+    """A PATCH field that may be left out but not set to null (its column has no "none")."""
+    return Field(default=None, json_schema_extra=_no_default)
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -55,13 +69,54 @@ def phone_field(default: Any = ..., *, alias: str | None = None) -> Any:
     )
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problems(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for problem documents, declared under the media type they are sent with
-    (``application/problem+json``) as well as ``application/json``."""
+    (``application/problem+json``) as well as ``application/json``.
+
+    Each operation lists the statuses it can answer; ``body=True`` adds what any JSON body
+    can answer: 400 ``invalid_json``, 415 ``unsupported_media_type``, 422 ``validation_error``.
+    """
     ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    statuses = sorted({*codes, *((400, 415, 422) if body else ())})
     return {
-        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in codes
+        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in statuses
     }
+
+
+def drop_default_422(document: dict[str, Any]) -> dict[str, Any]:
+    """Remove FastAPI's automatic 422 (its ``HTTPValidationError``, a shape this API never
+    sends) from an OpenAPI document: an operation that can answer 422 declares it with
+    :func:`problems`, as the problem document it is."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer.get("content", {})):
+                del operation["responses"]["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in str(document.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document
+
+
+def created(
+    *codes: int, body: bool = False, links: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of an operation that answers 201 with the new object's ``Location``
+    (and ``links`` to the operations on it)."""
+    location = {
+        "description": "The new object's URL.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
+    answer: dict[str, Any] = {"headers": {"Location": location}}
+    if links:
+        answer["links"] = links
+    return {201: answer, **problems(*codes, body=body)}
+
+
+def listed(*codes: int, links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a list whose answer links to the operations on its first item."""
+    return {200: {"links": links}, **problems(*codes)}
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -69,14 +124,17 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class NumberCreate(In):
     e164: str = phone_field()
-    provider: str = Field(max_length=32, examples=["sandbox"])
+    provider: Text = Field(max_length=32, examples=["sandbox"])
 
 
 class NumberBinding(In):
-    outbound_enabled: bool | None = None
-    inbound_enabled: bool | None = None
-    outbound_agent_id: str | None = Field(default=None, max_length=200)
-    inbound_agent_id: str | None = Field(default=None, max_length=200)
+    """A PATCH: the fields given change, the others stay. A boolean may not be null; an agent
+    id that is null or blank clears the binding (stored as null)."""
+
+    outbound_enabled: bool = omittable()
+    inbound_enabled: bool = omittable()
+    outbound_agent_id: Reference = Field(default=None, max_length=200)
+    inbound_agent_id: Reference = Field(default=None, max_length=200)
 
 
 class NumberOut(BaseModel):
@@ -97,6 +155,10 @@ class NumberOut(BaseModel):
     inbound_agent_id: str | None
     capabilities: list[str]
     caller_id_allowed: bool
+    #: Expected SHAKEN/STIR attestation (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked).
+    attestation: str | None = None
+    attestation_basis: str | None = None
+    attestation_checked_at: datetime | None = None
     created_at: datetime
 
     @classmethod
@@ -119,13 +181,16 @@ class NumberOut(BaseModel):
             inbound_agent_id=number.inbound_agent_id,
             capabilities=list(number.capabilities or []),
             caller_id_allowed=caller_id_allowed,
+            attestation=number.attestation_level,
+            attestation_basis=number.attestation_basis,
+            attestation_checked_at=number.attestation_checked_at,
             created_at=number.created_at,
         )
 
 
 class VerifyIn(In):
-    number_id: str = Field(max_length=64)
-    code: str | None = Field(default=None, min_length=1, max_length=16)
+    number_id: Text = Field(max_length=64)
+    code: Text | None = Field(default=None, min_length=1, max_length=16)
 
 
 class VerifyOut(BaseModel):
@@ -143,7 +208,7 @@ class VerifyOut(BaseModel):
 
 
 class PurchaseIn(In):
-    provider: str = Field(max_length=32)
+    provider: Text = Field(max_length=32)
     e164: str = phone_field()
 
 
@@ -152,15 +217,49 @@ class PurchaseIn(In):
 
 class OutboundCheckIn(In):
     from_: str | None = phone_field(None, alias="from")
-    number_id: str | None = Field(default=None, max_length=64)
+    number_id: Text | None = Field(default=None, max_length=64)
     to: str | None = phone_field(None)
+    #: Look the destination up at the caller ID's carrier (costs money); default: the
+    #: workspace's outbound policy (``lookup.enabled``).
+    lookup: bool | None = Field(default=None, strict=True)
+    #: The day the callee was last known reachable at ``to`` (the consent's date): with a
+    #: lookup, the destination is checked for reassignment since then.
+    last_verified_date: date | None = Field(default=None, examples=["2026-01-15"])
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("last_verified_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if value is not None and not (
+            isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+        ):
+            raise ValueError("must be a date, YYYY-MM-DD")
+        return value
+
+
+class LookupOut(BaseModel):
+    """What the destination lookup of a preflight told.
+
+    ``status``: ``ok`` (the carrier answered now), ``cached`` (answered from the cache),
+    ``failed`` (the carrier failed: ``error`` is its problem code; the preflight answered what
+    it could decide without it), ``unsupported`` (the caller ID's provider offers no lookup).
+    """
+
+    status: str
+    line_type: str | None = None
+    reassigned: str | None = None
+    carrier_name: str | None = None
+    error: str | None = None
 
 
 class OutboundCheckOut(BaseModel):
     allowed: bool
     reasons: list[str]
     number_id: str | None = None
+    #: The caller ID's expected SHAKEN/STIR attestation (``None``: never asked).
+    attestation: str | None = None
+    #: The destination lookup, when one was made.
+    lookup: LookupOut | None = None
 
 
 #: Most checks one ``POST /outbound/check/batch`` request may carry.
@@ -189,7 +288,7 @@ class OutboundBatchOut(BaseModel):
 
 
 class CampaignCreate(In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     from_e164: str | None = phone_field(None)
 
 

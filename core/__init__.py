@@ -23,11 +23,17 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .models import (
+    ATTESTATION_LEVELS,
     CAPABILITIES,
+    LINE_TYPES,
     NUMBER_TYPES,
+    AttestationEstimate,
+    AttestationLevel,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    LineType,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -41,12 +47,18 @@ from .models import (
 from .secrets import SecretStr
 
 __all__ = [
+    "ATTESTATION_LEVELS",
     "CAPABILITIES",
+    "LINE_TYPES",
     "NUMBER_TYPES",
+    "AttestationEstimate",
+    "AttestationLevel",
     "AvailableNumber",
     "CallOptions",
     "ConfigurationError",
     "CoverageEntry",
+    "LineType",
+    "NumberIntel",
     "NumberRef",
     "NumberSearch",
     "PlacedCall",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -33,11 +33,15 @@ workspaces_app = typer.Typer(help="Workspaces.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: list, create, revoke.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The pass-through ledger.", no_args_is_help=True)
+attestation_app = typer.Typer(
+    help="Numbers' expected SHAKEN/STIR attestation.", no_args_is_help=True
+)
 app.add_typer(plugins_app, name="plugins")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(attestation_app, name="attestation")
 
 
 def _settings() -> Settings:
@@ -72,6 +76,15 @@ def _lenient_host(settings: Settings, pfile: PluginsFile | None = None) -> Any:
         strict=False,
         log_failures=False,
     )
+
+
+def _run(work: Coroutine[Any, Any, Any]) -> Any:
+    """Run a command's work; a Trunkline error is one line on stderr and exit status 2."""
+    try:
+        return asyncio.run(work)
+    except TrunklineError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -441,7 +454,46 @@ def accrue_rentals(
 
 
 #: The command groups of the core: running one needs no plugin's command group.
-BUILTIN_COMMANDS = frozenset({"serve", "plugins", "workspaces", "keys", "db", "ledger"})
+BUILTIN_COMMANDS = frozenset(
+    {"serve", "plugins", "workspaces", "keys", "db", "ledger", "attestation"}
+)
+
+
+@attestation_app.command("refresh")
+def attestation_refresh(
+    workspace: Annotated[
+        str | None, typer.Option(help="Only this workspace's numbers (its id).")
+    ] = None,
+) -> None:
+    """Ask each number's carrier again for the attestation it will sign, and store it."""
+    import uuid
+
+    from .attestation import refresh_all
+    from .runtime import start_runtime
+
+    settings = _settings()
+    try:
+        workspace_id = uuid.UUID(workspace) if workspace else None
+    except ValueError:
+        typer.echo(f"error: --workspace {workspace!r} is not a workspace id", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> Any:
+        rt = await start_runtime(settings)
+        try:
+            async with rt.sessionmaker() as session:
+                return await refresh_all(rt, session, workspace_id=workspace_id)
+        finally:
+            await rt.aclose()
+
+    report = _run(run())
+    plural = "" if report.checked == 1 else "s"
+    typer.echo(
+        f"attestation: {report.checked} number{plural} checked, {report.changed} changed, "
+        f"{report.failed} not answered (kept as they were)"
+    )
+    if report.failed:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

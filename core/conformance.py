@@ -56,8 +56,12 @@ from .errors import (
     WebhookSignatureError,
 )
 from .models import (
+    ATTESTATION_LEVELS,
+    LINE_TYPES,
+    AttestationEstimate,
     CallOptions,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     ProviderEvent,
@@ -77,11 +81,13 @@ __all__ = [
     "ConformanceError",
     "Kit",
     "ProviderConformance",
+    "check_attestation",
     "check_capabilities",
     "check_coverage",
     "check_error_mapping",
     "check_hook_signatures",
     "check_imports",
+    "check_lookup",
     "check_provider_status",
     "check_registration",
     "check_regulations",
@@ -108,6 +114,8 @@ SCENARIOS: tuple[str, ...] = (
     "server_error",
     "auth_error",
     "rate_limited",
+    "attestation",
+    "lookup",
 )
 #: The carrier failure each error scenario simulates, and the core error it must become.
 ERROR_SCENARIOS: dict[str, type[ProviderError]] = {
@@ -465,6 +473,40 @@ def check_regulations(result: Any, provider: str, country: str) -> list[Requirem
     return items
 
 
+def check_attestation(result: Any, number: NumberRef) -> AttestationEstimate:
+    """A level of the core's vocabulary with a basis; a number the carrier does not host is
+    never signed ``A``."""
+    parsed: AttestationEstimate = check_result("expected_attestation", result)
+    if parsed.level not in ATTESTATION_LEVELS:
+        _fail(f"expected_attestation answered level {parsed.level!r}")
+    if not parsed.basis.strip():
+        _fail("expected_attestation answered without a basis: say why the level is what it is")
+    if parsed.level == "A" and not number.hosted:
+        _fail(
+            "expected_attestation answered 'A' for a number the carrier does not host (a "
+            "verified caller ID is 'B' at most)"
+        )
+    return parsed
+
+
+def check_lookup(result: Any, provider: str, e164: str, fields: set[str]) -> NumberIntel:
+    """An answer about the number asked, in the core's vocabulary; ``reassigned`` is
+    ``unsupported`` when it was not asked."""
+    parsed: NumberIntel = check_result("lookup_number", result, provider)
+    if parsed.phone_e164 != e164:
+        _fail(f"lookup_number({e164!r}) answered about {parsed.phone_e164!r}")
+    if parsed.line_type not in LINE_TYPES:
+        _fail(f"lookup_number answered line_type {parsed.line_type!r}")
+    if "reassigned" not in fields and parsed.reassigned != "unsupported":
+        _fail(
+            f"lookup_number answered reassigned={parsed.reassigned!r} though it was not asked: "
+            "answer 'unsupported'"
+        )
+    if parsed.cost is not None and parsed.cost < 0:
+        _fail("lookup_number answered a negative cost")
+    return parsed
+
+
 def check_error_mapping(scenario: str, operation: str, raised: BaseException | None) -> None:
     """The carrier failure simulated by ``scenario`` surfaced as the core's error."""
     expected = ERROR_SCENARIOS[scenario]
@@ -606,6 +648,11 @@ class ProviderConformance:
     #: The carrier's reference of a bought number (what ``purchase_number`` returns), released
     #: under the ``release`` scenario.
     purchased_ref: str | None = None
+    #: The carrier's reference of :attr:`number` as a number it hosts (``NumberRef.provider_ref``),
+    #: for ``expected_attestation`` under the ``attestation`` scenario.
+    hosted_ref: str | None = None
+    #: The destination looked up under the ``lookup`` scenario.
+    destination: str = "+14155550123"
 
     host: PluginHost
     plugin: Any
@@ -822,6 +869,31 @@ class ProviderConformance:
             except Exception as exc:
                 raised = exc
         check_error_mapping(scenario, operation, raised)
+
+    def test_expected_attestation(self, trunkline_kit: Kit) -> None:
+        """A hosted number and a verified caller ID each get a level with a basis; the
+        verified one is never ``A``."""
+        self._capable("attestation")
+        hosted = self.number_ref(hosted=True, provider_ref=self.hosted_ref)
+        verified = self.number_ref("verified", verified_cli=True)
+        for number in (hosted, verified):
+            with self.mock_carrier("attestation"):
+                raw = trunkline_kit.call("expected_attestation", self.provider, number=number)
+            check_attestation(raw, number)
+
+    def test_lookup_number(self, trunkline_kit: Kit) -> None:
+        """The line type of :attr:`destination`, in the core's vocabulary."""
+        self._capable("lookup")
+        fields = {"line_type"}
+        with self.mock_carrier("lookup"):
+            raw = trunkline_kit.call(
+                "lookup_number",
+                self.provider,
+                e164=self.destination,
+                fields=fields,
+                last_verified_date=None,
+            )
+        check_lookup(raw, self.provider, self.destination, fields)
 
     def test_webhook_signed_accepted(self, trunkline_kit: Kit) -> None:
         self._capable("webhooks")

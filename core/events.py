@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .calls import advances, normalise_status
 from .models import ProviderEvent
 from .ownership import NumberClaimed
@@ -89,6 +90,7 @@ async def apply_events(
     (reported in process through ``PluginContext.submit_events``, as the sandbox does).
     """
     changed = 0
+    reverified: list[uuid.UUID] = []  # numbers whose caller-ID standing changed
     via_detail = {"via": via}
     for event in events:
         if event.kind in ("verification_succeeded", "verification_failed"):
@@ -115,6 +117,8 @@ async def apply_events(
                     extra: dict[str, object] = {}
                 else:
                     extra = mark_failed(number, str(event.data.get("detail") or "") or None)
+                if event.kind == "verification_succeeded" or extra.get("verified_cli") is False:
+                    reverified.append(number.id)
                 changed += 1
                 audit.record(
                     session,
@@ -163,4 +167,5 @@ async def apply_events(
                     detail={"provider_ref": event.provider_ref, "before": before, **via_detail},
                 )
     await session.commit()
+    await attestation.refresh_ids(rt, session, reverified)
     return changed

@@ -23,13 +23,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pydantic import BaseModel
 
     from .context import PluginContext
     from .models import (
+        AttestationEstimate,
         AvailableNumber,
         CallOptions,
         CoverageEntry,
+        NumberIntel,
         NumberRef,
         NumberSearch,
         PlacedCall,
@@ -282,6 +286,47 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
     Events are matched by ``provider_ref`` first (the reference ``verify_cli`` returned, or the
     call id ``place_call`` returned); an event matched only by ``phone_e164`` may complete or
     fail a pending verification in the one workspace that has it pending, nothing else.
+    """
+
+
+@provider_hook("attestation")
+def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimate:
+    """Estimate the SHAKEN/STIR attestation the carrier will sign calls from ``number`` with.
+
+    Provider-targeted; may be ``async def``.
+
+    :param number: the stored number: ``hosted`` (bought through this carrier, with its
+        ``provider_ref``) or ``verified_cli`` (a verified caller ID the carrier does not host).
+
+    Return an :class:`~core.AttestationEstimate`: ``A`` only when the carrier owns the number and
+    knows the caller may use it, ``B`` for a verified caller ID, ``C`` or ``unknown`` otherwise,
+    with ``basis`` saying why. The core stores the answer on the number and refreshes it when
+    the number changes (purchase, verification) and on ``trunkline attestation refresh``; it is
+    never asked on the preflight's path. Carrier failures raise the core's ``Provider*`` errors;
+    the stored estimate then stays as it was.
+    """
+
+
+@provider_hook("lookup")
+def lookup_number(
+    provider: str, e164: str, fields: set[str], last_verified_date: date | None
+) -> NumberIntel:
+    """Look a destination number up at the carrier: its line type, and whether it was reassigned.
+
+    Provider-targeted; may be ``async def``. Lookups usually cost money: the core calls this
+    only for workspaces that turned lookups on, caches the answers per destination and records
+    each answer in the ledger at the carrier's cost (``cost``).
+
+    :param e164: the destination, E.164.
+    :param fields: what to look up, a subset of ``{"line_type", "reassigned"}``.
+    :param last_verified_date: for ``reassigned``: the date the callee was last known to be
+        reachable at the number (the consent's date); ``None`` when not asked.
+
+    Return a :class:`~core.NumberIntel` for ``e164`` (never another number), ``line_type``
+    normalised onto the core's vocabulary (``unknown`` when the carrier does not say) and
+    ``reassigned`` ``unsupported`` when not asked or when the carrier cannot tell for this
+    number. Carrier failures raise the core's ``Provider*`` errors: the preflight then answers
+    what it can decide without the lookup, and says the lookup failed.
     """
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
@@ -37,6 +37,23 @@ NextStep = Literal["none", "answer_call_and_enter_code", "submit_code"]
 EndUserType = Literal["individual", "business", "any"]
 RequirementKind = Literal["document", "address", "textual", "identity"]
 EventKind = Literal["verification_succeeded", "verification_failed", "call_status"]
+AttestationLevel = Literal["A", "B", "C", "unknown"]
+#: SHAKEN/STIR levels from the most trusted down (``unknown`` ranks below ``C``).
+ATTESTATION_LEVELS: tuple[str, ...] = get_args(AttestationLevel)
+LineType = Literal[
+    "mobile",
+    "landline",
+    "fixed_voip",
+    "non_fixed_voip",
+    "toll_free",
+    "premium",
+    "shared_cost",
+    "voicemail",
+    "pager",
+    "unknown",
+]
+LINE_TYPES: tuple[str, ...] = get_args(LineType)
+Reassigned = Literal["yes", "no", "unknown", "unsupported"]
 
 
 class _Model(BaseModel):
@@ -79,7 +96,7 @@ class NumberRef(_Model):
     verified_cli: bool = False
     verification_status: VerificationStatus = "none"
     verification_ref: str | None = None
-    #: The carrier's reference of a hosted number (what ``purchase_number`` returned).
+    #: The carrier's own id of a hosted number (Twilio ``PN...``, a Telnyx order id), if known.
     provider_ref: str | None = None
 
 
@@ -194,3 +211,34 @@ class ProviderEvent(_Model):
     phone_e164: str | None = None
     provider_ref: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AttestationEstimate(_Model):
+    """The SHAKEN/STIR attestation a carrier is expected to sign calls from a number with.
+
+    ``A``: the carrier knows the caller and that it may use the number (a number it hosts);
+    ``B``: it knows the caller but not the number's right of use (a verified caller ID);
+    ``C``: it knows neither; ``unknown``: it cannot tell. ``basis`` says why, in words.
+    """
+
+    level: AttestationLevel
+    basis: str = ""
+
+
+class NumberIntel(_Model):
+    """A carrier's answer about a destination number (``lookup_number``).
+
+    ``line_type`` is normalised onto :data:`LINE_TYPES`; ``reassigned`` is ``yes`` or ``no``
+    when asked and known, ``unknown`` when the carrier has no data, ``unsupported`` when the
+    carrier cannot tell for this number (or was not asked). ``cost`` is what the carrier
+    charged for this lookup, in ``currency``, when it says.
+    """
+
+    provider: str
+    phone_e164: str
+    valid: bool = True
+    line_type: LineType = "unknown"
+    carrier_name: str | None = None
+    reassigned: Reassigned = "unsupported"
+    cost: Decimal | None = None
+    currency: str | None = None

@@ -147,9 +147,16 @@ async def bind_number(
     number_id: Any,
     changes: dict[str, Any],
 ) -> Number:
-    """Change a number's binding. Enabling outbound needs a caller ID the policy allows."""
+    """Change a number's binding. Enabling outbound needs a caller ID the policy allows.
+
+    Only fields whose value differs are changed and audited: an empty change (``{}``, or the
+    values the number already has) changes nothing and writes no audit row.
+    """
     number = await get_number(session, principal.workspace_id, number_id, for_update=True)
-    changes = {k: v for k, v in changes.items() if k in BINDING_FIELDS}
+    changes = {k: v for k, v in changes.items() if k in BINDING_FIELDS and getattr(number, k) != v}
+    if not changes:
+        await session.commit()  # ends the transaction that locked the row
+        return number
     if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
         audit.record(
             session,

@@ -17,14 +17,25 @@ DEMO_MODE = "demo_mode"
 OUTBOUND_DISABLED = "outbound_disabled"
 CALLER_ID_NOT_ALLOWED = "caller_id_not_allowed"
 COUNTRY_BLOCKED = "country_blocked"
+LINE_TYPE_NOT_ALLOWED = "line_type_not_allowed"
+NUMBER_REASSIGNED = "number_reassigned"
 #: Every reason, in the order a decision lists them.
-REASONS: tuple[str, ...] = (DEMO_MODE, OUTBOUND_DISABLED, CALLER_ID_NOT_ALLOWED, COUNTRY_BLOCKED)
+REASONS: tuple[str, ...] = (
+    DEMO_MODE,
+    OUTBOUND_DISABLED,
+    CALLER_ID_NOT_ALLOWED,
+    COUNTRY_BLOCKED,
+    LINE_TYPE_NOT_ALLOWED,
+    NUMBER_REASSIGNED,
+)
 
 REASON_TEXT: dict[str, str] = {
     DEMO_MODE: "Demo mode is on: telephony is off.",
     OUTBOUND_DISABLED: "The number is not enabled for outbound calls.",
     CALLER_ID_NOT_ALLOWED: "The number is neither hosted nor a verified caller ID.",
     COUNTRY_BLOCKED: "Calls to or from this country are blocked.",
+    LINE_TYPE_NOT_ALLOWED: "The destination's line type is one the workspace refuses.",
+    NUMBER_REASSIGNED: "The destination was reassigned since the consent was given.",
 }
 
 
@@ -121,3 +132,28 @@ class OutboundPolicy:
         if not decision.allowed:
             raise PolicyDenied(list(decision.reasons))
         return decision
+
+
+class LookupAnswer(Protocol):
+    """What a destination lookup told (``core.lookups.LookupOutcome`` fits)."""
+
+    @property
+    def line_type(self) -> str | None: ...
+
+    @property
+    def reassigned(self) -> str | None: ...
+
+
+def lookup_reasons(
+    lookup: LookupAnswer | None, deny_line_types: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The reasons a destination lookup adds, in order, after every other reason: a refused
+    line type, a number reassigned since the consent. A lookup that failed adds none."""
+    if lookup is None:
+        return ()
+    found: list[str] = []
+    if lookup.line_type is not None and lookup.line_type in deny_line_types:
+        found.append(LINE_TYPE_NOT_ALLOWED)
+    if lookup.reassigned == "yes":
+        found.append(NUMBER_REASSIGNED)
+    return tuple(found)

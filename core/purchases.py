@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .auth import Principal
 from .errors import InvalidInput, TrunklineError
 from .models import PurchasedNumber
@@ -210,6 +210,7 @@ async def purchase(
         },
     )
     await session.commit()
+    await attestation.refresh(rt, session, claim)
     return claim
 
 

@@ -45,6 +45,7 @@ NUMBER_COLUMNS: tuple[Any, ...] = (
     Number.hosted,
     Number.verified_cli,
     Number.outbound_enabled,
+    Number.attestation_level,
 )
 
 #: The columns of a workspace that the policy reads (its outbound policy), one line per field.

@@ -159,6 +159,13 @@ class Number(Base):
     outbound_agent_id: Mapped[str | None] = mapped_column(String(200), default=None)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     provider_ref: Mapped[str | None] = mapped_column(String(128), default=None)
+    #: The SHAKEN/STIR attestation the carrier is expected to sign calls from this number with
+    #: (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked yet), why, and when it was asked.
+    attestation_level: Mapped[str | None] = mapped_column(String(8), default=None)
+    attestation_basis: Mapped[str | None] = mapped_column(Text, default=None)
+    attestation_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: ``active``, ``purchasing`` while a purchase holds the row as a claim, or ``released``
+    #: (a hosted number released at its carrier, kept for the ledger and the audit).
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -239,3 +246,25 @@ class Call(Base):
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DestinationLookup(Base):
+    """A carrier's cached answer about a destination, per workspace: a cache, not a record.
+
+    ``field`` is ``line_type`` (``asked_with`` empty) or ``reassigned`` (``asked_with`` the
+    ``last_verified_date`` it was asked with, ``YYYY-MM-DD``): a reassigned answer is reused only
+    for the date it answered. A row past ``expires_at`` is asked again and replaced.
+    """
+
+    __tablename__ = "destination_lookups"
+    __table_args__ = (UniqueConstraint("workspace_id", "phone_e164", "field", "asked_with"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(16))
+    asked_with: Mapped[str] = mapped_column(String(10), default="")
+    provider: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    looked_up_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

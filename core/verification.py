@@ -34,7 +34,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .auth import Principal
 from .errors import Conflict, ProviderError, RateLimited, TrunklineError
 from .models import VerificationResult
@@ -193,7 +193,8 @@ async def _start(
         return _outcome(number)
     await session.refresh(number)
     result = await _call_carrier(rt, session, principal, number, None, restore=before)
-    return await _apply_result(session, principal, number, result, code=None, restore=before)
+    outcome = await _apply_result(session, principal, number, result, code=None, restore=before)
+    return await _attested(rt, session, number, outcome)
 
 
 async def _submit_code(
@@ -236,7 +237,17 @@ async def _submit_code(
         )
     restore = {"verification_attempts": Number.verification_attempts - 1}
     result = await _call_carrier(rt, session, principal, number, code, restore=restore)
-    return await _apply_result(session, principal, number, result, code=code, restore=restore)
+    outcome = await _apply_result(session, principal, number, result, code=code, restore=restore)
+    return await _attested(rt, session, number, outcome)
+
+
+async def _attested(
+    rt: Runtime, session: AsyncSession, number: Number, outcome: VerifyOutcome
+) -> VerifyOutcome:
+    """A number that has just become a verified caller ID: ask its carrier's attestation."""
+    if outcome.verified_cli:
+        await attestation.refresh(rt, session, number)
+    return outcome
 
 
 async def _call_carrier(

@@ -38,17 +38,34 @@ from core.tables import Number, Workspace
 from ..catalog import gather, search_numbers
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import CatalogOut, NumberOut
+from ..validation import CONTROL
 from .policy_view import policy_view, setting_lines
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 HERE = Path(__file__).parent
+
+
+def printable(value: Any) -> Any:
+    """What a page shows of a value: control characters (NUL...) as U+FFFD, never raw.
+
+    The API refuses them on input; rows stored before that rule, or written by other means
+    (the CLI, SQL), still reach the pages.
+    """
+    if isinstance(value, Markup):  # already escaped: stays markup
+        return Markup(CONTROL.sub("\ufffd", value))
+    if isinstance(value, str):
+        return CONTROL.sub("\ufffd", value)
+    return value
+
+
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=printable,
 )
 
 #: The pre-session token of the sign-in form (HttpOnly, only sent to /console).
@@ -123,7 +140,24 @@ def number_view(n: NumberOut, *, demo_mode: bool = False) -> dict[str, Any]:
     view["outbound_label"] = "On" if n.outbound_enabled else "Off"
     view["inbound_label"] = "On" if n.inbound_enabled else "Off"
     view["demo_mode"] = demo_mode
+    view.update(attestation_view(n.attestation, n.attestation_basis))
     return view
+
+
+def attestation_view(level: str | None, basis: str | None) -> dict[str, str]:
+    """The attestation badge's class, text and title for a stored level (``None``: not asked)."""
+    if level is None:
+        return {
+            "attestation_class": "none",
+            "attestation_label": "Attestation ?",
+            "attestation_title": "Expected attestation not known yet",
+        }
+    title = f"Expected SHAKEN/STIR attestation {level}"
+    return {
+        "attestation_class": level.lower(),
+        "attestation_label": f"Attestation {level}",
+        "attestation_title": f"{title}: {basis}" if basis else title,
+    }
 
 
 def caller_id_option(n: NumberOut) -> dict[str, Any]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from core import campaigns as service
 from core.policy import REASON_TEXT
@@ -12,6 +10,7 @@ from core.runtime import Runtime
 from core.tables import Campaign, Number
 
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
+from ..links import campaign_links, set_location
 from ..schemas import (
     CallOut,
     CampaignCreate,
@@ -21,11 +20,12 @@ from ..schemas import (
     FromNumberIn,
     PageOut,
     TestCallIn,
+    created,
+    listed,
     problems,
 )
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
 
 
 def campaign_out(rt: Runtime, campaign: Campaign, number: Number | None) -> CampaignOut:
@@ -41,17 +41,32 @@ async def _out(rt: Runtime, session: SessionDep, campaign: Campaign) -> Campaign
     return campaign_out(rt, campaign, await service.caller_id_of(session, campaign))
 
 
-@router.post("", status_code=201, response_model=CampaignOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CampaignOut,
+    responses=created(401, 403, 409, 422, body=True, links=campaign_links("/id")),
+)
 async def create_campaign(
-    body: CampaignCreate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: CampaignCreate,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> CampaignOut:
     campaign = await service.create_campaign(
         rt, session, principal, name=body.name, from_e164=body.from_e164
     )
+    set_location(request, response, "get_campaign", cid=str(campaign.id))
     return await _out(rt, session, campaign)
 
 
-@router.get("", response_model=PageOut[CampaignOut], responses=ERRORS)
+@router.get(
+    "",
+    response_model=PageOut[CampaignOut],
+    responses=listed(401, 422, links=campaign_links("/items/0/id")),
+)
 async def list_campaigns(
     rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> PageOut[CampaignOut]:
@@ -70,7 +85,7 @@ async def list_campaigns(
     )
 
 
-@router.get("/{cid}", response_model=CampaignOut, responses=ERRORS)
+@router.get("/{cid}", response_model=CampaignOut, responses=problems(401, 404))
 async def get_campaign(
     cid: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
@@ -78,7 +93,9 @@ async def get_campaign(
     return await _out(rt, session, campaign)
 
 
-@router.patch("/{cid}", response_model=CampaignOut, responses=ERRORS)
+@router.patch(
+    "/{cid}", response_model=CampaignOut, responses=problems(401, 403, 404, 422, body=True)
+)
 async def update_campaign(
     cid: str, body: CampaignUpdate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
@@ -86,13 +103,17 @@ async def update_campaign(
     return await _out(rt, session, campaign)
 
 
-@router.delete("/{cid}", status_code=204, responses=ERRORS)
+@router.delete("/{cid}", status_code=204, responses=problems(401, 403, 404))
 async def delete_campaign(cid: str, session: SessionDep, principal: PrincipalDep) -> Response:
     await service.delete_campaign(session, principal, cid)
     return Response(status_code=204)
 
 
-@router.patch("/{cid}/from_number", response_model=CampaignOut, responses=ERRORS)
+@router.patch(
+    "/{cid}/from_number",
+    response_model=CampaignOut,
+    responses=problems(401, 403, 404, 409, 422, body=True),
+)
 async def set_from_number(
     cid: str, body: FromNumberIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
@@ -100,8 +121,21 @@ async def set_from_number(
     return await _out(rt, session, campaign)
 
 
-@router.post("/{cid}/test-call", status_code=201, response_model=CallOut, responses=ERRORS)
+@router.post(
+    "/{cid}/test-call",
+    status_code=201,
+    response_model=CallOut,
+    responses=created(401, 403, 404, 409, 422, 429, 502, 503, body=True),
+)
 async def test_call(
-    cid: str, body: TestCallIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    cid: str,
+    body: TestCallIn,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> CallOut:
-    return CallOut.of(await service.test_call(rt, session, principal, cid, body.to))
+    call = await service.test_call(rt, session, principal, cid, body.to)
+    set_location(request, response, "get_call", call_id=str(call.id))
+    return CallOut.of(call)

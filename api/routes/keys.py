@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from core import apikeys
 
 from ..deps import PageDep, PrincipalDep, SessionDep
-from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, PageOut, problems
+from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, PageOut, created, problems
 
 router = APIRouter(prefix="/settings/api-keys", tags=["api-keys"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 422)
 
 
-@router.get("", response_model=PageOut[ApiKeyOut], responses=ERRORS)
+@router.get("", response_model=PageOut[ApiKeyOut], responses=problems(401, 422))
 async def list_keys(
     session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> PageOut[ApiKeyOut]:
@@ -28,7 +25,12 @@ async def list_keys(
     )
 
 
-@router.post("", status_code=201, response_model=ApiKeyCreated, responses=ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=created(401, 403, 422, body=True),
+)
 async def create_key(
     body: ApiKeyCreate, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> ApiKeyCreated:
@@ -44,12 +46,12 @@ async def create_key(
     return ApiKeyCreated(**ApiKeyOut.of(row).model_dump(), key=key)
 
 
-@router.get("/{key_id}", response_model=ApiKeyOut, responses=ERRORS)
+@router.get("/{key_id}", response_model=ApiKeyOut, responses=problems(401, 404))
 async def get_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> ApiKeyOut:
     return ApiKeyOut.of(await apikeys.get_key(session, principal.workspace_id, key_id))
 
 
-@router.delete("/{key_id}", status_code=204, responses=ERRORS)
+@router.delete("/{key_id}", status_code=204, responses=problems(401, 403, 404))
 async def revoke_key(key_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
     """Revoke a key (idempotent). This worker refuses it at once, every other worker when the
     announcement reaches it, and any worker within `TRUNKLINE_SNAPSHOT_TTL_SECONDS`."""

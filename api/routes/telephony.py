@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -14,9 +14,11 @@ from core.purchases import list_ledger
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
 from ..schemas import AuditOut, CatalogOut, LedgerOut, PageOut, ProviderOut, problems
+from ..validation import Text
 
 router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 422, 429, 502, 503)
+#: A catalog question: a named provider's problem is the answer.
+CATALOG = problems(401, 422, 429, 502, 503)
 Country = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 
@@ -40,16 +42,16 @@ def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
     return out
 
 
-@router.get("/providers", response_model=list[ProviderOut], responses=ERRORS)
+@router.get("/providers", response_model=list[ProviderOut], responses=problems(401))
 async def list_providers(rt: RuntimeDep, principal: PrincipalDep) -> list[ProviderOut]:
     return providers_of(rt)
 
 
-@router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=ERRORS)
+@router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=CATALOG)
 async def coverage(
     rt: RuntimeDep,
     principal: PrincipalDep,
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     country: Annotated[
         str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")
     ] = None,
@@ -58,12 +60,12 @@ async def coverage(
     return await gather(rt, "list_coverage", provider, country=code)
 
 
-@router.get("/regulations", response_model=CatalogOut[Requirement], responses=ERRORS)
+@router.get("/regulations", response_model=CatalogOut[Requirement], responses=CATALOG)
 async def regulations(
     rt: RuntimeDep,
     principal: PrincipalDep,
     country: Country,
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     number_type: NumberType | None = None,
     end_user_type: EndUserType | None = None,
 ) -> CatalogOut[Requirement]:
@@ -77,7 +79,7 @@ async def regulations(
     )
 
 
-@router.get("/ledger", response_model=PageOut[LedgerOut], responses=ERRORS)
+@router.get("/ledger", response_model=PageOut[LedgerOut], responses=problems(401, 422))
 async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) -> PageOut[LedgerOut]:
     rows, total = await list_ledger(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
@@ -87,15 +89,15 @@ async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) ->
     )
 
 
-@router.get("/audit", response_model=PageOut[AuditOut], responses=ERRORS)
+@router.get("/audit", response_model=PageOut[AuditOut], responses=problems(401, 422))
 async def audit_trail(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    subject_type: Annotated[str | None, Query(max_length=32)] = None,
-    subject_id: Annotated[str | None, Query(max_length=64)] = None,
-    outcome: Annotated[str | None, Query(max_length=32)] = None,
+    action: Annotated[Text | None, Query(max_length=64)] = None,
+    subject_type: Annotated[Text | None, Query(max_length=32)] = None,
+    subject_id: Annotated[Text | None, Query(max_length=64)] = None,
+    outcome: Annotated[Text | None, Query(max_length=32)] = None,
 ) -> PageOut[AuditOut]:
     rows, total = await audit.list_events(
         session,

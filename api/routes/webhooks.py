@@ -9,8 +9,9 @@ body the plugin cannot read is 422 ``webhook_malformed``.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from core import audit
 from core.errors import TrunklineError, WebhookMalformed, WebhookSignatureError
@@ -19,6 +20,7 @@ from core.models import WebhookRequest
 
 from ..deps import RuntimeDep, SessionDep
 from ..schemas import problems
+from ..validation import Text
 from ..webhook_guard import check_depth, read_body
 
 router = APIRouter(tags=["webhooks"])
@@ -30,7 +32,10 @@ log = logging.getLogger("trunkline.webhooks")
     responses=problems(403, 413, 422, 502),
 )
 async def webhook(
-    provider: str, request: Request, rt: RuntimeDep, session: SessionDep
+    provider: Annotated[Text, Path(max_length=32)],
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
 ) -> dict[str, object]:
     rt.host.plugin_for(provider)  # unknown provider: 422 before the body is read
     body = await read_body(request)

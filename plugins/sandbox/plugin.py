@@ -35,9 +35,12 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from core import (
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    LineType,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -87,6 +90,19 @@ _TYPES = {
 }
 
 
+class SandboxLookupSettings(BaseModel):
+    """``[plugins.sandbox.lookup]``: what the simulated destination lookup answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: ``{ "+E164" = "landline", ... }``; every other number is ``mobile``.
+    line_types: dict[str, LineType] = Field(default_factory=dict)
+    #: Numbers reassigned since any consent date; every other number is not.
+    reassigned: list[str] = Field(default_factory=list)
+    #: What each lookup costs, in the sandbox's ``currency``.
+    cost: Decimal = Field(default=Decimal("0.005"), ge=0)
+
+
 class SandboxSettings(BaseModel):
     """``[plugins.sandbox]``; every key has a default, so the table may be empty."""
 
@@ -106,6 +122,7 @@ class SandboxSettings(BaseModel):
     fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
         default_factory=dict
     )
+    lookup: SandboxLookupSettings = Field(default_factory=SandboxLookupSettings)
 
 
 def _load(name: str) -> Any:
@@ -337,6 +354,41 @@ class SandboxPlugin:
         """The number goes back on sale; releasing one the sandbox does not hold is a no-op."""
         self._fault("release_number")
         self.sold.pop(number.phone_e164, None)
+
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        """Hosted A, verified caller ID B, as a carrier that signs its own numbers would."""
+        self._fault("expected_attestation")
+        if number.hosted:
+            return AttestationEstimate(level="A", basis="hosted by the sandbox carrier")
+        if number.verified_cli:
+            return AttestationEstimate(level="B", basis="a verified caller ID, not hosted")
+        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+
+    @hookimpl
+    def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
+        """Answers from ``[plugins.sandbox.lookup]``; each lookup costs ``lookup.cost``."""
+        self._fault("lookup_number")
+        table = self.settings.lookup
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+        except phonenumbers.NumberParseException:
+            valid = False
+        reassigned: Any = "unsupported"
+        if "reassigned" in fields:
+            reassigned = "yes" if e164 in table.reassigned else "no"
+        return NumberIntel(
+            provider=PROVIDER,
+            phone_e164=e164,
+            valid=valid,
+            line_type=table.line_types.get(e164, "mobile") if valid else "unknown",
+            carrier_name="Sandbox Telecom (simulated)",
+            reassigned=reassigned,
+            cost=table.cost,
+            currency=self.settings.currency,
+        )
 
     # -- calls and callbacks -----------------------------------------------------------------
 

@@ -11,6 +11,10 @@
   until it leaves ``pending``), ``release_number`` (deletes the phone number), ``place_call``
   (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
+* ``expected_attestation``: hosted A, verified B, as Telnyx documents ("call from owned phone
+  number: A; non-owned or verified number: B"); no request.
+* ``lookup_number``: ``GET /number_lookup/{n}?type=carrier``, ``carrier.type`` mapped by
+  :data:`LINE_TYPES`; Telnyx cannot say whether a number was reassigned (``unsupported``).
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
 operation first needs the client, or when a webhook arrives. Loading, settings, status, coverage,
@@ -28,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from core import (
     NUMBER_TYPES,
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -67,6 +73,24 @@ CALL_EVENTS = {
     "call.answered": "in-progress",
     "call.hangup": "completed",
     "call.machine.detection.ended": "in-progress",
+}
+#: Number Lookup ``carrier.type`` -> the core's line type. Telnyx's ``voip`` does not say whether
+#: the line is fixed: it is taken as ``non_fixed_voip``, the kind a deny list usually names, so
+#: that such a list is never bypassed. ``fixed line or mobile`` (NANP numbers where Telnyx cannot
+#: tell), ``personal number`` and ``uan`` have no match: ``unknown``.
+LINE_TYPES: dict[str, Any] = {
+    "fixed line": "landline",
+    "mobile": "mobile",
+    "voip": "non_fixed_voip",
+    "fixed line or mobile": "unknown",
+    "toll free": "toll_free",
+    "premium rate": "premium",
+    "shared cost": "shared_cost",
+    "personal number": "unknown",
+    "pager": "pager",
+    "uan": "unknown",
+    "voicemail": "voicemail",
+    "unknown": "unknown",
 }
 #: A hangup's ``hangup_cause`` that means the call did not complete, and the status it means.
 HANGUP_STATUS = {
@@ -320,6 +344,37 @@ class TelnyxPlugin:
         while len(self.quoted) > QUOTES_KEPT:  # oldest quotes go first
             self.quoted.pop(next(iter(self.quoted)))
         return available
+
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        if number.hosted:
+            return AttestationEstimate(level="A", basis="a number Telnyx hosts (owned): A")
+        if number.verified_cli:
+            return AttestationEstimate(level="B", basis="a verified number Telnyx does not own: B")
+        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+
+    @hookimpl
+    async def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
+        if "line_type" not in fields:  # Telnyx answers nothing else that is asked here
+            return NumberIntel(provider=PROVIDER, phone_e164=e164, reassigned="unsupported")
+        async with self._call("lookup_number") as client:
+            found = await client.number_lookup.retrieve(e164, type="carrier")
+            data = found.data
+            if data is None:
+                raise errors.from_exception(ValueError("number lookup without data"))
+            _same_number("lookup_number", e164, data.phone_number)
+            carrier = data.carrier
+            kind = carrier.type if carrier is not None else None
+            return NumberIntel(
+                provider=PROVIDER,
+                phone_e164=e164,
+                valid=data.valid_number is not False,
+                line_type=LINE_TYPES.get(kind or "unknown", "unknown"),
+                carrier_name=(carrier.name or carrier.normalized_carrier) if carrier else None,
+                reassigned="unsupported",
+            )
 
     # -- purchases and calls -----------------------------------------------------------------
 

@@ -9,6 +9,7 @@
   answers), ``release_number`` (deletes the IncomingPhoneNumber), ``place_call``, and
   ``fetch_regulations`` (Numbers v2, cached).
 * ``parse_webhook``: ``X-Twilio-Signature`` checked with the SDK's ``RequestValidator``.
+* ``expected_attestation`` (Trust Hub) and ``lookup_number`` (Lookup v2): see :mod:`.trust`.
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -27,9 +29,11 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from core import (
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -49,7 +53,7 @@ from core import (
 )
 from trunkline import classify_number
 
-from . import errors
+from . import errors, trust
 from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
@@ -127,7 +131,13 @@ class TwilioPlugin:
         self.client.region = None
         if settings.base_url:
             base = settings.base_url.rstrip("/")
-            for domain in (self.client.api, self.client.numbers, self.client.pricing):
+            for domain in (
+                self.client.api,
+                self.client.numbers,
+                self.client.pricing,
+                self.client.trusthub,
+                self.client.lookups,
+            ):
                 domain.base_url = base
 
     @property
@@ -431,6 +441,22 @@ class TwilioPlugin:
             return [req for reg in cached for req in _requirements(cc, reg)]
         except (AttributeError, TypeError, ValueError) as exc:
             raise errors.malformed(f"regulations: {type(exc).__name__}") from None
+
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    async def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        async with self._call("expected_attestation") as client:
+            return await trust.expected_attestation(
+                client, str(self.settings.account_sid), self.settings.shaken_stir_policy_sid, number
+            )
+
+    @hookimpl
+    async def lookup_number(
+        self, e164: str, fields: set[str], last_verified_date: date | None
+    ) -> NumberIntel:
+        async with self._call("lookup_number") as client:
+            return await trust.lookup_number(client, e164, fields, last_verified_date)
 
     # -- purchases and calls -----------------------------------------------------------------
 

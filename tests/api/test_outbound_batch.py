@@ -43,7 +43,13 @@ def test_batch_answers_each_check_in_order_as_the_single_route_would(make_api: A
             assert problem["status"] == single.status_code
             assert problem["code"] == single.json()["code"]
             assert problem["detail"] == single.json()["detail"]
-    assert results[0] == {"allowed": True, "reasons": [], "number_id": hosted["id"]}
+    assert results[0] == {
+        "allowed": True,
+        "reasons": [],
+        "number_id": hosted["id"],
+        "attestation": None,
+        "lookup": None,
+    }
     assert results[1]["reasons"] == [
         "outbound_disabled",
         "caller_id_not_allowed",

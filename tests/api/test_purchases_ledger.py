@@ -214,6 +214,22 @@ def test_purchasing_a_number_already_added_as_byo_is_409(env: Any) -> None:
     assert number["hosted"] is False
 
 
+def test_a_number_held_for_long_is_never_taken_for_an_abandoned_claim(env: Any) -> None:
+    """Only ``purchasing`` rows expire: a number owned for longer than the claim expiry (hosted,
+    or brought) stays, and buying it again is a 409 that reaches no carrier."""
+    api, fake = env
+    old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 3600)
+    hosted = api.add_number("+14155550123", "fake", hosted=True, created_at=old)
+    byo = api.add_number("+14155550124", "fake", created_at=old)
+    for number in (hosted, byo):
+        r = buy(api.client, number["phone_e164"])
+        assert r.status_code == 409 and r.json()["code"] == "number_exists", r.text
+    assert "purchase_number" not in fake.calls and api.ledger() == []
+    assert {n["id"] for n in api.numbers()} == {hosted["id"], byo["id"]}
+    assert api.number(hosted["id"])["hosted"] is True
+    assert api.audit(action="number_purchase_abandoned") == []
+
+
 def test_purchase_input_errors_reach_no_carrier(env: Any) -> None:
     api, fake = env
     r = buy(api.client, "+14155550123", provider="nope")

@@ -25,6 +25,10 @@ PUBLIC = "http://127.0.0.1:8000"
 TW_SID = "AC" + "b" * 32
 TW_TOKEN = "kit-twilio-token"
 TW_API = f"https://api.twilio.com/2010-04-01/Accounts/{TW_SID}"
+TW_PN = "PN" + "2" * 32
+TW_PRODUCT = "BU" + "3" * 32
+TW_SHAKEN = "RN7a97559effdf62d00f4298208492a5ea"
+TRUSTHUB = "https://trusthub.twilio.com/v1/TrustProducts"
 
 
 class TestTwilioConformance(ProviderConformance):
@@ -40,6 +44,7 @@ class TestTwilioConformance(ProviderConformance):
     def _validate(self, request: httpx.Request) -> httpx.Response:
         self.friendly_name = parse_qs(request.content.decode()).get("FriendlyName", [""])[0]
         return httpx.Response(200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"})
+    hosted_ref = TW_PN
 
     @contextlib.contextmanager
     def mock_carrier(self, scenario: str) -> Iterator[None]:
@@ -66,6 +71,31 @@ class TestTwilioConformance(ProviderConformance):
                 mock.get(f"{TW_API}/AvailablePhoneNumbers.json").respond(
                     json={
                         "countries": [{"country_code": "US", "subresource_uris": {"local": "/l"}}]
+                    }
+                )
+            elif scenario == "attestation":
+                meta = {"key": "results", "next_page_url": None}
+                mock.get(TRUSTHUB).respond(
+                    json={
+                        "results": [
+                            {
+                                "sid": TW_PRODUCT,
+                                "policy_sid": TW_SHAKEN,
+                                "status": "twilio-approved",
+                            }
+                        ],
+                        "meta": meta,
+                    }
+                )
+                mock.get(f"{TRUSTHUB}/{TW_PRODUCT}/ChannelEndpointAssignments").respond(
+                    json={"results": [{"channel_endpoint_sid": TW_PN}], "meta": meta}
+                )
+            elif scenario == "lookup":
+                mock.get(re.compile(r"https://lookups\.twilio\.com/v2/PhoneNumbers/.*")).respond(
+                    json={
+                        "phone_number": self.destination,
+                        "valid": True,
+                        "line_type_intelligence": {"type": "landline", "carrier_name": "X"},
                     }
                 )
             elif scenario == "regulations":
@@ -149,6 +179,16 @@ class TestTelnyxConformance(ProviderConformance):
                             "verified_at": "2026-11-25T00:00:00Z",
                         }
                     },
+                )
+            elif scenario == "lookup":
+                mock.get(re.compile(rf"{TX_V2}/number_lookup/(%2B|\+)14155550123")).respond(
+                    json={
+                        "data": {
+                            "phone_number": self.destination,
+                            "valid_number": True,
+                            "carrier": {"type": "fixed line", "name": "X"},
+                        }
+                    }
                 )
             elif scenario in ("server_error", "auth_error", "rate_limited"):
                 status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]

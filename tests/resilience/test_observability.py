@@ -137,9 +137,20 @@ def test_json_log_lines_carry_the_request_id_and_no_secret(make_api: Any, caplog
     assert token not in generated.text
 
 
+#: The ``trunkline`` logger's level when this module was imported, before any test ran.
+LEVEL_AT_START = logging.getLogger("trunkline").level
+
+
 def test_configure_logging_installs_one_scrubbing_json_handler() -> None:
     configure_logging(True, ["abcd-secret"])
     configure_logging(True, ["abcd-secret"])
     ours = [h for h in logging.getLogger("trunkline").handlers if getattr(h, "_trunkline", False)]
     assert len(ours) == 1 and isinstance(ours[0].formatter, JsonFormatter)
     logging.getLogger("trunkline").removeHandler(ours[0])
+    assert logging.getLogger("trunkline").level == logging.INFO
+
+
+def test_the_logger_configured_above_is_as_found_again() -> None:
+    """Runs after the test above (file order): its INFO level did not outlive it."""
+    assert logging.getLogger("trunkline").level == LEVEL_AT_START
+    assert not [h for h in logging.getLogger("trunkline").handlers if getattr(h, "_trunkline", 0)]

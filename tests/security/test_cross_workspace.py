@@ -119,3 +119,35 @@ def test_b_cannot_use_as_numbers_as_caller_ids(world: Any) -> None:
     assert _a_state(api) == before
     assert "place_call" not in fake.calls
     assert api.client_b.get(f"/campaigns/{b_campaign['id']}").json()["from_number_id"] is None
+
+
+def test_b_cannot_take_over_as_numbers(world: Any) -> None:
+    """Issue 13, holes 1 and 3, on every route: every phone field naming one of A's hosted or
+    verified numbers, sent by B, then B's verify-cli on its own copy (the carrier's account
+    lists the number as verified): B never holds A's number hosted or verified."""
+    api, fake, ops, _, _, _ = world
+    fake.already_verified.update({HOSTED, VERIFIED})  # the shared carrier account's record
+    before = _a_state(api)
+    for op in ops:
+        for name in op.body_phone_fields:
+            for phone in (HOSTED, VERIFIED):
+                known = {"provider": "fake", "name": "b", "number_id": "x"}
+                body = body_for(op, known, phone)
+                assert body is not None
+                body[name] = phone
+                ids = {"cid": "x", "number_id": "x", "provider": "fake"}
+                r = api.client_b.request(
+                    op.method.upper(), url_for(op, ids), json=body, params=query_for(op, known)
+                )
+                assert r.status_code < 500, (op.label, r.text)
+    for row in [r for r in api.numbers() if r["workspace_id"] == api.workspace_b_id]:
+        r = api.client_b.post("/settings/telephony/numbers/verify-cli", json={"number_id": row["id"]})
+        assert r.status_code < 500, r.text
+        assert not (r.status_code == 200 and r.json()["verified_cli"]), r.text
+    claimed = [
+        (r["phone_e164"], r["hosted"], r["verified_cli"])
+        for r in api.numbers()
+        if r["workspace_id"] == api.workspace_b_id and (r["hosted"] or r["verified_cli"])
+    ]
+    assert claimed == []
+    assert _a_state(api) == before

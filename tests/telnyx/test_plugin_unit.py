@@ -123,6 +123,8 @@ def test_registers_telnyx_with_all_capabilities() -> None:
         "release",
         "calls",
         "webhooks",
+        "attestation",
+        "lookup",
     }
     assert info.settings_model is TelnyxSettings
 

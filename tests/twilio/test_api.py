@@ -472,12 +472,18 @@ def test_purchase_and_call_wire_format(api: Any) -> None:
         call = mock.post(f"{API}/Calls.json").respond(
             201, json={"sid": "CA" + "3" * 32, "status": "queued"}
         )
+        # the new number's attestation: in no approved SHAKEN/STIR Trust Product yet
+        trust = mock.get("https://trusthub.twilio.com/v1/TrustProducts").respond(
+            json={"results": [], "meta": {"key": "results", "next_page_url": None}}
+        )
         r = api.client.post(
             "/settings/telephony/numbers/purchase",
             json={"provider": "twilio", "e164": "+12125550123"},
         )
         assert r.status_code == 201, r.text
         n = r.json()
+        assert trust.called
+        assert api.number(n["id"])["attestation_level"] == "B"
         api.client.patch(f"/settings/telephony/numbers/{n['id']}", json={"outbound_enabled": True})
         c = api.client.post("/campaigns", json={"name": "c", "from_e164": "+12125550123"}).json()
         placed = api.client.post(f"/campaigns/{c['id']}/test-call", json={"to": "+14155550111"})

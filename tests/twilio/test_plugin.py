@@ -149,6 +149,8 @@ def test_registers_all_eight_capabilities() -> None:
         "release",
         "calls",
         "webhooks",
+        "attestation",
+        "lookup",
     }
 
 

@@ -1,7 +1,7 @@
 """one number, one owner: claimed numbers are unique in the deployment; released rows stay
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-30
 
 * ``uq_numbers_claimed``: at most one row per phone number that is being bought
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0002'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
