@@ -234,7 +234,10 @@ class OutboundCheckIn(In):
             isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
         ):
             raise ValueError("must be a date, YYYY-MM-DD")
-        return value
+        try:  # parsed here: strict validation takes no string for a date
+            return date.fromisoformat(value) if value is not None else None
+        except ValueError:
+            raise ValueError("must be a date, YYYY-MM-DD") from None
 
 
 class LookupOut(BaseModel):

@@ -101,8 +101,8 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the console.
 
-    Prints uvicorn's ``Uvicorn running on http://HOST:PORT`` line once it listens, then an
-    access-log line per request (``--no-access-log`` turns that off).
+    Prints uvicorn's 'Uvicorn running on http://HOST:PORT' line once it listens, then an
+    access-log line per request (--no-access-log turns that off).
     """
     import uvicorn
 

@@ -38,7 +38,6 @@ from core.tables import Number, Workspace
 from ..catalog import gather, search_numbers
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import CatalogOut, NumberOut
-from ..validation import CONTROL
 from .policy_view import policy_view, setting_lines
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -53,10 +52,15 @@ def printable(value: Any) -> Any:
     (the CLI, SQL), still reach the pages.
     """
     if isinstance(value, Markup):  # already escaped: stays markup
-        return Markup(CONTROL.sub("\ufffd", value))
+        return Markup(UNPRINTABLE.sub("\ufffd", value))
     if isinstance(value, str):
-        return CONTROL.sub("\ufffd", value)
+        return UNPRINTABLE.sub("\ufffd", value)
     return value
+
+
+#: Control characters but tab and line breaks, which are white space on a page (a macro's
+#: rendered markup is full of line breaks).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 ENV = jinja2.Environment(

@@ -288,18 +288,19 @@ def test_a_byo_number_can_be_deleted_after_a_confirmation(console: Callable[...,
     assert "+14155550101 was deleted from this workspace." in notice.text
 
 
-def test_a_hosted_number_offers_release_only_when_release_is_supported(
+def test_a_hosted_number_offers_release_with_a_confirmation(
     console: Callable[..., Api],
 ) -> None:
     api = console()
+    assert release_supported(api.runtime)
     hosted = api.add_number(HOSTED, "fake", hosted=True)
     doc = page(api, f"/console/numbers/{hosted['id']}")
-    remove = doc.find(data_component="number-remove")
-    if release_supported(api.runtime):
-        assert remove is not None and remove.get("data-how") == "release"
-        assert remove.one("button", class_="open-remove").text == "Release number"
-    else:  # deleting a hosted number without releasing it would leave it rented
-        assert remove is None
+    remove = doc.one(data_component="number-remove")
+    assert remove.get("data-how") == "release"
+    assert remove.one("button", class_="open-remove").text == "Release number"
+    assert remove.one("dialog").one("button", class_="confirm-remove").text == "Yes, release it"
+    notice = page(api, f"/console/numbers?removed={HOSTED.replace('+', '%2B')}&how=release")
+    assert f"{HOSTED} was released to its carrier." in notice.text
 
 
 # -- campaigns: no "None", warnings, editing, test calls the policy refuses ---------------------
