@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up, migrate the SQLite default, print a key for the Demo workspace, serve on :8000.
+## Set up, migrate the SQLite default, print the Demo workspace's key (kept in trunkline.db.demo-key
+## and reused while valid), serve on :8000.
 run: install
 	$(BIN)/trunkline db upgrade
 	@$(BIN)/trunkline workspaces demo-key
@@ -38,4 +39,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) trunkline.db test-artifacts
+	rm -rf $(VENV) trunkline.db trunkline.db.demo-key test-artifacts

@@ -16,11 +16,12 @@ from core.bootstrap import start_runtime
 from core.runtime import Runtime
 from core.settings import PluginsFile, Settings, load_settings
 
+from . import docs, problems
 from . import logging as api_logging
-from . import problems
 from .metrics import Metrics
 from .metrics import install as install_metrics
-from .routes import campaigns, numbers, outbound, system, telephony, webhooks
+from .routes import calls, campaigns, keys, numbers, outbound, system, telephony, webhooks
+from .schemas import drop_default_422
 
 
 def secret_values(runtime: Runtime) -> list[str]:
@@ -90,24 +91,39 @@ def create_app(
         version="0.1.0",
         summary="Numbers, caller-ID verification and the outbound policy, for any carrier.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from local assets, not FastAPI's CDN pages
+        redoc_url=None,
     )
     app.state.settings = settings
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = drop_default_422(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.metrics = metrics
     problems.install(app)
+    docs.install(app)
     install_metrics(app, metrics)
     api_logging.install(app)
     # Routes are matched in the order they are included, one candidate at a time: the
     # dialer's preflight, called before every call, goes first (no other path overlaps it).
-    for module in (outbound, numbers, campaigns, telephony, webhooks, system):
+    for module in (outbound, numbers, campaigns, calls, telephony, keys, webhooks, system):
         app.include_router(module.router)
     import importlib
 
-    try:  # the console ships in api/console
-        console_routes = importlib.import_module("api.console.routes")
+    try:  # the console ships in api/console; its catch-all 404 page goes last
+        console = [
+            importlib.import_module(f"api.console.{name}")
+            for name in ("routes", "records", "not_found")
+        ]
     except ModuleNotFoundError:
         pass
     else:
-        app.include_router(console_routes.router)
+        for module in console:
+            app.include_router(module.router)
     return app
 
 

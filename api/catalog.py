@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from core.errors import ProviderError, TrunklineError
+from core.models import AvailableNumber, NumberSearch
+from core.ownership import claimed_among
 from core.plugins import HOOK_CAPABILITY
 from core.runtime import Runtime
 
@@ -56,3 +58,15 @@ async def gather(rt: Runtime, hook: str, provider: str | None, **kwargs: Any) ->
         else:
             items.extend(result)
     return CatalogOut(items=items, errors=errors)
+
+
+async def search_numbers(
+    rt: Runtime, provider: str | None, query: NumberSearch
+) -> CatalogOut[AvailableNumber]:
+    """``search_numbers`` as :func:`gather` asks it, less the numbers some workspace of this
+    deployment holds or is buying: one number, one owner, whatever a carrier offers."""
+    found = await gather(rt, "search_numbers", provider, query=query)
+    async with rt.sessionmaker() as session:
+        claimed = await claimed_among(session, (n.phone_e164 for n in found.items))
+    found.items = [n for n in found.items if n.phone_e164 not in claimed]
+    return found

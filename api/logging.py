@@ -93,7 +93,9 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"  # 32 hex digits, as a uuid4 hex
 
 
-_SAFE_ID = re.compile(r"[^A-Za-z0-9._:\-]")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
+#: The ASGI scope key holding the request id.
+SCOPE_KEY = "trunkline.request_id"
 
 
 class RequestIdMiddleware:
@@ -110,10 +112,16 @@ class RequestIdMiddleware:
         rid = ""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                rid = _SAFE_ID.sub("", value.decode("latin-1"))[:64]
+                rid = value.decode("latin-1")
                 break
-        rid = rid or new_request_id()
+        # A client's id is kept only when it is safe to log and echo as it is; any other
+        # (a character outside the set, too long, empty) is replaced by a new one.
+        if not _SAFE_ID.fullmatch(rid):
+            rid = new_request_id()
         raw = rid.encode()
+        # Kept in the scope too: an unhandled error is answered by Starlette's outermost
+        # middleware, after this one has returned (see ``api.problems``).
+        scope[SCOPE_KEY] = rid
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import to_json
 
+from core.calls import normalise_status
 from core.outbound_policy import normalise_countries
-from core.tables import AuditEvent, Call, Campaign, LedgerEntry, Number
+from core.tables import ApiKey, AuditEvent, Call, Campaign, LedgerEntry, Number
+
+from .validation import Name, Reference, Text
 
 T = TypeVar("T")
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, no coercion between types (``api.validation``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**constraints: Any) -> Any:
+    """A PATCH field that may be left out but not set to null (its column has no "none")."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -55,13 +79,54 @@ def phone_field(default: Any = ..., *, alias: str | None = None) -> Any:
     )
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+def problems(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for problem documents, declared under the media type they are sent with
-    (``application/problem+json``) as well as ``application/json``."""
+    (``application/problem+json``) as well as ``application/json``.
+
+    Each operation lists the statuses it can answer; ``body=True`` adds what any JSON body
+    can answer: 400 ``invalid_json``, 415 ``unsupported_media_type``, 422 ``validation_error``.
+    """
     ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    statuses = sorted({*codes, *((400, 415, 422) if body else ())})
     return {
-        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in codes
+        code: {"model": Problem, "content": {"application/problem+json": ref}} for code in statuses
     }
+
+
+def drop_default_422(document: dict[str, Any]) -> dict[str, Any]:
+    """Remove FastAPI's automatic 422 (its ``HTTPValidationError``, a shape this API never
+    sends) from an OpenAPI document: an operation that can answer 422 declares it with
+    :func:`problems`, as the problem document it is."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer.get("content", {})):
+                del operation["responses"]["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in str(document.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document
+
+
+def created(
+    *codes: int, body: bool = False, links: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of an operation that answers 201 with the new object's ``Location``
+    (and ``links`` to the operations on it)."""
+    location = {
+        "description": "The new object's URL.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    }
+    answer: dict[str, Any] = {"headers": {"Location": location}}
+    if links:
+        answer["links"] = links
+    return {201: answer, **problems(*codes, body=body)}
+
+
+def listed(*codes: int, links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a list whose answer links to the operations on its first item."""
+    return {200: {"links": links}, **problems(*codes)}
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -69,16 +134,19 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class NumberCreate(In):
     e164: str = phone_field()
-    provider: str = Field(max_length=32, examples=["sandbox"])
+    provider: Text = Field(max_length=32, examples=["sandbox"])
 
 
 class NumberBinding(In):
-    outbound_enabled: bool | None = None
-    inbound_enabled: bool | None = None
-    outbound_agent_id: str | None = Field(default=None, max_length=200)
-    inbound_agent_id: str | None = Field(default=None, max_length=200)
+    """A PATCH: the fields given change, the others stay. A boolean may not be null; an agent
+    id that is null or blank clears the binding (stored as null)."""
+
+    outbound_enabled: bool = omittable()
+    inbound_enabled: bool = omittable()
+    outbound_agent_id: Reference = Field(default=None, max_length=200)
+    inbound_agent_id: Reference = Field(default=None, max_length=200)
     #: The countries this number may call (ISO 3166 alpha-2); ``[]``: every country.
-    allowed_countries: list[str] | None = Field(default=None, max_length=300, examples=[["US"]])
+    allowed_countries: list[str] = omittable(max_length=300, examples=[["US"]])
 
     @field_validator("allowed_countries")
     @classmethod
@@ -105,6 +173,10 @@ class NumberOut(BaseModel):
     capabilities: list[str]
     allowed_countries: list[str] = Field(default_factory=list)
     caller_id_allowed: bool
+    #: Expected SHAKEN/STIR attestation (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked).
+    attestation: str | None = None
+    attestation_basis: str | None = None
+    attestation_checked_at: datetime | None = None
     created_at: datetime
 
     @classmethod
@@ -128,13 +200,16 @@ class NumberOut(BaseModel):
             capabilities=list(number.capabilities or []),
             allowed_countries=list(number.allowed_countries or []),
             caller_id_allowed=caller_id_allowed,
+            attestation=number.attestation_level,
+            attestation_basis=number.attestation_basis,
+            attestation_checked_at=number.attestation_checked_at,
             created_at=number.created_at,
         )
 
 
 class VerifyIn(In):
-    number_id: str = Field(max_length=64)
-    code: str | None = Field(default=None, min_length=1, max_length=16)
+    number_id: Text = Field(max_length=64)
+    code: Text | None = Field(default=None, min_length=1, max_length=16)
 
 
 class VerifyOut(BaseModel):
@@ -145,25 +220,78 @@ class VerifyOut(BaseModel):
     next_step: str
     display_code: str | None
     detail: str | None
+    attempts_left: int | None = Field(
+        description="Codes that may still be submitted to this verification: null when none "
+        "is under way, 0 once it failed (start a new one)."
+    )
 
 
 class PurchaseIn(In):
-    provider: str = Field(max_length=32)
+    provider: Text = Field(max_length=32)
     e164: str = phone_field()
 
 
 # -- outbound -------------------------------------------------------------------------------
 
 
+#: An RFC 3339 instant with an offset, as a JSON body gives it.
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+
 class OutboundCheckIn(In):
     from_: str | None = phone_field(None, alias="from")
-    number_id: str | None = Field(default=None, max_length=64)
+    number_id: Text | None = Field(default=None, max_length=64)
     to: str | None = phone_field(None)
     #: When the call would be placed (RFC 3339 with an offset); default now.
     at: AwareDatetime | None = None
     #: The callee's IANA time zone, when known better than the number's prefix tells.
     time_zone: str | None = Field(default=None, max_length=64, examples=["America/Chicago"])
+    #: Look the destination up at the caller ID's carrier (costs money); default: the
+    #: workspace's outbound policy (``lookup.enabled``).
+    lookup: bool | None = Field(default=None, strict=True)
+    #: The day the callee was last known reachable at ``to`` (the consent's date): with a
+    #: lookup, the destination is checked for reassignment since then.
+    last_verified_date: date | None = Field(default=None, examples=["2026-01-15"])
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("last_verified_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if value is not None and not (
+            isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+        ):
+            raise ValueError("must be a date, YYYY-MM-DD")
+        try:  # parsed here: strict validation takes no string for a date
+            return date.fromisoformat(value) if value is not None else None
+        except ValueError:
+            raise ValueError("must be a date, YYYY-MM-DD") from None
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> Any:
+        # A batch item is validated from Python objects, where strict mode takes no string for
+        # a datetime: parse the string as the JSON body's own parse would (RFC 3339).
+        if isinstance(value, str):
+            try:
+                return _INSTANT.validate_json(to_json(value))
+            except ValidationError:
+                raise ValueError("must be an RFC 3339 date and time with an offset") from None
+        return value
+
+
+class LookupOut(BaseModel):
+    """What the destination lookup of a preflight told.
+
+    ``status``: ``ok`` (the carrier answered now), ``cached`` (answered from the cache),
+    ``failed`` (the carrier failed: ``error`` is its problem code; the preflight answered what
+    it could decide without it), ``unsupported`` (the caller ID's provider offers no lookup).
+    """
+
+    status: str
+    line_type: str | None = None
+    reassigned: str | None = None
+    carrier_name: str | None = None
+    error: str | None = None
 
 
 class DestinationOut(BaseModel):
@@ -181,6 +309,10 @@ class OutboundCheckOut(BaseModel):
     #: When ``outside_calling_hours``: the earliest instant that would be allowed.
     next_allowed_at: datetime | None = None
     destination: DestinationOut | None = None
+    #: The caller ID's expected SHAKEN/STIR attestation (``None``: never asked).
+    attestation: str | None = None
+    #: The destination lookup, when one was made.
+    lookup: LookupOut | None = None
 
 
 #: Most checks one ``POST /outbound/check/batch`` request may carry.
@@ -209,16 +341,29 @@ class OutboundBatchOut(BaseModel):
 
 
 class CampaignCreate(In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     from_e164: str | None = phone_field(None)
 
 
+class CampaignUpdate(In):
+    name: str = Field(min_length=1, max_length=200)
+
+
 class FromNumberIn(In):
-    e164: str = phone_field()
+    """``e164`` is the new caller ID, or ``null`` to clear it (the key is required)."""
+
+    e164: str | None = phone_field()
 
 
 class TestCallIn(In):
     to: str = phone_field()
+
+
+class CampaignWarning(BaseModel):
+    """Something about a campaign that will make its calls fail: ``code`` is a policy reason."""
+
+    code: str
+    detail: str
 
 
 class CampaignOut(BaseModel):
@@ -227,41 +372,60 @@ class CampaignOut(BaseModel):
     name: str
     from_number_id: str | None
     from_e164: str | None
+    warnings: list[CampaignWarning]
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
-    def of(cls, campaign: Campaign, from_e164: str | None) -> CampaignOut:
+    def of(
+        cls,
+        campaign: Campaign,
+        from_e164: str | None,
+        warnings: list[CampaignWarning] | None = None,
+    ) -> CampaignOut:
         return cls(
             id=str(campaign.id),
             workspace_id=str(campaign.workspace_id),
             name=campaign.name,
             from_number_id=str(campaign.from_number_id) if campaign.from_number_id else None,
             from_e164=from_e164,
+            warnings=warnings or [],
             created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
         )
 
 
+CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer"]
+
+
 class CallOut(BaseModel):
+    """A call placed through Trunkline; ``status`` follows the carrier's events."""
+
     id: str
     campaign_id: str | None
+    number_id: str | None
     provider: str
     from_e164: str
     to_e164: str
     provider_call_id: str | None
-    status: str
+    status: CallStatus
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, call: Call) -> CallOut:
         return cls(
             id=str(call.id),
             campaign_id=str(call.campaign_id) if call.campaign_id else None,
+            number_id=str(call.number_id) if call.number_id else None,
             provider=call.provider,
             from_e164=call.from_e164,
             to_e164=call.to_e164,
             provider_call_id=call.provider_call_id,
-            status=call.status,
+            # rows stored before statuses were normalised may hold a carrier's own word
+            status=normalise_status(call.status) or "queued",  # type: ignore[arg-type]
             created_at=call.created_at,
+            updated_at=call.updated_at,
         )
 
 
@@ -383,4 +547,52 @@ class PluginOut(BaseModel):
     error: str | None
     hooks: list[str]
     providers: list[str]
-    settings: dict[str, Any]
+
+
+# -- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(In):
+    name: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="A label to tell keys apart (trimmed; no control characters).",
+        examples=["dialer"],
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str | None
+    prefix: str = Field(description="The key's first characters, to recognise it.")
+    user_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(
+            id=str(key.id),
+            name=key.name,
+            prefix=key.prefix,
+            user_id=str(key.user_id),
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            active=key.revoked_at is None,
+        )
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key itself: shown in this answer only, never again.")

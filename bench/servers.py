@@ -124,7 +124,10 @@ def server(kind: str, url: str, **env: str) -> Iterator[dict[str, Any]]:
     one worker; yield its port and its time to the first answered request."""
     port = free_port()
     if kind == "trunkline":
-        cmd = [str(Path(sys.executable).parent / "trunkline"), "serve", "--port", str(port)]
+        cmd = [
+            str(Path(sys.executable).parent / "trunkline"), "serve", "--port", str(port),
+            "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
     else:
         cmd = [
             sys.executable, "-m", "uvicorn", "--factory", "bench.baseline_app:create",

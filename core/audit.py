@@ -1,4 +1,8 @@
-"""The append-only audit trail: one row per thing done or attempted."""
+"""The append-only audit trail: one row per thing done or attempted.
+
+:data:`ACTIONS` is the vocabulary: every ``action`` Trunkline records, what it means and the
+``outcome`` values it takes. docs/api.md lists the same (a test holds them together).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,82 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .queries import page_of
 from .tables import AuditEvent
+
+#: Stands for "the problem ``code`` of the refusal or failure" among the outcomes below.
+PROBLEM_CODE = "<problem code>"
+
+#: Every action: (subject type, what it records, its outcomes).
+ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "number_added": ("number", "a bring-your-own number added", ("ok",)),
+    "number_deleted": ("number", "a number removed from the workspace", ("ok",)),
+    "binding_changed": (
+        "number",
+        "inbound/outbound binding or agents changed (or refused)",
+        ("ok", "refused"),
+    ),
+    "verification_started": (
+        "number",
+        "a caller-ID verification started at the carrier",
+        ("pending", "verified", "failed"),
+    ),
+    "verification_pending": (
+        "number",
+        "a verification asked again while one is open",
+        ("pending", "verified", "failed"),
+    ),
+    "verification_succeeded": ("number", "the caller ID is verified", ("verified",)),
+    "verification_code_rejected": (
+        "number",
+        "a wrong code submitted while attempts are left (``detail.attempts_left``)",
+        ("rejected",),
+    ),
+    "verification_failed": ("number", "a verification failed (wrong code, refused)", ("failed",)),
+    "verification_error": ("number", "the carrier failed during a verification", (PROBLEM_CODE,)),
+    "number_purchased": (
+        "number",
+        "a number bought (or the carrier refused)",
+        ("ok", PROBLEM_CODE),
+    ),
+    "number_purchase_abandoned": (
+        "number",
+        "a stale purchase claim taken over by a new purchase",
+        ("expired",),
+    ),
+    "number_released": (
+        "number",
+        "a hosted number released at its carrier (kept as ``released``), or the carrier's refusal",
+        ("ok", PROBLEM_CODE),
+    ),
+    "rental_accrued": ("number", "a monthly rental written to the ledger", ("ok",)),
+    "campaign_created": ("campaign", "a campaign created", ("ok",)),
+    "campaign_updated": ("campaign", "a campaign renamed", ("ok",)),
+    "campaign_deleted": ("campaign", "a campaign deleted", ("ok",)),
+    "caller_id_changed": (
+        "campaign",
+        "a campaign's caller ID set, changed or cleared (or refused)",
+        ("ok", PROBLEM_CODE),
+    ),
+    "test_call": (
+        "campaign or call",
+        "a test call placed (subject: the call) or refused (subject: the campaign)",
+        ("placed", "refused", PROBLEM_CODE),
+    ),
+    "call_status": (
+        "call",
+        "the carrier reported a call's new status",
+        ("ringing", "in-progress", "completed", "busy", "failed", "no-answer"),
+    ),
+    "webhook_received": ("webhook", "a signed carrier callback (no workspace)", ("accepted",)),
+    "api_key_created": ("api_key", "an API key made (through the API or the CLI)", ("ok",)),
+    "api_key_revoked": ("api_key", "an API key revoked", ("ok",)),
+    "outbound_policy_changed": (
+        "workspace",
+        "the workspace's outbound policy replaced (`detail.before`, `detail.after`)",
+        ("ok",),
+    ),
+}
 
 
 def record(
@@ -35,3 +114,29 @@ def record(
     )
     session.add(event)
     return event
+
+
+async def list_events(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    *,
+    action: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """A page of the workspace's audit events, newest first, and the total matching."""
+
+    where = [AuditEvent.workspace_id == workspace_id]
+    if action:
+        where.append(AuditEvent.action == action)
+    if subject_type:
+        where.append(AuditEvent.subject_type == subject_type)
+    if subject_id:
+        where.append(AuditEvent.subject_id == subject_id)
+    if outcome:
+        where.append(AuditEvent.outcome == outcome)
+    order = (AuditEvent.created_at.desc(), AuditEvent.id)
+    return await page_of(session, AuditEvent, where, order, limit=limit, offset=offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -41,18 +42,19 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def issue_key(session: AsyncSession, user: User) -> str:
-    """Create an API key for ``user``; return the key itself (the only time it is seen)."""
+def issue_key(session: AsyncSession, user: User, *, name: str | None = None) -> tuple[ApiKey, str]:
+    """Add an API key for ``user`` to ``session``; return the row and the key itself (the only
+    time it is seen: only its SHA-256 and its first characters are stored)."""
     key = new_key()
-    session.add(
-        ApiKey(
-            workspace_id=user.workspace_id,
-            user_id=user.id,
-            prefix=key[: len(KEY_PREFIX) + 6],
-            key_hash=hash_key(key),
-        )
+    row = ApiKey(
+        workspace_id=user.workspace_id,
+        user_id=user.id,
+        name=name,
+        prefix=key[: len(KEY_PREFIX) + 6],
+        key_hash=hash_key(key),
     )
-    return key
+    session.add(row)
+    return row, key
 
 
 async def create_workspace(
@@ -65,7 +67,7 @@ async def create_workspace(
     user = User(workspace_id=workspace.id, name=admin_name, role="admin")
     session.add(user)
     await session.flush()
-    key = await issue_key(session, user)
+    _row, key = issue_key(session, user)
     await session.commit()
     return workspace, user, key
 
@@ -95,7 +97,8 @@ KEY_CACHE_TTL = 2.0
 class KeyCache:
     """API key hash -> principal, for ``ttl`` seconds, in this process.
 
-    :func:`revoke_key` forgets the key at once in every cache of the process; other processes
+    A revocation (:func:`mark_revoked`) forgets the key at once in every cache of the process;
+    other processes
     forget it when the revocation's announcement reaches their snapshot (``core.snapshot``),
     and in any case within the TTL (their entry expires and the database answers). Unknown and
     revoked keys are never cached. While ``enabled`` is False nothing is served nor kept.
@@ -108,6 +111,8 @@ class KeyCache:
         #: Bumped by every forget and clear: a principal read before one is not kept.
         self.generation = 0
         self._entries: dict[str, tuple[Principal, float]] = {}
+        #: Reads in flight: key hash -> (the generation they started in, their task).
+        self.reading: dict[str, tuple[int, asyncio.Future[Principal]]] = {}
         _CACHES.add(self)
 
     def get(self, key_hash: str) -> Principal | None:
@@ -164,15 +169,36 @@ async def authenticate_cached(
     authorization: str | None,
     cache: KeyCache,
 ) -> Principal:
-    """:func:`authenticate`, answering from ``cache`` when it can (no session opened then)."""
+    """:func:`authenticate`, answering from ``cache`` when it can (no session opened then).
+
+    Concurrent requests with the same key share one read (a dialer's many connections all
+    miss at once when the entry expires); a request that comes after a revocation was
+    announced never shares a read that started before it.
+    """
     key_hash = hash_key(_bearer_token(authorization))
     principal = cache.get(key_hash)
-    if principal is None:
-        generation, started = cache.generation, time.monotonic()
-        async with open_session() as session:
-            principal = await authenticate(session, authorization)
-        cache.put(key_hash, principal, generation, started)
-    return principal
+    if principal is not None:
+        return principal
+    generation = cache.generation
+    reading = cache.reading.get(key_hash)
+    if reading is None or reading[0] != generation:
+
+        async def read() -> Principal:
+            started = time.monotonic()
+            async with open_session() as session:
+                found = await authenticate(session, authorization)
+            cache.put(key_hash, found, generation, started)
+            return found
+
+        reading = cache.reading[key_hash] = (generation, asyncio.ensure_future(read()))
+        task = reading[1]
+
+        def done(_: object) -> None:
+            if cache.reading.get(key_hash, (0, None))[1] is task:
+                del cache.reading[key_hash]
+
+        task.add_done_callback(done)
+    return await asyncio.shield(reading[1])
 
 
 async def revoke_key(session: AsyncSession, key: str) -> bool:
@@ -180,15 +206,26 @@ async def revoke_key(session: AsyncSession, key: str) -> bool:
 
     Every key cache of this process forgets the key at once.
     """
-    for cache in list(_CACHES):
-        cache.forget(hash_key(key))
+    forget_key(hash_key(key))
     api_key = (
         await session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     ).scalar_one_or_none()
     if api_key is None or api_key.revoked_at is not None:
         return False
+    await mark_revoked(session, api_key)
+    return True
+
+
+async def mark_revoked(session: AsyncSession, api_key: ApiKey) -> None:
+    """Set ``revoked_at`` and commit (with whatever else the session holds, e.g. its audit
+    row); every key cache of this process forgets the key at once, and the commit announces
+    the change to the other processes (``core.invalidation``)."""
     api_key.revoked_at = utcnow()
     await session.commit()
-    for cache in list(_CACHES):  # and again, should a request have cached it meanwhile
-        cache.forget(hash_key(key))
-    return True
+    forget_key(api_key.key_hash)  # again, should a request have cached it meanwhile
+
+
+def forget_key(key_hash: str) -> None:
+    """Drop a key from every key cache of this process."""
+    for cache in list(_CACHES):
+        cache.forget(key_hash)

@@ -17,11 +17,11 @@ from .settings import PluginsFile, Settings
 
 def carrier_event_sink(runtime: Runtime) -> EventSink:
     """Apply events a plugin reports outside a webhook (``PluginContext.submit_events``), in a
-    session of their own, audited with the actor ``carrier``."""
+    session of their own, audited with the actor ``carrier:<provider>`` and ``via: plugin``."""
 
     async def sink(events: list[ProviderEvent]) -> None:
         async with runtime.sessionmaker() as session:
-            await apply_events(runtime, session, events, actor="carrier")
+            await apply_events(runtime, session, events, via="plugin")
 
     return sink
 

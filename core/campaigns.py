@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
 from .auth import Principal
-from .errors import Conflict, DemoMode, InvalidInput, NotFound, PolicyDenied, TrunklineError
+from .calls import normalise_status
+from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
 from .models import CallOptions, PlacedCall
-from .numbers import find_by_e164, parse_uuid
+from .numbers import find_by_e164
 from .outbound_policy import load_workspace_policy
 from .phone import parse_e164
-from .policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED
+from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED
+from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
 
@@ -41,16 +43,7 @@ class NoCallerId(Conflict):
 
 
 async def get_campaign(session: AsyncSession, workspace_id: uuid.UUID, cid: Any) -> Campaign:
-    campaign = (
-        await session.execute(
-            select(Campaign).where(
-                Campaign.id == parse_uuid(cid, "campaign"), Campaign.workspace_id == workspace_id
-            )
-        )
-    ).scalar_one_or_none()
-    if campaign is None:
-        raise NotFound("campaign not found")
-    return campaign
+    return await one_of(session, Campaign, workspace_id, cid, "campaign")
 
 
 async def resolve_caller_id(
@@ -82,20 +75,9 @@ async def resolve_caller_id(
 async def list_campaigns(
     session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Campaign], int]:
-    where = Campaign.workspace_id == workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(Campaign).where(where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(Campaign)
-            .where(where)
-            .order_by(Campaign.created_at, Campaign.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    where = [Campaign.workspace_id == workspace_id]
+    order = (Campaign.created_at, Campaign.id)
+    return await page_of(session, Campaign, where, order, limit=limit, offset=offset)
 
 
 async def create_campaign(
@@ -125,27 +107,68 @@ async def create_campaign(
     return campaign
 
 
-async def set_caller_id(
-    rt: Runtime, session: AsyncSession, principal: Principal, cid: Any, e164: str
+async def rename_campaign(
+    session: AsyncSession, principal: Principal, cid: Any, name: str
 ) -> Campaign:
+    """Change a campaign's name (audited ``campaign_updated``)."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    try:
-        number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
-    except TrunklineError as exc:
-        audit.record(
-            session,
-            action="caller_id_changed",
-            outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="campaign",
-            subject_id=campaign.id,
-            detail={"e164": e164},
-        )
-        await session.commit()
-        raise
-    before = campaign.from_number_id
-    campaign.from_number_id = number.id
+    before = campaign.name
+    campaign.name = name
+    audit.record(
+        session,
+        action="campaign_updated",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="campaign",
+        subject_id=campaign.id,
+        detail={"before": {"name": before}, "after": {"name": name}},
+    )
+    await session.commit()
+    return campaign
+
+
+async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
+    """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
+    campaign = await get_campaign(session, principal.workspace_id, cid)
+    audit.record(
+        session,
+        action="campaign_deleted",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="campaign",
+        subject_id=campaign.id,
+        detail={"name": campaign.name},
+    )
+    await session.delete(campaign)
+    await session.commit()
+
+
+async def set_caller_id(
+    rt: Runtime, session: AsyncSession, principal: Principal, cid: Any, e164: str | None
+) -> Campaign:
+    """Set the campaign's caller ID, or clear it when ``e164`` is None (audited either way)."""
+    campaign = await get_campaign(session, principal.workspace_id, cid)
+    number = None
+    if e164 is not None:
+        try:
+            number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
+        except TrunklineError as exc:
+            audit.record(
+                session,
+                action="caller_id_changed",
+                outcome=exc.code,
+                actor=principal.actor,
+                workspace_id=principal.workspace_id,
+                subject_type="campaign",
+                subject_id=campaign.id,
+                detail={"e164": e164},
+            )
+            await session.commit()
+            raise
+    before = await caller_id_of(session, campaign)
+    campaign.from_number_id = number.id if number else None
     audit.record(
         session,
         action="caller_id_changed",
@@ -154,11 +177,44 @@ async def set_caller_id(
         workspace_id=principal.workspace_id,
         subject_type="campaign",
         subject_id=campaign.id,
-        provider=number.provider,
-        detail={"before": str(before) if before else None, "after": number.phone_e164},
+        provider=number.provider if number else None,
+        detail={
+            "before": before.phone_e164 if before else None,
+            "after": number.phone_e164 if number else None,
+        },
     )
     await session.commit()
     return campaign
+
+
+async def caller_id_of(session: AsyncSession, campaign: Campaign) -> Number | None:
+    """The campaign's caller-ID number, if it has one."""
+    if campaign.from_number_id is None:
+        return None
+    return await session.get(Number, campaign.from_number_id)
+
+
+async def caller_ids_of(
+    session: AsyncSession, campaigns: list[Campaign]
+) -> dict[uuid.UUID, Number]:
+    """The caller-ID numbers of several campaigns in one query, by number id."""
+    ids = {c.from_number_id for c in campaigns if c.from_number_id is not None}
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Number).where(Number.id.in_(ids)))).scalars()
+    return {n.id: n for n in rows}
+
+
+def caller_id_warnings(rt: Runtime, number: Number | None) -> list[str]:
+    """The policy reasons that refuse every call from this caller ID now (demo mode aside).
+
+    A campaign's caller ID was allowed when it was set; a later change (outbound turned off,
+    verified caller IDs switched off, a country blocked) leaves it set but unusable.
+    """
+    if number is None:
+        return []
+    decision = rt.policy.evaluate(number)
+    return [r for r in decision.reasons if r != DEMO_MODE]
 
 
 async def test_call(
@@ -171,9 +227,7 @@ async def test_call(
     """
     campaign = await get_campaign(session, principal.workspace_id, cid)
     to_e164, _ = parse_e164(to, "to")
-    number = None
-    if campaign.from_number_id is not None:
-        number = await session.get(Number, campaign.from_number_id)
+    number = await caller_id_of(session, campaign)
     if number is None:
         raise NoCallerId("set the campaign's caller ID before placing a test call")
 
@@ -222,7 +276,7 @@ async def test_call(
         from_e164=number.phone_e164,
         to_e164=to_e164,
         provider_call_id=placed.provider_call_id,
-        status=placed.status,
+        status=normalise_status(placed.status) or "queued",
     )
     session.add(call)
     await session.flush()

@@ -57,10 +57,14 @@ from .errors import (
     WebhookSignatureError,
 )
 from .models import (
+    ATTESTATION_LEVELS,
+    LINE_TYPES,
+    AttestationEstimate,
     CallingWindow,
     CallOptions,
     CountryPermission,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     ProviderEvent,
@@ -80,16 +84,19 @@ __all__ = [
     "ConformanceError",
     "Kit",
     "ProviderConformance",
+    "check_attestation",
     "check_calling_windows",
     "check_capabilities",
     "check_coverage",
     "check_error_mapping",
     "check_hook_signatures",
     "check_imports",
+    "check_lookup",
     "check_outbound_permissions",
     "check_provider_status",
     "check_registration",
     "check_regulations",
+    "check_released",
     "check_result",
     "check_settings_model",
     "check_verification_completed",
@@ -108,10 +115,13 @@ SCENARIOS: tuple[str, ...] = (
     "verify_code_wrong",
     "coverage",
     "regulations",
+    "release",
     "outbound_permissions",
     "server_error",
     "auth_error",
     "rate_limited",
+    "attestation",
+    "lookup",
 )
 #: The carrier failure each error scenario simulates, and the core error it must become.
 ERROR_SCENARIOS: dict[str, type[ProviderError]] = {
@@ -434,6 +444,15 @@ def check_verification_refused(result: Any, provider: str | None = None) -> Veri
     return parsed
 
 
+def check_released(result: Any) -> None:
+    """``release_number`` answers ``None`` once the carrier no longer holds the number."""
+    if result is not None:
+        _fail(
+            f"release_number returned {type(result).__name__}: it answers None once the number "
+            "is released, and raises a core Provider* error when the carrier refuses"
+        )
+
+
 def check_coverage(result: Any, provider: str, country: str) -> list[CoverageEntry]:
     entries: list[CoverageEntry] = check_result("list_coverage", result, provider)
     if not entries:
@@ -488,6 +507,40 @@ def check_calling_windows(result: Any, country: str) -> list[CallingWindow]:
         _one(f"calling_windows({country!r}) returned, at [{i}],", w, CallingWindow, None)
         for i, w in enumerate(result)
     ]
+
+
+def check_attestation(result: Any, number: NumberRef) -> AttestationEstimate:
+    """A level of the core's vocabulary with a basis; a number the carrier does not host is
+    never signed ``A``."""
+    parsed: AttestationEstimate = check_result("expected_attestation", result)
+    if parsed.level not in ATTESTATION_LEVELS:
+        _fail(f"expected_attestation answered level {parsed.level!r}")
+    if not parsed.basis.strip():
+        _fail("expected_attestation answered without a basis: say why the level is what it is")
+    if parsed.level == "A" and not number.hosted:
+        _fail(
+            "expected_attestation answered 'A' for a number the carrier does not host (a "
+            "verified caller ID is 'B' at most)"
+        )
+    return parsed
+
+
+def check_lookup(result: Any, provider: str, e164: str, fields: set[str]) -> NumberIntel:
+    """An answer about the number asked, in the core's vocabulary; ``reassigned`` is
+    ``unsupported`` when it was not asked."""
+    parsed: NumberIntel = check_result("lookup_number", result, provider)
+    if parsed.phone_e164 != e164:
+        _fail(f"lookup_number({e164!r}) answered about {parsed.phone_e164!r}")
+    if parsed.line_type not in LINE_TYPES:
+        _fail(f"lookup_number answered line_type {parsed.line_type!r}")
+    if "reassigned" not in fields and parsed.reassigned != "unsupported":
+        _fail(
+            f"lookup_number answered reassigned={parsed.reassigned!r} though it was not asked: "
+            "answer 'unsupported'"
+        )
+    if parsed.cost is not None and parsed.cost < 0:
+        _fail("lookup_number answered a negative cost")
+    return parsed
 
 
 def check_error_mapping(scenario: str, operation: str, raised: BaseException | None) -> None:
@@ -628,6 +681,14 @@ class ProviderConformance:
     wrong_code: str = "000000"
     #: The operation run under the error scenarios.
     error_operation: str = "verify_cli"
+    #: The carrier's reference of a bought number (what ``purchase_number`` returns), released
+    #: under the ``release`` scenario.
+    purchased_ref: str | None = None
+    #: The carrier's reference of :attr:`number` as a number it hosts (``NumberRef.provider_ref``),
+    #: for ``expected_attestation`` under the ``attestation`` scenario.
+    hosted_ref: str | None = None
+    #: The destination looked up under the ``lookup`` scenario.
+    destination: str = "+14155550123"
 
     host: PluginHost
     plugin: Any
@@ -675,25 +736,30 @@ class ProviderConformance:
         finally:
             kit.close()
 
-    def _number_ref(self, status: str = "none", ref: str | None = None) -> NumberRef:
+    def number_ref(self, status: str = "none", ref: str | None = None, **fields: Any) -> NumberRef:
+        """The stored number the kit verifies: one record (same ``id`` and ``workspace_id``)
+        for the whole test, in the given state."""
         import phonenumbers
 
+        if not hasattr(self, "_number_ids"):
+            self._number_ids = (str(uuid.uuid4()), str(uuid.uuid4()))
         country = phonenumbers.region_code_for_number(phonenumbers.parse(self.number)) or "US"
         return NumberRef(
-            id=str(uuid.uuid4()),
-            workspace_id=str(uuid.uuid4()),
+            id=self._number_ids[0],
+            workspace_id=self._number_ids[1],
             phone_e164=self.number,
             country_code=country,
             provider=self.provider,
             verification_status=status,  # type: ignore[arg-type]
             verification_ref=ref,
+            **fields,
         )
 
     def _example_args(self) -> dict[str, Any]:
         """A value for each parameter name the provider hooks take (hooks share their names,
         so a new hook needs an entry here only for a parameter name no hook used before)."""
         return {
-            "number": self._number_ref(),
+            "number": self.number_ref(),
             "code": None,
             "country": self.country,
             "number_type": None,
@@ -718,7 +784,7 @@ class ProviderConformance:
 
     def _start_verification(self, kit: Kit) -> VerificationResult:
         with self.mock_carrier("verify_start"):
-            raw = kit.call("verify_cli", self.provider, number=self._number_ref(), code=None)
+            raw = kit.call("verify_cli", self.provider, number=self.number_ref(), code=None)
         return check_verification_started(raw, self.provider)
 
     # -- the checks --------------------------------------------------------------------------
@@ -775,7 +841,7 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         if started.status == "verified":
             return
-        number = self._number_ref("pending", started.provider_ref)
+        number = self.number_ref("pending", started.provider_ref)
         with self.mock_carrier("verify_code_ok"):
             raw = trunkline_kit.call(
                 "verify_cli", self.provider, number=number, code=self.valid_code(started)
@@ -788,19 +854,27 @@ class ProviderConformance:
         started = self._start_verification(trunkline_kit)
         ref = started.provider_ref
         if started.next_step == "submit_code":  # call-style carriers take no code
-            number = self._number_ref("pending", ref)
+            number = self.number_ref("pending", ref)
             with self.mock_carrier("verify_code_wrong"):
                 raw = trunkline_kit.call(
                     "verify_cli", self.provider, number=number, code=self.invalid_code(started)
                 )
             ref = check_verification_refused(raw, self.provider).provider_ref or ref
-        failed = self._number_ref("failed", ref)
+        failed = self.number_ref("failed", ref)
         with self.mock_carrier("verify_start"):
             again = trunkline_kit.call("verify_cli", self.provider, number=failed, code=None)
         try:
             check_verification_started(again, self.provider)
         except ConformanceError as exc:
             _fail(f"after a failed verification, starting again: {exc}")
+
+    def test_release_number(self, trunkline_kit: Kit) -> None:
+        """A hosted number is given back: the hook answers None."""
+        self._capable("release")
+        number = self.number_ref(hosted=True, provider_ref=self.purchased_ref)
+        with self.mock_carrier("release"):
+            raw = trunkline_kit.call("release_number", self.provider, number=number)
+        check_released(raw)
 
     def test_coverage_shape(self, trunkline_kit: Kit) -> None:
         self._capable("coverage")
@@ -834,8 +908,7 @@ class ProviderConformance:
 
     def test_outbound_permissions_shape(self, trunkline_kit: Kit) -> None:
         """``fetch_outbound_permissions``, when implemented, answers well-formed permissions."""
-        if "fetch_outbound_permissions" not in check_hook_signatures(self.plugin, self.plugin_name):
-            return  # optional: the carrier cannot tell, and nothing is blocked
+        self._capable("dialing_permissions")
         with self.mock_carrier("outbound_permissions"):
             raw = trunkline_kit.call("fetch_outbound_permissions", self.provider)
         check_outbound_permissions(raw, self.provider)
@@ -853,6 +926,31 @@ class ProviderConformance:
             windows = check_calling_windows(first, country)
             if windows != check_calling_windows(again, country):
                 _fail(f"calling_windows({country!r}, {region!r}) answered differently twice")
+
+    def test_expected_attestation(self, trunkline_kit: Kit) -> None:
+        """A hosted number and a verified caller ID each get a level with a basis; the
+        verified one is never ``A``."""
+        self._capable("attestation")
+        hosted = self.number_ref(hosted=True, provider_ref=self.hosted_ref)
+        verified = self.number_ref("verified", verified_cli=True)
+        for number in (hosted, verified):
+            with self.mock_carrier("attestation"):
+                raw = trunkline_kit.call("expected_attestation", self.provider, number=number)
+            check_attestation(raw, number)
+
+    def test_lookup_number(self, trunkline_kit: Kit) -> None:
+        """The line type of :attr:`destination`, in the core's vocabulary."""
+        self._capable("lookup")
+        fields = {"line_type"}
+        with self.mock_carrier("lookup"):
+            raw = trunkline_kit.call(
+                "lookup_number",
+                self.provider,
+                e164=self.destination,
+                fields=fields,
+                last_verified_date=None,
+            )
+        check_lookup(raw, self.provider, self.destination, fields)
 
     def test_webhook_signed_accepted(self, trunkline_kit: Kit) -> None:
         self._capable("webhooks")

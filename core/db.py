@@ -40,9 +40,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout on every connection.
 
+    Statement parameters are hidden from error messages (``hide_parameters``).
+
     ``pool_size``/``max_overflow`` apply to both; an in-memory SQLite database has a single
     shared connection and ignores them.
     """
+    # A failing statement's error message (which reaches the logs) never carries its
+    # parameters: they are workspace data.
+    kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
     kwargs.setdefault("max_overflow", DEFAULT_MAX_OVERFLOW)
     if is_sqlite(url):

@@ -162,6 +162,24 @@ class WebhookSignatureError(TrunklineError):
     title = "Webhook signature invalid"
 
 
+class WebhookMalformed(TrunklineError):
+    """A webhook body that cannot be read as the carrier's callback: not the carrier's format,
+    an unknown event kind, a missing field, or nested too deep. Raised by ``parse_webhook``
+    (after the signature check) and by the core before it; the API answers 422."""
+
+    status = 422
+    code = "webhook_malformed"
+    title = "Webhook body malformed"
+
+
+class WebhookTooLarge(TrunklineError):
+    """A webhook body larger than the core accepts; refused before it is read whole."""
+
+    status = 413
+    code = "webhook_too_large"
+    title = "Webhook body too large"
+
+
 # -- domain errors raised by the core -------------------------------------------------------
 
 

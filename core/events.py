@@ -2,59 +2,96 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
+from .calls import advances, normalise_status
 from .models import ProviderEvent
+from .ownership import NumberClaimed
 from .runtime import Runtime
 from .tables import Call, Number
-from .verification import mark_failed, mark_verified
+from .verification import complete, mark_failed
+
+log = logging.getLogger("trunkline.events")
 
 
 async def _numbers_for(session: AsyncSession, event: ProviderEvent) -> list[Number]:
-    """Numbers an event is about: by carrier reference first, else by phone among pending ones.
+    """The numbers a verification event may change.
+
+    1. By the carrier's reference: the numbers whose own verification carries that reference
+       (a ``verification_failed`` so matched may fail a verified number: the carrier revoked it).
+    2. Only when no number carries the reference, by phone number, and then only a *pending*
+       verification (never a verified or hosted number) whose own reference does not name
+       another verification, and only when exactly one workspace has such a number: an event
+       that names a phone number alone cannot say which of several workspaces it is about.
 
     Locked (``FOR UPDATE``) so that a concurrent binding change waits for this event, or this
     event sees the binding it made: a lost verification always turns outbound off.
     """
     where = [Number.provider == event.provider, Number.state == "active"]
     if event.provider_ref:
-        rows = list(
-            (
-                await session.execute(
-                    select(Number)
-                    .where(*where, Number.verification_ref == event.provider_ref)
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            ).scalars()
-        )
+        rows = await _locked(session, *where, Number.verification_ref == event.provider_ref)
         if rows:
             return rows
-    if event.phone_e164:
-        return list(
-            (
-                await session.execute(
-                    select(Number)
-                    .where(
-                        *where,
-                        Number.phone_e164 == event.phone_e164,
-                        or_(Number.verification_status == "pending", Number.verified_cli.is_(True)),
-                    )
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
-                )
-            ).scalars()
+    if not event.phone_e164:
+        return []
+    pending = [
+        *where,
+        Number.phone_e164 == event.phone_e164,
+        Number.verification_status == "pending",
+        Number.verified_cli.is_(False),
+        Number.hosted.is_(False),
+    ]
+    if event.provider_ref:  # a pending number with another reference waits for its own event
+        pending.append(Number.verification_ref.is_(None))
+    rows = await _locked(session, *pending)
+    if len(rows) > 1:
+        log.warning(
+            "%s event for %s names no known reference and matches pending verifications in "
+            "%d workspaces: ignored",
+            event.kind,
+            event.phone_e164,
+            len(rows),
         )
-    return []
+        return []
+    return rows
+
+
+async def _locked(session: AsyncSession, *where: Any) -> list[Number]:
+    return list(
+        (
+            await session.execute(
+                select(Number)
+                .where(*where)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
 
 
 async def apply_events(
-    rt: Runtime, session: AsyncSession, events: list[ProviderEvent], *, actor: str
+    rt: Runtime,
+    session: AsyncSession,
+    events: list[ProviderEvent],
+    *,
+    actor: str | None = None,
+    via: str = "callback",
 ) -> int:
-    """Apply events and audit each; return how many stored objects changed. Commits."""
+    """Apply events and audit each; return how many stored objects changed. Commits.
+
+    Each audit row's ``actor`` is ``carrier:<the event's provider>`` unless ``actor`` is given,
+    and its ``detail.via`` says how the event came: ``callback`` (a webhook) or ``plugin``
+    (reported in process through ``PluginContext.submit_events``, as the sandbox does).
+    """
     changed = 0
+    reverified: list[uuid.UUID] = []  # numbers whose caller-ID standing changed
+    via_detail = {"via": via}
     for event in events:
         if event.kind in ("verification_succeeded", "verification_failed"):
             for number in await _numbers_for(session, event):
@@ -63,45 +100,72 @@ async def apply_events(
                 if event.kind == "verification_succeeded":
                     if number.verified_cli:
                         continue
-                    mark_verified(number, event.provider_ref)
+                    if not await complete(session, number, event.provider_ref):
+                        # One number, one owner: another workspace holds it; nothing changes.
+                        audit.record(
+                            session,
+                            action="verification_error",
+                            outcome=NumberClaimed.code,
+                            actor=actor or f"carrier:{event.provider}",
+                            workspace_id=number.workspace_id,
+                            subject_type="number",
+                            subject_id=number.id,
+                            provider=event.provider,
+                            detail={"provider_ref": event.provider_ref, **via_detail},
+                        )
+                        continue
                     extra: dict[str, object] = {}
                 else:
                     extra = mark_failed(number, str(event.data.get("detail") or "") or None)
+                if event.kind == "verification_succeeded" or extra.get("verified_cli") is False:
+                    reverified.append(number.id)
                 changed += 1
                 audit.record(
                     session,
                     action=event.kind,
                     outcome="verified" if event.kind == "verification_succeeded" else "failed",
-                    actor=actor,
+                    actor=actor or f"carrier:{event.provider}",
                     workspace_id=number.workspace_id,
                     subject_type="number",
                     subject_id=number.id,
                     provider=event.provider,
-                    detail={"provider_ref": event.provider_ref, "via": "callback", **extra},
+                    detail={"provider_ref": event.provider_ref, **via_detail, **extra},
                 )
         elif event.kind == "call_status" and event.provider_ref:
+            status = normalise_status(event.data.get("status"))
+            if status is None:
+                log.warning(
+                    "%s: call status %r is not one Trunkline knows: ignored",
+                    event.provider,
+                    event.data.get("status"),
+                )
+                continue
             calls = (
                 await session.execute(
-                    select(Call).where(
+                    select(Call)
+                    .where(
                         Call.provider == event.provider, Call.provider_call_id == event.provider_ref
                     )
+                    .with_for_update()
+                    .execution_options(populate_existing=True)
                 )
             ).scalars()
             for call in calls:
-                status = str(event.data.get("status") or call.status)
-                if status != call.status:
-                    call.status = status
-                    changed += 1
-                    audit.record(
-                        session,
-                        action="call_status",
-                        outcome=status,
-                        actor=actor,
-                        workspace_id=call.workspace_id,
-                        subject_type="call",
-                        subject_id=call.id,
-                        provider=event.provider,
-                        detail={"provider_ref": event.provider_ref},
-                    )
+                if not advances(call.status, status):
+                    continue
+                before, call.status = call.status, status
+                changed += 1
+                audit.record(
+                    session,
+                    action="call_status",
+                    outcome=status,
+                    actor=actor or f"carrier:{event.provider}",
+                    workspace_id=call.workspace_id,
+                    subject_type="call",
+                    subject_id=call.id,
+                    provider=event.provider,
+                    detail={"provider_ref": event.provider_ref, "before": before, **via_detail},
+                )
     await session.commit()
+    await attestation.refresh_ids(rt, session, reverified)
     return changed

@@ -23,15 +23,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pydantic import BaseModel
 
     from .context import PluginContext
     from .models import (
+        AttestationEstimate,
         AvailableNumber,
         CallingWindow,
         CallOptions,
         CountryPermission,
         CoverageEntry,
+        NumberIntel,
         NumberRef,
         NumberSearch,
         PlacedCall,
@@ -238,6 +242,25 @@ def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber
     """
 
 
+@provider_hook("release")
+def release_number(provider: str, number: NumberRef) -> None:
+    """Give a hosted number back to the carrier, for good: the carrier stops billing it.
+
+    Provider-targeted; may be ``async def``. The core calls it when a workspace deletes a
+    number it bought (``hosted``), before it changes anything.
+
+    :param number: the stored number: ``phone_e164``, and ``provider_ref`` (the reference
+        ``purchase_number`` returned; ``None`` for a number recorded without one).
+
+    Return ``None`` once the carrier no longer holds the number for this account, including
+    when the carrier says it already does not (a release repeated after a lost answer). Raise
+    a ``Provider*`` error when the carrier refuses or fails: the core then keeps the number
+    exactly as it was and answers the error. A provider that cannot release numbers does not
+    implement it (nor declare the ``release`` capability); deleting its hosted numbers answers
+    ``unsupported_operation`` and keeps them.
+    """
+
+
 @provider_hook("calls")
 def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
     """Place an outbound call. The core has already enforced the outbound policy.
@@ -255,9 +278,57 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
     :param request: the framework-free :class:`~core.WebhookRequest` (public URL, lower-case
         headers, raw body).
 
-    Raise ``WebhookSignatureError`` when the signature is missing or does not hold: the core
-    then changes nothing and answers 403. Return an empty list for a callback that carries no
-    event the core acts on.
+    Raise ``WebhookSignatureError`` when the signature is missing or does not hold, or when
+    no secret is configured to check it with: the core then changes nothing and answers 403.
+    Raise ``WebhookMalformed`` for a signed body that is not one of the carrier's callbacks
+    (not JSON, an unknown kind, a field of the wrong type): 422, nothing changes. Return an
+    empty list for a well-formed callback that carries no event the core acts on.
+
+    The core has already refused bodies over 256 KiB and bodies nested deeper than 32 levels.
+    Events are matched by ``provider_ref`` first (the reference ``verify_cli`` returned, or the
+    call id ``place_call`` returned); an event matched only by ``phone_e164`` may complete or
+    fail a pending verification in the one workspace that has it pending, nothing else.
+    """
+
+
+@provider_hook("attestation")
+def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimate:
+    """Estimate the SHAKEN/STIR attestation the carrier will sign calls from ``number`` with.
+
+    Provider-targeted; may be ``async def``.
+
+    :param number: the stored number: ``hosted`` (bought through this carrier, with its
+        ``provider_ref``) or ``verified_cli`` (a verified caller ID the carrier does not host).
+
+    Return an :class:`~core.AttestationEstimate`: ``A`` only when the carrier owns the number and
+    knows the caller may use it, ``B`` for a verified caller ID, ``C`` or ``unknown`` otherwise,
+    with ``basis`` saying why. The core stores the answer on the number and refreshes it when
+    the number changes (purchase, verification) and on ``trunkline attestation refresh``; it is
+    never asked on the preflight's path. Carrier failures raise the core's ``Provider*`` errors;
+    the stored estimate then stays as it was.
+    """
+
+
+@provider_hook("lookup")
+def lookup_number(
+    provider: str, e164: str, fields: set[str], last_verified_date: date | None
+) -> NumberIntel:
+    """Look a destination number up at the carrier: its line type, and whether it was reassigned.
+
+    Provider-targeted; may be ``async def``. Lookups usually cost money: the core calls this
+    only for workspaces that turned lookups on, caches the answers per destination and records
+    each answer in the ledger at the carrier's cost (``cost``).
+
+    :param e164: the destination, E.164.
+    :param fields: what to look up, a subset of ``{"line_type", "reassigned"}``.
+    :param last_verified_date: for ``reassigned``: the date the callee was last known to be
+        reachable at the number (the consent's date); ``None`` when not asked.
+
+    Return a :class:`~core.NumberIntel` for ``e164`` (never another number), ``line_type``
+    normalised onto the core's vocabulary (``unknown`` when the carrier does not say) and
+    ``reassigned`` ``unsupported`` when not asked or when the carrier cannot tell for this
+    number. Carrier failures raise the core's ``Provider*`` errors: the preflight then answers
+    what it can decide without the lookup, and says the lookup failed.
     """
 
 

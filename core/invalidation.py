@@ -11,7 +11,8 @@ When the session commits, the tokens invalidate every snapshot of this process a
 travel to the other processes:
 
 * with Redis configured for the session's engine (:func:`publish_through`), published on the
-  snapshot channel after the commit;
+  snapshot channel right after the commit (an ``AsyncSession``'s commit returns once it is
+  published);
 * otherwise on PostgreSQL, ``pg_notify`` in the same transaction (delivered at its commit,
   dropped with its rollback);
 * on SQLite without Redis, nowhere else: other processes notice within the snapshot's TTL.
@@ -32,14 +33,24 @@ from urllib.parse import urlsplit
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from .snapshot import invalidate_local
 
 log = logging.getLogger("trunkline.invalidation")
 
-#: Tables whose rows the preflight never reads: writes to them announce nothing.
+#: Tables whose rows the preflight never reads from the snapshot: writes to them announce
+#: nothing. (``destination_lookups`` is the lookups' own cache, read by the lookup service.)
 UNTRACKED_TABLES = frozenset(
-    {"audit_events", "ledger_entries", "calls", "campaigns", "users", "alembic_version"}
+    {
+        "audit_events",
+        "ledger_entries",
+        "calls",
+        "campaigns",
+        "users",
+        "alembic_version",
+        "destination_lookups",
+    }
 )
 #: PostgreSQL ``NOTIFY`` channel of snapshot invalidations.
 PG_CHANNEL = "trunkline_snapshot"
@@ -153,6 +164,11 @@ def _after_commit(session: Session) -> None:
     publisher = _PUBLISHERS.get(engine) if engine is not None else None
     if publisher is None:
         _publish_from_environment(announced)
+        return
+    if in_greenlet():
+        # an AsyncSession's commit: it returns once the announcement is out, so an API answer
+        # that follows a change follows its announcement too (one Redis round trip)
+        await_(publisher(announced))
         return
     try:
         loop = asyncio.get_running_loop()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from . import hookspecs
 
@@ -20,6 +20,18 @@ CAPABILITIES: frozenset[str] = hookspecs.CAPABILITIES
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free", "national")
 Feature = Literal["voice", "sms", "mms", "fax"]
+#: Features in this order when serialised (a set's own order changes from process to process).
+FEATURE_ORDER: tuple[str, ...] = ("voice", "sms", "mms", "fax")
+
+
+def _ordered_features(features: set[str]) -> list[str]:
+    return sorted(features, key=lambda f: (FEATURE_ORDER.index(f) if f in FEATURE_ORDER else 99, f))
+
+
+#: A set of features, serialised as a list in :data:`FEATURE_ORDER`.
+FeatureSet = Annotated[
+    set[Feature], PlainSerializer(_ordered_features, return_type=list[Feature], when_used="always")
+]
 VerificationStatus = Literal["none", "pending", "verified", "failed"]
 NextStep = Literal["none", "answer_call_and_enter_code", "submit_code"]
 EndUserType = Literal["individual", "business", "any"]
@@ -29,6 +41,23 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: ``HH:MM`` on a 24-hour clock; ``24:00`` ends a window at midnight.
 CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+AttestationLevel = Literal["A", "B", "C", "unknown"]
+#: SHAKEN/STIR levels from the most trusted down (``unknown`` ranks below ``C``).
+ATTESTATION_LEVELS: tuple[str, ...] = get_args(AttestationLevel)
+LineType = Literal[
+    "mobile",
+    "landline",
+    "fixed_voip",
+    "non_fixed_voip",
+    "toll_free",
+    "premium",
+    "shared_cost",
+    "voicemail",
+    "pager",
+    "unknown",
+]
+LINE_TYPES: tuple[str, ...] = get_args(LineType)
+Reassigned = Literal["yes", "no", "unknown", "unsupported"]
 
 
 class _Model(BaseModel):
@@ -72,13 +101,17 @@ class NumberRef(_Model):
     verification_status: VerificationStatus = "none"
     verification_ref: str | None = None
     allowed_countries: list[str] = Field(default_factory=list)
+    #: The carrier's own id of a hosted number (Twilio ``PN...``, a Telnyx order id), if known.
+    provider_ref: str | None = None
 
 
 class VerificationResult(_Model):
     """A carrier's answer to ``verify_cli``.
 
-    ``display_code`` is a code the user must type into the carrier's verification call
-    (Twilio's style); ``next_step`` tells the client what the user does next.
+    ``display_code`` is a code shown to the user: the one to type into the carrier's
+    verification call (Twilio's style), or, for a simulated carrier, the code its simulated
+    message carried. It reaches the API answer and the console only: the core never writes it
+    to the audit trail nor to a trace. ``next_step`` tells the client what the user does next.
     """
 
     status: Literal["pending", "verified", "failed"]
@@ -92,7 +125,7 @@ class CoverageEntry(_Model):
     provider: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     source: Literal["live", "static"]
     as_of: date | datetime | None = None
 
@@ -127,7 +160,7 @@ class AvailableNumber(_Model):
     phone_e164: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     monthly_cost: Decimal | None = None
     upfront_cost: Decimal | None = None
     currency: str | None = None
@@ -140,7 +173,7 @@ class PurchasedNumber(_Model):
     phone_e164: str
     country_code: str
     number_type: NumberType
-    features: set[Feature] = Field(default_factory=set)
+    features: FeatureSet = Field(default_factory=set)
     monthly_cost: Decimal | None = None
     upfront_cost: Decimal | None = None
     currency: str | None = None
@@ -219,3 +252,34 @@ class CallingWindow(_Model):
         if self.start >= self.end:
             raise ValueError(f"a window ends after it starts ({self.start}-{self.end})")
         return self
+
+
+class AttestationEstimate(_Model):
+    """The SHAKEN/STIR attestation a carrier is expected to sign calls from a number with.
+
+    ``A``: the carrier knows the caller and that it may use the number (a number it hosts);
+    ``B``: it knows the caller but not the number's right of use (a verified caller ID);
+    ``C``: it knows neither; ``unknown``: it cannot tell. ``basis`` says why, in words.
+    """
+
+    level: AttestationLevel
+    basis: str = ""
+
+
+class NumberIntel(_Model):
+    """A carrier's answer about a destination number (``lookup_number``).
+
+    ``line_type`` is normalised onto :data:`LINE_TYPES`; ``reassigned`` is ``yes`` or ``no``
+    when asked and known, ``unknown`` when the carrier has no data, ``unsupported`` when the
+    carrier cannot tell for this number (or was not asked). ``cost`` is what the carrier
+    charged for this lookup, in ``currency``, when it says.
+    """
+
+    provider: str
+    phone_e164: str
+    valid: bool = True
+    line_type: LineType = "unknown"
+    carrier_name: str | None = None
+    reassigned: Reassigned = "unsupported"
+    cost: Decimal | None = None
+    currency: str | None = None

@@ -1,22 +1,23 @@
-"""A workspace's numbers: add (bring your own), list, bind, delete."""
+"""A workspace's numbers: add (bring your own), list, bind, delete (releasing hosted ones)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
 from .auth import Principal
-from .errors import Conflict, NotFound, PolicyDenied
+from .errors import Conflict, NotFound, PolicyDenied, TrunklineError
 from .models import NumberRef
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED
+from .queries import parse_uuid
 from .runtime import Runtime
-from .tables import Campaign, Number
+from .tables import Campaign, LedgerEntry, Number
 
 BINDING_FIELDS = (
     "outbound_enabled",
@@ -45,17 +46,8 @@ def as_ref(number: Number) -> NumberRef:
         verification_status=number.verification_status,  # type: ignore[arg-type]
         verification_ref=number.verification_ref,
         allowed_countries=list(number.allowed_countries or []),
+        provider_ref=number.provider_ref,
     )
-
-
-def parse_uuid(value: Any, what: str = "number") -> uuid.UUID:
-    """A UUID, or ``NotFound`` (a malformed id is as absent as a missing one)."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
 
 
 async def get_number(
@@ -162,9 +154,16 @@ async def bind_number(
     number_id: Any,
     changes: dict[str, Any],
 ) -> Number:
-    """Change a number's binding. Enabling outbound needs a caller ID the policy allows."""
+    """Change a number's binding. Enabling outbound needs a caller ID the policy allows.
+
+    Only fields whose value differs are changed and audited: an empty change (``{}``, or the
+    values the number already has) changes nothing and writes no audit row.
+    """
     number = await get_number(session, principal.workspace_id, number_id, for_update=True)
-    changes = {k: v for k, v in changes.items() if k in BINDING_FIELDS}
+    changes = {k: v for k, v in changes.items() if k in BINDING_FIELDS and getattr(number, k) != v}
+    if not changes:
+        await session.commit()  # ends the transaction that locked the row
+        return number
     if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
         audit.record(
             session,
@@ -200,14 +199,22 @@ async def bind_number(
     return number
 
 
-async def delete_number(session: AsyncSession, principal: Principal, number_id: Any) -> None:
-    """Remove a number; campaigns that used it as caller ID lose it."""
+async def delete_number(
+    rt: Runtime, session: AsyncSession, principal: Principal, number_id: Any
+) -> None:
+    """Remove a number from the workspace; each campaign that used it as caller ID loses it,
+    with a ``caller_id_changed`` audit event.
+
+    A hosted number is first released at its carrier (``release_number``): the row stays, as
+    ``released``, for the ledger (a ``release`` entry; rentals stop from the next period) and
+    the audit trail, and the number is no longer claimed. When the carrier fails nothing
+    changes and its error propagates. Any other number is deleted.
+    """
     number = await get_number(session, principal.workspace_id, number_id, for_update=True)
-    campaigns = (
-        await session.execute(select(Campaign).where(Campaign.from_number_id == number.id))
-    ).scalars()
-    for campaign in campaigns:
-        campaign.from_number_id = None
+    if number.hosted:
+        await _release(rt, session, principal, number)
+        return
+    await _drop_caller_id(session, principal, number, reason="number_deleted")
     audit.record(
         session,
         action="number_deleted",
@@ -225,6 +232,96 @@ async def delete_number(session: AsyncSession, principal: Principal, number_id: 
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
+
+
+async def _release(
+    rt: Runtime, session: AsyncSession, principal: Principal, number: Number
+) -> None:
+    ref = as_ref(number)
+    await session.commit()  # no transaction (nor lock) held while the carrier answers
+    try:
+        rt.ensure_live()
+        await rt.host.call_provider("release_number", number.provider, number=ref)
+    except TrunklineError as exc:
+        audit.record(
+            session,
+            action="number_released",
+            outcome=exc.code,
+            actor=principal.actor,
+            workspace_id=principal.workspace_id,
+            subject_type="number",
+            subject_id=number.id,
+            provider=number.provider,
+            detail={"phone_e164": number.phone_e164, "error": exc.detail},
+        )
+        await session.commit()
+        raise
+    released = await session.execute(
+        update(Number)
+        .where(Number.id == number.id, Number.state == "active")
+        .values(state="released", outbound_enabled=False, inbound_enabled=False)
+        .execution_options(synchronize_session=False)
+    )
+    if released.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()  # a concurrent delete released it first
+        return
+    session.add(
+        LedgerEntry(
+            workspace_id=number.workspace_id,
+            number_id=number.id,
+            kind="release",
+            provider=number.provider,
+            phone_e164=number.phone_e164,
+            amount_cents=0,
+            metadata_={
+                "pass_through": True,
+                "markup_cents": 0,
+                "provider_ref": number.provider_ref,
+                "rentals": "stop from the next period",
+            },
+        )
+    )
+    audit.record(
+        session,
+        action="number_released",
+        outcome="ok",
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail={"phone_e164": number.phone_e164, "provider_ref": number.provider_ref},
+    )
+    await _drop_caller_id(session, principal, number, reason="number_released")
+    await session.commit()
+
+
+async def _drop_caller_id(
+    session: AsyncSession, principal: Principal, number: Number, *, reason: str
+) -> None:
+    """Campaigns using ``number`` as caller ID lose it, each with a ``caller_id_changed``
+    audit event (``reason``: why the number went)."""
+    campaigns = (
+        await session.execute(select(Campaign).where(Campaign.from_number_id == number.id))
+    ).scalars()
+    for campaign in campaigns:
+        campaign.from_number_id = None
+        audit.record(
+            session,
+            action="caller_id_changed",
+            outcome="ok",
+            actor=principal.actor,
+            workspace_id=principal.workspace_id,
+            subject_type="campaign",
+            subject_id=campaign.id,
+            provider=number.provider,
+            detail={
+                "before": number.phone_e164,
+                "after": None,
+                "number_id": str(number.id),
+                "reason": reason,
+            },
+        )
 
 
 def lose_verification(number: Number) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from . import audit
 from .auth import Principal
 from .calling_hours import Rule, bundled_rule_ids, minutes
+from .countries import ALIASES, KNOWN
 from .errors import InvalidInput
 from .models import CLOCK_PATTERN, DAYS, Day
 from .tables import Workspace
@@ -41,8 +41,10 @@ def normalise_countries(values: list[str]) -> list[str]:
     out = set()
     for value in values:
         code = value.strip().upper() if isinstance(value, str) else ""
-        if code not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code")
+        if code not in KNOWN:
+            hint = ALIASES.get(code)
+            meant = f": did you mean {hint}?" if hint else ""
+            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code{meant}")
         out.add(code)
     return sorted(out)
 

@@ -41,10 +41,13 @@ ENTRY_POINT_GROUP = "trunkline"
 BUNDLED_DISTRIBUTION = "trunkline"
 
 
-def _declared_result(hook: str) -> tuple[type[BaseModel], bool]:
-    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``."""
+def _declared_result(hook: str) -> tuple[type[BaseModel], bool] | None:
+    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``,
+    or ``None`` for a hook declared ``-> None``."""
     annotation = getattr(hookspecs, hook).__annotations__["return"]
     resolved = eval(annotation, dict(vars(models))) if isinstance(annotation, str) else annotation
+    if resolved is None:
+        return None
     if typing.get_origin(resolved) is list:
         return typing.get_args(resolved)[0], True
     return resolved, False
@@ -52,8 +55,12 @@ def _declared_result(hook: str) -> tuple[type[BaseModel], bool]:
 
 #: What each provider-targeted hook must return: the model, and whether a list of it.
 HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
-    hook: _declared_result(hook) for hook in hookspecs.PROVIDER_HOOKS
+    hook: result
+    for hook in hookspecs.PROVIDER_HOOKS
+    if (result := _declared_result(hook)) is not None
 }
+#: Provider hooks declared ``-> None`` (``release_number``): returning ``None`` is success.
+NO_RESULT_HOOKS: frozenset[str] = frozenset(set(hookspecs.PROVIDER_HOOKS) - set(HOOK_RESULTS))
 #: The host validates every result with these (built once from ``HOOK_RESULTS``).
 _RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
     hook: TypeAdapter(list[model] if many else model)  # type: ignore[valid-type]
@@ -82,8 +89,8 @@ class PluginRecord:
     providers: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, *, with_settings: bool = True) -> dict[str, Any]:
+        shown: dict[str, Any] = {
             "name": self.name,
             "module": self.module,
             "distribution": self.distribution,
@@ -94,8 +101,10 @@ class PluginRecord:
             "error": self.error,
             "hooks": sorted(self.hooks),
             "providers": sorted(self.providers),
-            "settings": self.settings,
         }
+        if with_settings:
+            shown["settings"] = self.settings
+        return shown
 
 
 @dataclass
@@ -132,8 +141,11 @@ class PluginHost:
         trace: bool = False,
         public_base_url: str = "http://127.0.0.1:8000",
         cache: Cache | None = None,
+        log_failures: bool = True,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        #: Log a lenient host's load failures (the CLI reports them itself instead).
+        self.log_failures = log_failures
         self.pm.add_hookspecs(hookspecs)
         self.strict = strict
         self.trace = trace
@@ -167,7 +179,8 @@ class PluginHost:
                 self.providers.pop(provider, None)
         if self.strict:
             raise error from exc
-        log.error("%s (strict = false: serving without it)", error.detail)
+        if self.log_failures:
+            log.error("%s (strict = false: serving without it)", error.detail)
 
     def load(
         self,
@@ -455,6 +468,17 @@ class PluginHost:
             result = caller(provider=provider, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
+            if hook in NO_RESULT_HOOKS:
+                if not self.implements(self.provider_plugin[provider], hook):
+                    raise UnsupportedOperation(provider, hook)
+                if result is not None:
+                    raise ProviderError(
+                        f"plugin {self.provider_plugin[provider]!r} returned a {hook} result: "
+                        "it answers None",
+                        provider=provider,
+                    )
+                outcome = "ok"
+                return None
             if result is None:
                 raise UnsupportedOperation(provider, hook)
             adapter = _RESULT_TYPES.get(hook)
@@ -482,7 +506,7 @@ class PluginHost:
                     self.provider_plugin.get(provider),
                     redact(kwargs),
                     outcome,
-                    _short(locals().get("result")),
+                    _short(redact(locals().get("result"))),
                     elapsed * 1000,
                 )
 
@@ -555,9 +579,15 @@ class PluginHost:
         self._country_cache.clear()
         self._window_cache.clear()
 
-    def describe(self) -> list[dict[str, Any]]:
-        """Every known plugin as shown by ``/plugins`` and ``trunkline plugins list``."""
-        return [self.records[name].as_dict() for name in sorted(self.records)]
+    def describe(self, *, with_settings: bool = True) -> list[dict[str, Any]]:
+        """Every known plugin, as ``trunkline plugins list`` shows it (settings redacted).
+
+        ``with_settings=False`` leaves the operator's settings out: what ``/plugins`` shows a
+        workspace (names, versions, status, hooks, providers).
+        """
+        return [
+            self.records[name].as_dict(with_settings=with_settings) for name in sorted(self.records)
+        ]
 
 
 def _constant(obj: object) -> Callable[[], object]:
@@ -588,10 +618,20 @@ def create_plugin_host(
     cache: Cache | None = None,
     trace: bool = False,
     extra: dict[str, object] | None = None,
+    strict: bool | None = None,
+    log_failures: bool = True,
 ) -> PluginHost:
-    """Build and load a host: enabled set from ``plugins.toml`` unless overridden."""
+    """Build and load a host: enabled set from ``plugins.toml`` unless overridden.
+
+    :param strict: overrides the file's ``strict`` (the CLI lists plugins leniently).
+    :param log_failures: whether a lenient host logs each plugin that failed to load.
+    """
     host = PluginHost(
-        strict=plugins_file.strict, trace=trace, public_base_url=public_base_url, cache=cache
+        strict=plugins_file.strict if strict is None else strict,
+        trace=trace,
+        public_base_url=public_base_url,
+        cache=cache,
+        log_failures=log_failures,
     )
     enabled = plugins_file.enabled if enabled_override is None else enabled_override
     host.load(enabled, plugins_file.tables, extra=extra)

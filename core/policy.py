@@ -28,6 +28,8 @@ COUNTRY_BLOCKED = "country_blocked"
 CARRIER_COUNTRY_DISABLED = "carrier_country_disabled"
 COUNTRY_NOT_ALLOWED = "country_not_allowed"
 OUTSIDE_CALLING_HOURS = "outside_calling_hours"
+LINE_TYPE_NOT_ALLOWED = "line_type_not_allowed"
+NUMBER_REASSIGNED = "number_reassigned"
 #: Every reason, in the order a decision lists them.
 REASONS: tuple[str, ...] = (
     DEMO_MODE,
@@ -37,6 +39,8 @@ REASONS: tuple[str, ...] = (
     CARRIER_COUNTRY_DISABLED,
     COUNTRY_NOT_ALLOWED,
     OUTSIDE_CALLING_HOURS,
+    LINE_TYPE_NOT_ALLOWED,
+    NUMBER_REASSIGNED,
 )
 
 REASON_TEXT: dict[str, str] = {
@@ -49,6 +53,8 @@ REASON_TEXT: dict[str, str] = {
     "workspace's allow-list.",
     OUTSIDE_CALLING_HOURS: "The call would fall outside the calling hours in the callee's "
     "local time.",
+    LINE_TYPE_NOT_ALLOWED: "The destination's line type is one the workspace refuses.",
+    NUMBER_REASSIGNED: "The destination was reassigned since the consent was given.",
 }
 
 
@@ -269,3 +275,28 @@ class OutboundPolicy:
         if not decision.allowed:
             raise PolicyDenied(list(decision.reasons))
         return decision
+
+
+class LookupAnswer(Protocol):
+    """What a destination lookup told (``core.lookups.LookupOutcome`` fits)."""
+
+    @property
+    def line_type(self) -> str | None: ...
+
+    @property
+    def reassigned(self) -> str | None: ...
+
+
+def lookup_reasons(
+    lookup: LookupAnswer | None, deny_line_types: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The reasons a destination lookup adds, in order, after every other reason: a refused
+    line type, a number reassigned since the consent. A lookup that failed adds none."""
+    if lookup is None:
+        return ()
+    found: list[str] = []
+    if lookup.line_type is not None and lookup.line_type in deny_line_types:
+        found.append(LINE_TYPE_NOT_ALLOWED)
+    if lookup.reassigned == "yes":
+        found.append(NUMBER_REASSIGNED)
+    return tuple(found)

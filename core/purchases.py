@@ -1,9 +1,11 @@
 """Buying numbers at the carrier's price, and the pass-through ledger.
 
-A purchase first claims the number with a ``purchasing`` row (unique per workspace), so that
-concurrent purchases of one number reach the carrier once; the carrier's answer then makes the
-row a hosted number and adds its ledger entry in one transaction. A failed purchase removes the
-claim: it leaves neither a number nor a ledger entry. A claim left by a purchase that died
+A purchase first claims the number with a ``purchasing`` row, unique in the whole deployment
+(``uq_numbers_claimed``, see :mod:`core.ownership`), so that concurrent purchases of one number
+reach the carrier once, from one workspace; a number another workspace holds hosted or verified
+is refused (409 ``number_claimed``) before any carrier is asked. The carrier's answer then makes
+the row a hosted number and adds its ledger entry in one transaction. A failed purchase removes
+the claim: it leaves neither a number nor a ledger entry. A claim left by a purchase that died
 mid-way expires (``TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS``) and is then taken over.
 """
 
@@ -15,16 +17,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import audit
+from . import attestation, audit
 from .auth import Principal
 from .errors import InvalidInput, TrunklineError
 from .models import PurchasedNumber
 from .numbers import NumberExists
+from .ownership import NumberClaimed, ensure_not_held_elsewhere, held_elsewhere
 from .phone import parse_e164
+from .queries import page_of
 from .runtime import Runtime
 from .tables import LedgerEntry, Number, utcnow
 
@@ -44,10 +48,13 @@ async def _claim(
     phone: str,
     country: str,
 ) -> Number:
-    """Commit the ``purchasing`` row that makes this request the number's only buyer.
+    """Commit the ``purchasing`` row that makes this request the number's only buyer in the
+    deployment.
 
     A claim older than ``TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS`` belongs to a purchase that
     died mid-way (its process was killed): it is removed, with an audit event, and claimed anew.
+    Losing raises ``NumberClaimed`` when another workspace holds the number, else
+    ``NumberExists``.
     """
 
     async def insert() -> Number | None:
@@ -70,6 +77,7 @@ async def _claim(
     if claim is None and await _drop_stale_claim(rt, session, principal, phone):
         claim = await insert()  # may still lose to a racing purchase
     if claim is None:
+        await ensure_not_held_elsewhere(session, phone, principal.workspace_id)
         raise NumberExists(
             f"{phone} is already in this workspace (or being bought right now)", field="e164"
         )
@@ -79,19 +87,18 @@ async def _claim(
 async def _drop_stale_claim(
     rt: Runtime, session: AsyncSession, principal: Principal, phone: str
 ) -> bool:
-    """Delete this number's expired ``purchasing`` row, if it has one, with an audit event;
-    True when it did."""
+    """Delete the expired ``purchasing`` row of this number (whichever workspace's purchase
+    died), if there is one, with an audit event in that workspace; True when it did."""
     cutoff = utcnow() - timedelta(seconds=rt.settings.purchase_claim_expiry_seconds)
     stale = (
         await session.execute(
             delete(Number)
             .where(
-                Number.workspace_id == principal.workspace_id,
                 Number.phone_e164 == phone,
                 Number.state == "purchasing",
                 Number.created_at < cutoff,
             )
-            .returning(Number.provider, Number.created_at)
+            .returning(Number.workspace_id, Number.provider, Number.created_at)
         )
     ).first()
     if stale is None:  # none, or a racing request removed it first
@@ -102,7 +109,7 @@ async def _drop_stale_claim(
         action="number_purchase_abandoned",
         outcome="expired",
         actor=principal.actor,
-        workspace_id=principal.workspace_id,
+        workspace_id=stale.workspace_id,
         subject_type="number",
         subject_id=None,
         provider=stale.provider,
@@ -122,6 +129,22 @@ async def purchase(
     phone, country = parse_e164(e164, "e164")
     rt.host.plugin_for(provider)
     rt.ensure_live()
+    held = await held_elsewhere(session, phone, principal.workspace_id, purchases=False)
+    await session.rollback()  # no transaction stays open
+    if held:
+        audit.record(
+            session,
+            action="number_purchased",
+            outcome=NumberClaimed.code,
+            actor=principal.actor,
+            workspace_id=principal.workspace_id,
+            subject_type="number",
+            subject_id=None,
+            provider=provider,
+            detail={"phone_e164": phone},
+        )
+        await session.commit()
+        raise NumberClaimed(phone)
     claim = await _claim(rt, session, principal, provider=provider, phone=phone, country=country)
     try:
         bought: PurchasedNumber = await rt.host.call_provider(
@@ -187,7 +210,13 @@ async def purchase(
         },
     )
     await session.commit()
+    await attestation.refresh(rt, session, claim)
     return claim
+
+
+def period_start(period: str) -> datetime:
+    """The first instant (UTC) of the month ``period`` (YYYY-MM)."""
+    return datetime(int(period[:4]), int(period[5:7]), 1, tzinfo=UTC)
 
 
 def period_end(period: str) -> datetime:
@@ -199,8 +228,9 @@ def period_end(period: str) -> datetime:
 async def accrue_rentals(session: AsyncSession, period: str) -> int:
     """One zero-markup rental entry per hosted number for ``period`` (YYYY-MM); idempotent.
 
-    Every active hosted number that already existed before the end of ``period`` is accrued
-    (none for a month before it was bought). Returns how many entries were added (0 when the
+    Every hosted number that already existed before the end of ``period`` is accrued (none for
+    a month before it was bought), unless it was released before the period began: rentals
+    stop from the period after the release. Returns how many entries were added (0 when the
     period was already accrued).
     """
     if not isinstance(period, str) or not PERIOD.fullmatch(period):
@@ -209,17 +239,26 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
         end = period_end(period)
     except ValueError:  # year 0000 or 9999-12
         raise InvalidInput(f"period: {period!r} is out of range", field="period") from None
-    numbers = list(
-        (
+    start = period_start(period)
+    released_at: dict[uuid.UUID | None, datetime] = {
+        row.number_id: row.created_at
+        for row in (
+            await session.execute(select(LedgerEntry).where(LedgerEntry.kind == "release"))
+        ).scalars()
+    }
+    numbers = [
+        number
+        for number in (
             await session.execute(
                 select(Number).where(
                     Number.hosted.is_(True),
-                    Number.state == "active",
+                    Number.state.in_(("active", "released")),
                     Number.created_at < end,
                 )
             )
         ).scalars()
-    )
+        if number.state == "active" or released_at.get(number.id, start) >= start
+    ]
     done = set(
         (
             await session.execute(
@@ -280,17 +319,6 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
 async def list_ledger(
     session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[LedgerEntry], int]:
-    where = LedgerEntry.workspace_id == workspace_id
-    total = (
-        await session.execute(select(func.count()).select_from(LedgerEntry).where(where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(LedgerEntry)
-            .where(where)
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    where = [LedgerEntry.workspace_id == workspace_id]
+    order = (LedgerEntry.created_at.desc(), LedgerEntry.id)
+    return await page_of(session, LedgerEntry, where, order, limit=limit, offset=offset)

@@ -4,7 +4,8 @@ A settings value written as ``{ env = "NAME" }`` in ``plugins.toml`` is replaced
 plugin's model validates it, by the environment variable ``NAME``. An unset variable leaves the
 key out (the model's default applies, usually ``None``: the plugin is "not configured") and is
 recorded so that errors and status can name the variable to set. Fields typed ``SecretStr``, and
-any key that looks like a secret, are redacted wherever settings are shown or traced.
+any key that looks like a secret, are redacted wherever settings are shown or traced; so are
+verification codes (a hook's ``code`` argument, a result's ``display_code``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ __all__ = ["REDACTED", "SecretStr", "looks_secret", "redact", "resolve_env_refs"
 
 REDACTED = "**********"
 _SECRET_KEY = re.compile(r"(secret|token|password|passwd|api_?key|private|credential|auth)", re.I)
+#: Names that carry a caller-ID verification code (hook arguments, results, carrier fields).
+VERIFICATION_CODE_KEYS = frozenset({"code", "display_code", "verification_code", "validation_code"})
 
 
 def looks_secret(key: str) -> bool:
-    """Whether a settings key names a secret (``auth_token``, ``api_key``...)."""
-    return bool(_SECRET_KEY.search(key))
+    """Whether a key names a secret (``auth_token``, ``api_key``...) or a verification code."""
+    return key.lower() in VERIFICATION_CODE_KEYS or bool(_SECRET_KEY.search(key))
 
 
 def _is_env_ref(value: Any) -> bool:

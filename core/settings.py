@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         default=900, ge=60, validation_alias="TRUNKLINE_PURCHASE_CLAIM_EXPIRY_SECONDS"
     )
     verify_cli_rate: str = Field(default="5/minute", validation_alias="TRUNKLINE_VERIFY_CLI_RATE")
+    #: How long a destination lookup's answer is reused before the carrier is asked again.
+    lookup_cache_days: float = Field(
+        default=30, ge=0, le=3650, validation_alias="TRUNKLINE_LOOKUP_CACHE_DAYS"
+    )
+    #: Destination lookups of one batch preflight in flight at once.
+    lookup_concurrency: int = Field(
+        default=8, ge=1, le=100, validation_alias="TRUNKLINE_LOOKUP_CONCURRENCY"
+    )
     log_json: bool = Field(default=True, validation_alias="TRUNKLINE_LOG_JSON")
     snapshot_ttl_seconds: float = Field(
         default=2.0, ge=0, le=3600, validation_alias="TRUNKLINE_SNAPSHOT_TTL_SECONDS"

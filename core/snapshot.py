@@ -46,6 +46,7 @@ NUMBER_COLUMNS: tuple[Any, ...] = (
     Number.verified_cli,
     Number.outbound_enabled,
     Number.allowed_countries,
+    Number.attestation_level,
 )
 
 #: The columns of a workspace that the policy reads (its outbound policy), one line per field.
@@ -59,6 +60,10 @@ WorkspacePolicy = namedtuple("WorkspacePolicy", [c.key for c in WORKSPACE_COLUMN
 
 #: A workspace with more numbers than this is not held: its numbers are read per lookup.
 WORKSPACE_CAP = 10_000
+
+#: An entry older than this share of the TTL is read again in the background on its next use
+#: (still served meanwhile): a busy workspace never waits for its reload.
+REFRESH_AFTER = 0.5
 
 #: Built once (statement construction is a measurable part of the preflight's cost).
 _ACTIVE = (Number.workspace_id == bindparam("workspace_id"), Number.state == "active")
@@ -153,6 +158,11 @@ class _Load:
         self.stale = False
 
 
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 #: Every snapshot of this process (each app has its own), for invalidations made here.
 _SNAPSHOTS: list[Snapshot] = []
 
@@ -191,17 +201,23 @@ class Snapshot:
             return ReadThrough(self._engine, workspace_id)
         state = self._states.get(workspace_id)
         if state is not None:
-            if time.monotonic() - state.loaded_at < self.ttl:
+            age = time.monotonic() - state.loaded_at
+            if age < self.ttl:
                 self._states.move_to_end(workspace_id)
+                if age >= self.ttl * REFRESH_AFTER and workspace_id not in self._loading:
+                    self._start(workspace_id)  # read again in the background, served meanwhile
                 return state
-            self._drop(workspace_id)
-        load = self._loading.get(workspace_id)
-        if load is None:
-            # a load that an invalidation overlapped is no longer here: a request that comes
-            # after the invalidation never waits for what was read before it
-            load = self._loading[workspace_id] = _Load()
-            load.future = asyncio.ensure_future(self._load(workspace_id, load))
+            self.numbers -= self._states.pop(workspace_id).size  # expired: never served
+        # a load that an invalidation overlapped is no longer here: a request that comes
+        # after the invalidation never waits for what was read before it
+        load = self._loading.get(workspace_id) or self._start(workspace_id)
         return await asyncio.shield(load.future)
+
+    def _start(self, workspace_id: uuid.UUID) -> _Load:
+        load = self._loading[workspace_id] = _Load()
+        load.future = asyncio.ensure_future(self._load(workspace_id, load))
+        load.future.add_done_callback(_retrieve)  # a background refresh may fail unawaited
+        return load
 
     async def _load(self, workspace_id: uuid.UUID, load: _Load) -> WorkspaceState:
         reader = ReadThrough(self._engine, workspace_id)
@@ -224,6 +240,9 @@ class Snapshot:
                 del self._loading[workspace_id]
 
     def _keep(self, workspace_id: uuid.UUID, state: WorkspaceState) -> None:
+        old = self._states.pop(workspace_id, None)
+        if old is not None:
+            self.numbers -= old.size
         if state.size > self.max_numbers:
             return
         self._states[workspace_id] = state

@@ -16,11 +16,13 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -93,15 +95,44 @@ class ApiKey(Base):
     )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     prefix: Mapped[str] = mapped_column(String(16))
+    #: A label the workspace gives the key ("dialer", "staging"); optional.
+    name: Mapped[str | None] = mapped_column(String(100), default=None)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+#: A row that is not ``released`` holds its phone number in its workspace (once per workspace).
+NOT_RELEASED = text("state <> 'released'")
+#: A row that claims its phone number for the whole deployment: being bought, or active and
+#: hosted or a verified caller ID. ``uq_numbers_claimed`` lets one such row exist per number.
+CLAIMED = text("state = 'purchasing' OR (state = 'active' AND (hosted OR verified_cli))")
+
+
 class Number(Base):
+    """A workspace's phone number.
+
+    ``state``: ``purchasing`` while a purchase holds the row as a claim, ``active``, or
+    ``released`` (given back to the carrier; kept for the ledger and the audit trail).
+    """
+
     __tablename__ = "numbers"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "phone_e164"),
+        Index(
+            "uq_numbers_workspace_phone",
+            "workspace_id",
+            "phone_e164",
+            unique=True,
+            sqlite_where=NOT_RELEASED,
+            postgresql_where=NOT_RELEASED,
+        ),
+        Index(
+            "uq_numbers_claimed",
+            "phone_e164",
+            unique=True,
+            sqlite_where=CLAIMED,
+            postgresql_where=CLAIMED,
+        ),
         Index("ix_numbers_phone_e164", "phone_e164"),
     )
 
@@ -121,6 +152,8 @@ class Number(Base):
     verification_detail: Mapped[str | None] = mapped_column(Text, default=None)
     verification_display_code: Mapped[str | None] = mapped_column(String(16), default=None)
     verification_next_step: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: Wrong codes submitted to the verification under way (a start resets it).
+    verification_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_at: Mapped[datetime | None] = mapped_column(default=None)
     outbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     inbound_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -130,7 +163,13 @@ class Number(Base):
     #: ISO countries this number may call; empty: every country (the workspace's list applies).
     allowed_countries: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     provider_ref: Mapped[str | None] = mapped_column(String(128), default=None)
-    #: ``active``, or ``purchasing`` while a purchase holds the row as a claim.
+    #: The SHAKEN/STIR attestation the carrier is expected to sign calls from this number with
+    #: (``A``, ``B``, ``C``, ``unknown``; ``None``: not asked yet), why, and when it was asked.
+    attestation_level: Mapped[str | None] = mapped_column(String(8), default=None)
+    attestation_basis: Mapped[str | None] = mapped_column(Text, default=None)
+    attestation_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: ``active``, ``purchasing`` while a purchase holds the row as a claim, or ``released``
+    #: (a hosted number released at its carrier, kept for the ledger and the audit).
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -211,3 +250,25 @@ class Call(Base):
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DestinationLookup(Base):
+    """A carrier's cached answer about a destination, per workspace: a cache, not a record.
+
+    ``field`` is ``line_type`` (``asked_with`` empty) or ``reassigned`` (``asked_with`` the
+    ``last_verified_date`` it was asked with, ``YYYY-MM-DD``): a reassigned answer is reused only
+    for the date it answered. A row past ``expires_at`` is asked again and replaced.
+    """
+
+    __tablename__ = "destination_lookups"
+    __table_args__ = (UniqueConstraint("workspace_id", "phone_e164", "field", "asked_with"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(16))
+    asked_with: Mapped[str] = mapped_column(String(10), default="")
+    provider: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    looked_up_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

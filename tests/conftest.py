@@ -7,9 +7,11 @@ unless ``TRUNKLINE_REQUIRE_SERVICES=1`` (set by ``.ci/run``), which turns a skip
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from api.app import create_app
 from core.auth import create_workspace
@@ -32,6 +36,12 @@ PG_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("TRUNKLINE_TEST_REDIS", "redis://127.0.0.1:6379")
 REQUIRE_SERVICES = os.environ.get("TRUNKLINE_REQUIRE_SERVICES") == "1"
 _ENV_PREFIXES = ("TRUNKLINE_", "TELEPHONY_", "DEMO_MODE", "TWILIO_", "TELNYX_")
+
+# Property tests keep no example database, and hypothesis's caches go to a temporary folder:
+# the suite writes nothing into the checkout.
+hypothesis_settings.register_profile("trunkline", database=None)
+hypothesis_settings.load_profile("trunkline")
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "trunkline-tests-hypothesis")
 
 
 def need(available: bool, what: str) -> None:
@@ -62,6 +72,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             "TRUNKLINE_ARTIFACTS",
         ):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logger_as_found() -> Iterator[None]:
+    """Each test leaves the ``trunkline`` logger as it found it (level, handlers, propagation):
+    one that configures logging (``configure_logging`` sets INFO) changes no later test."""
+    logger = logging.getLogger("trunkline")
+    state = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(state[0])
+    logger.handlers[:] = state[1]
+    logger.propagate = state[2]
 
 
 @pytest.fixture(scope="session")

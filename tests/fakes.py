@@ -50,6 +50,7 @@ class FakeCarrier:
         self.right_code = "123456"
         self.already_verified: set[str] = set()
         self.cost = Decimal("1.15")
+        self.released: list[NumberRef] = []
 
     def _count(self, op: str) -> None:
         self.calls[op] = self.calls.get(op, 0) + 1
@@ -68,6 +69,7 @@ class FakeCarrier:
                     "regulations",
                     "search",
                     "purchase",
+                    "release",
                     "calls",
                     "webhooks",
                 },
@@ -161,6 +163,11 @@ class FakeCarrier:
             currency="USD",
             provider_ref=f"PN-{e164}",
         )
+
+    @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        self._count("release_number")
+        self.released.append(number)
 
     @hookimpl
     def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:

@@ -19,6 +19,7 @@ TABLES = {
     "ledger_entries",
     "audit_events",
     "calls",
+    "destination_lookups",
 }
 
 

@@ -48,6 +48,9 @@ def expected(
 
 
 HOST = rules(blocked=["KP"], by_provider={"fake": ["RU"]})
+#: Destinations the policy refuses whatever the caller: a blocked country, and numbers whose
+#: country is unknown (international freephone +800, an unassigned code): no rule can clear them.
+BLOCKED_DESTINATIONS = ("+8502381234", "+80012345678", "+99912345678")
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ HOST = rules(blocked=["KP"], by_provider={"fake": ["RU"]})
             [False, True],
             [False, True],
             [False, True],
-            [None, "+442079460000", "+8502381234"],
+            [None, "+442079460000", *BLOCKED_DESTINATIONS],
         )
     ),
 )
@@ -68,7 +71,7 @@ def test_policy_matrix(
 ) -> None:
     policy = OutboundPolicy(HOST, verified_enabled=flag, demo_mode=demo)
     number = N(hosted, verified, outbound)
-    want = expected(hosted, verified, outbound, flag, demo, destination == "+8502381234")
+    want = expected(hosted, verified, outbound, flag, demo, destination in BLOCKED_DESTINATIONS)
     decision = policy.evaluate(number, destination)
     assert list(decision.reasons) == want
     assert decision.allowed is (want == [])
@@ -140,6 +143,8 @@ def test_outbound_check_over_http(make_api: Any) -> None:
         "number_id": hosted["id"],
         "next_allowed_at": None,
         "destination": {"country_code": "GB", "region": None, "time_zones": ["Europe/London"]},
+        "attestation": None,  # added directly: never asked of its carrier
+        "lookup": None,
     }
     r = api.client.post("/outbound/check", json={"number_id": byo["id"], "to": "+85023812222"})
     assert r.json()["reasons"] == ["outbound_disabled", "caller_id_not_allowed", "country_blocked"]

@@ -25,6 +25,8 @@ PUBLIC = {
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",
+    "/favicon.ico",
+    "/console/{rest:path}",  # the console's 404 page: it shows no workspace data
 }
 PUBLIC_PREFIXES = ("/console/login", "/console/static", "/console/logout")
 
@@ -63,9 +65,15 @@ def _setup(make_api: Any) -> tuple[Any, dict[str, str]]:
     return api, ids
 
 
-def _request(
+#: Body fields that are alternatives (one or the other, never both): each is sent alone, so
+#: that every lookup behind a route is walked (the preflight finds a number by either).
+ALTERNATIVES = (("from", "number_id"),)
+
+
+def _requests(
     api: Any, client: Any, method: str, path: str, route: APIRoute, ids: dict[str, str]
-) -> Any:
+) -> list[Any]:
+    """One request per way of naming the object (see ``ALTERNATIVES``)."""
     url = re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "x"), path)
     generic = {
         "number_id": ids["number_id"],
@@ -78,19 +86,26 @@ def _request(
         "provider": "fake",
         "outbound_enabled": True,
     }
-    kwargs: dict[str, Any] = {}
-    if route.body_field is not None:
-        model = route.body_field.field_info.annotation
-        fields = getattr(model, "model_fields", {})
-        body = {}
-        for name, field in fields.items():
-            key = field.alias or name
-            if key in generic:
-                body[key] = generic[key]
-        kwargs["json"] = body
+    params = {}
     if method == "GET" and "country" in {p.name for p in route.dependant.query_params}:
-        kwargs["params"] = {"country": "US"}
-    return client.request(method, url, **kwargs)
+        params = {"country": "US"}
+    if route.body_field is None:
+        return [client.request(method, url, params=params)]
+    model = route.body_field.field_info.annotation
+    fields = getattr(model, "model_fields", {})
+    body = {}
+    for name, field in fields.items():
+        key = field.alias or name
+        if key in generic:
+            body[key] = generic[key]
+    bodies = [body]
+    for group in ALTERNATIVES:
+        present = [key for key in group if key in body]
+        if len(present) > 1:
+            bodies = [
+                {k: v for k, v in body.items() if k not in group or k == keep} for keep in present
+            ]
+    return [client.request(method, url, params=params, json=b) for b in bodies]
 
 
 def test_every_route_needs_a_key(make_api: Any) -> None:
@@ -98,11 +113,11 @@ def test_every_route_needs_a_key(make_api: Any) -> None:
     routes = _routes(api.app)
     assert len(routes) >= 15
     for method, path, route in routes:
-        r = _request(api, api.anon, method, path, route, ids)
-        if path.startswith("/console"):
-            assert r.status_code in (401, 303, 307), (method, path, r.status_code)
-        else:
-            assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
+        for r in _requests(api, api.anon, method, path, route, ids):
+            if path.startswith("/console"):
+                assert r.status_code in (401, 303, 307), (method, path, r.status_code)
+            else:
+                assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
 
 
 def test_openapi_declares_the_key_on_every_keyed_operation(make_api: Any) -> None:
@@ -126,22 +141,28 @@ def scoping_violations(api: Any, ids: dict[str, str]) -> list[tuple[Any, ...]]:
     secret_ids = {ids["number_id"], ids["cid"]}
     bad: list[tuple[Any, ...]] = []
     for method, path, route in _routes(api.app):
-        r = _request(api, api.client_b, method, path, route, ids)
-        text = r.text
-        if r.headers.get("content-type") == "application/problem+json":
-            text = str({k: v for k, v in r.json().items() if k != "instance"})  # echoes the URL
-        if any(i in text for i in secret_ids):
-            bad.append((method, path, r.status_code, "leaks A's ids"))
-        elif "{" in path and r.status_code != 404:
-            bad.append((method, path, r.status_code, "answers for A's object"))
-        elif r.status_code >= 400 and r.status_code not in (404, 409, 422, 429):
-            bad.append((method, path, r.status_code, r.text[:200]))
+        for r in _requests(api, api.client_b, method, path, route, ids):
+            text = r.text
+            if r.headers.get("content-type") == "application/problem+json":
+                # the instance echoes the URL
+                text = str({k: v for k, v in r.json().items() if k != "instance"})
+            if any(i in text for i in secret_ids):
+                bad.append((method, path, r.status_code, "leaks A's ids"))
+            elif "{" in path and r.status_code != 404:
+                bad.append((method, path, r.status_code, "answers for A's object"))
+            elif r.status_code >= 400 and r.status_code not in (404, 409, 422, 429):
+                bad.append((method, path, r.status_code, r.text[:200]))
     return bad
 
 
 def test_another_workspace_sees_nothing_of_a(make_api: Any) -> None:
     api, ids = _setup(make_api)
     assert scoping_violations(api, ids) == []
+    # the preflight was walked by each of its lookups, and found nothing of A's either way
+    # (by ``from`` B may meet its own number now: the walk made B add one with that phone)
+    for body in ({"from": ids["e164"]}, {"number_id": ids["number_id"]}):
+        r = api.client_b.post("/outbound/check", json=body)
+        assert r.status_code in (200, 404) and ids["number_id"] not in r.text, (body, r.text)
     # and A's objects are intact
     assert api.number(ids["number_id"])["outbound_enabled"] is True
     assert api.client.get(f"/campaigns/{ids['cid']}").json()["from_number_id"] == ids["number_id"]
@@ -157,3 +178,20 @@ def test_the_walk_catches_an_unscoped_route(make_api: Any) -> None:
 
     api.app.router.add_api_route("/leaky/{number_id}", leaky, methods=["GET"])
     assert ("GET", "/leaky/{number_id}", 200, "leaks A's ids") in scoping_violations(api, ids)
+
+
+def test_the_walk_catches_an_unscoped_preflight_lookup_by_from(
+    make_api: Any, monkeypatch: Any
+) -> None:
+    """The preflight's lookup by ``from`` forgetting the workspace is reported by the walk."""
+    from sqlalchemy import bindparam, select
+
+    from core import snapshot
+
+    api, ids = _setup(make_api)
+    unscoped = select(*snapshot.NUMBER_COLUMNS).where(
+        Number.state == "active", Number.phone_e164 == bindparam("phone")
+    )
+    monkeypatch.setattr(snapshot, "_BY_PHONE", unscoped)
+    api.runtime.snapshot.set_live(False)  # the preflight reads through to the database
+    assert ("POST", "/outbound/check", 200, "leaks A's ids") in scoping_violations(api, ids)

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from core import snapshot as snapshot_module
 from core.db import make_engine, make_sessionmaker
@@ -204,6 +205,50 @@ def test_a_load_overlapping_an_invalidation_is_not_kept(sqlite_url: str) -> None
             assert not snap._states and snap.numbers == 0
         finally:
             snap.close()
+            await engine.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_every_commit_announces_what_it_changed_and_nothing_else(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from core import audit, invalidation
+    from core.tables import ApiKey
+
+    announced: list[list[str]] = []
+    monkeypatch.setattr(invalidation, "invalidate_local", announced.append)
+
+    async def scenario() -> None:
+        (ws,) = await _workspaces(sqlite_url, [1])
+        announced.clear()
+        engine = make_engine(sqlite_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                audit.record(session, action="x", outcome="ok", actor="t", workspace_id=ws,
+                             subject_type="number")  # fmt: skip
+                await session.commit()
+                assert announced == []  # the policy never reads the audit trail
+                number = (await session.execute(select(Number))).scalar_one()
+                number.outbound_enabled = False
+                await session.flush()
+                await session.rollback()
+                assert announced == []  # rolled back: nothing happened
+                number = (await session.execute(select(Number))).scalar_one()
+                number.outbound_enabled = False
+                await session.commit()
+                assert announced.pop() == [f"w:{ws}"]
+                workspace = await session.get(Workspace, ws)
+                assert workspace is not None
+                workspace.name = "renamed"
+                await session.commit()
+                assert announced.pop() == [f"w:{ws}"]
+                await session.execute(update(ApiKey).values(revoked_at=None))
+                await session.commit()
+                assert announced.pop() == ["*"]  # a bulk statement: the rows are unknown
+        finally:
             await engine.dispose()
 
     asyncio.run(scenario())

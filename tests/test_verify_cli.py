@@ -45,10 +45,14 @@ def test_two_step_code_flow(api: Any, fake: FakeCarrier) -> None:
         "next_step": "submit_code",
         "display_code": None,
         "detail": None,
+        "attempts_left": 5,
     }
     wrong = api.client.post(URL, json={"number_id": n["id"], "code": "999999"}).json()
-    assert wrong["status"] == "failed" and wrong["verified_cli"] is False
-    assert wrong["detail"] == "wrong code"
+    # A typo keeps the verification open (pending, not failed) and says what is left.
+    assert wrong["status"] == "pending" and wrong["verified_cli"] is False
+    assert wrong["detail"] == "wrong code" and wrong["attempts_left"] == 4
+    assert wrong["next_step"] == "submit_code"
+    assert api.number(n["id"])["verification_status"] == "pending"
     right = api.client.post(URL, json={"number_id": n["id"], "code": "123456"}).json()
     assert right["status"] == "verified" and right["verified_cli"] is True
     row = api.number(n["id"])
@@ -58,9 +62,10 @@ def test_two_step_code_flow(api: Any, fake: FakeCarrier) -> None:
     actions = [(a["action"], a["outcome"]) for a in api.audit()]
     assert actions == [
         ("verification_started", "pending"),
-        ("verification_failed", "failed"),
+        ("verification_code_rejected", "rejected"),
         ("verification_succeeded", "verified"),
     ]
+    assert api.audit(action="verification_code_rejected")[0]["detail"]["attempts_left"] == 4
     started = api.audit(action="verification_started")[0]
     assert started["actor"].startswith("user:") and started["provider"] == "fake"
     assert started["workspace_id"] == api.workspace_id and started["subject_id"] == n["id"]
@@ -258,16 +263,152 @@ def test_demo_mode_refuses_carrier_work(make_api: Any) -> None:
 
 
 def test_sixth_request_a_minute_is_429(api: Any, fake: FakeCarrier) -> None:
-    n = api.add_number("+14155550100", "fake", verified_cli=True, verification_status="verified")
-    for _ in range(5):
-        assert api.client.post(URL, json={"number_id": n["id"]}).status_code == 200
-    r = api.client.post(URL, json={"number_id": n["id"]})
+    ids = [api.add_number(f"+1415555010{i}", "fake")["id"] for i in range(6)]
+    for number_id in ids[:5]:
+        assert api.client.post(URL, json={"number_id": number_id}).status_code == 200
+    before = api.number(ids[5])
+    r = api.client.post(URL, json={"number_id": ids[5]})
     assert r.status_code == 429 and r.json()["code"] == "rate_limited"
     assert 1 <= int(r.headers["retry-after"]) <= 60
+    assert fake.calls["verify_cli"] == 5
+    # the refused start changed nothing: the number is not left "pending"
+    after = api.number(ids[5])
+    assert {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }
     # per user: workspace B's user is not affected
-    m = api.add_number(
-        "+14155550100", "fake", workspace="b", verified_cli=True, verification_status="verified"
-    )
+    m = api.add_number("+14155550109", "fake", workspace="b")
     assert api.client_b.post(URL, json={"number_id": m["id"]}).status_code == 200
     metrics = api.anon.get("/metrics").text
     assert 'trunkline_rate_limit_refusals_total{limit="verify_cli"} 1.0' in metrics
+
+
+def test_only_calls_that_reach_the_carrier_count(api: Any, fake: FakeCarrier) -> None:
+    """404, 409, an already verified number and a pending answer given from the database cost
+    nothing; five carrier calls (starts and codes alike) do."""
+    foreign = api.add_number("+14155550199", "fake", workspace="b")
+    hosted = api.add_number("+14155550198", "fake", hosted=True)
+    done = api.add_number(
+        "+14155550197", "fake", verified_cli=True, verification_status="verified"
+    )
+    idle = api.add_number("+14155550196", "fake")
+    for _ in range(3):
+        assert api.client.post(URL, json={"number_id": foreign["id"]}).status_code == 404
+        assert api.client.post(URL, json={"number_id": hosted["id"]}).status_code == 409
+        assert api.client.post(URL, json={"number_id": done["id"]}).json()["verified_cli"]
+        no_pending = api.client.post(URL, json={"number_id": idle["id"], "code": "123456"})
+        assert no_pending.status_code == 409
+    assert fake.calls == {}
+    first = api.add_number("+14155550100", "fake")
+    assert api.client.post(URL, json={"number_id": first["id"]}).status_code == 200  # 1
+    for _ in range(3):  # the pending state again, from the database
+        again = api.client.post(URL, json={"number_id": first["id"]})
+        assert again.status_code == 200 and again.json()["status"] == "pending"
+    wrong = api.client.post(URL, json={"number_id": first["id"], "code": "000000"})  # 2
+    assert wrong.status_code == 200 and wrong.json()["attempts_left"] == 4
+    for i in range(3):  # 3, 4, 5
+        other = api.add_number(f"+1415555011{i}", "fake")
+        assert api.client.post(URL, json={"number_id": other["id"]}).status_code == 200
+    assert fake.calls["verify_cli"] == 5
+    # the sixth carrier call is refused, a code as much as a start
+    r = api.client.post(URL, json={"number_id": first["id"], "code": "123456"})
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    assert fake.calls["verify_cli"] == 5
+    # the refused code did not spend an attempt
+    assert api.number(first["id"])["verification_attempts"] == 1
+
+
+@pytest.fixture
+def roomy(make_api: Any, fake: FakeCarrier) -> Any:
+    """An app whose rate limit stays out of the way of attempt counting."""
+    return make_api(
+        plugins=[], extra={"fake": fake}, env={"TRUNKLINE_VERIFY_CLI_RATE": "100/minute"}
+    )
+
+
+def test_five_wrong_codes_end_the_verification(roomy: Any, fake: FakeCarrier) -> None:
+    api = roomy
+    n = api.add_number("+14155550100", "fake")
+    assert api.client.post(URL, json={"number_id": n["id"]}).json()["attempts_left"] == 5
+    for left in (4, 3, 2, 1):
+        r = api.client.post(URL, json={"number_id": n["id"], "code": "000000"}).json()
+        assert (r["status"], r["attempts_left"], r["next_step"]) == ("pending", left, "submit_code")
+        assert api.number(n["id"])["verification_status"] == "pending"
+    last = api.client.post(URL, json={"number_id": n["id"], "code": "000000"}).json()
+    assert last["status"] == "failed" and last["attempts_left"] == 0
+    assert "5 wrong codes" in last["detail"]
+    assert api.number(n["id"])["verification_status"] == "failed"
+    assert fake.calls["verify_cli"] == 6
+    # over: even the right code is refused without asking the carrier; a new start is needed
+    r = api.client.post(URL, json={"number_id": n["id"], "code": fake.right_code})
+    assert r.status_code == 409 and r.json()["code"] == "no_pending_verification"
+    assert r.json()["attempts_left"] == 0 and "start a new one" in r.json()["detail"]
+    assert fake.calls["verify_cli"] == 6
+    actions = [a["action"] for a in api.audit(subject_id=n["id"])]
+    assert actions == ["verification_started"] + ["verification_code_rejected"] * 4 + [
+        "verification_failed"
+    ]
+    restarted = api.client.post(URL, json={"number_id": n["id"]}).json()
+    assert restarted["status"] == "pending" and restarted["attempts_left"] == 5
+    right = api.client.post(URL, json={"number_id": n["id"], "code": fake.right_code}).json()
+    assert right["verified_cli"] is True and right["attempts_left"] is None
+
+
+def test_the_right_code_after_a_typo_verifies(roomy: Any, fake: FakeCarrier) -> None:
+    n = roomy.add_number("+14155550100", "fake")
+    roomy.client.post(URL, json={"number_id": n["id"]})
+    for _ in range(4):
+        roomy.client.post(URL, json={"number_id": n["id"], "code": "000000"})
+    r = roomy.client.post(URL, json={"number_id": n["id"], "code": fake.right_code}).json()
+    assert r["status"] == "verified" and r["verified_cli"] is True
+
+
+def test_concurrent_guesses_never_exceed_the_cap(make_api: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake = FakeCarrier()
+    api = make_api(
+        plugins=[], extra={"fake": fake}, env={"TRUNKLINE_VERIFY_CLI_RATE": "100/minute"}
+    )
+    n = api.add_number("+14155550100", "fake")
+    api.client.post(URL, json={"number_id": n["id"]})
+    fake.delay = 0.2
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(
+            pool.map(
+                lambda i: api.client.post(URL, json={"number_id": n["id"], "code": f"00000{i % 10}"}),
+                range(12),
+            )
+        )
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] * 5 + [409] * 7, [r.text for r in answers]
+    assert fake.calls["verify_cli"] == 1 + 5
+    row = api.number(n["id"])
+    assert row["verification_status"] == "failed" and row["verification_attempts"] == 5
+
+
+def test_a_carrier_failure_on_a_code_gives_the_attempt_back(roomy: Any, fake: FakeCarrier) -> None:
+    n = roomy.add_number("+14155550100", "fake")
+    roomy.client.post(URL, json={"number_id": n["id"]})
+    fake.fail["verify_cli"] = ProviderUnavailable("carrier timed out", provider="fake")
+    r = roomy.client.post(URL, json={"number_id": n["id"], "code": "000000"})
+    assert r.status_code == 503
+    del fake.fail["verify_cli"]
+    assert roomy.number(n["id"])["verification_attempts"] == 0
+    again = roomy.client.post(URL, json={"number_id": n["id"]}).json()
+    assert again["status"] == "pending" and again["attempts_left"] == 5
+
+
+def test_after_a_wrong_code_a_start_sends_a_new_code(roomy: Any, fake: FakeCarrier) -> None:
+    """The pending state is answered again from the database (no code sent twice) until a
+    code was refused: then the user may ask for a new code, and the count starts over."""
+    n = roomy.add_number("+14155550100", "fake")
+    roomy.client.post(URL, json={"number_id": n["id"]})
+    assert roomy.client.post(URL, json={"number_id": n["id"]}).json()["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 1
+    roomy.client.post(URL, json={"number_id": n["id"], "code": "000000"})
+    again = roomy.client.post(URL, json={"number_id": n["id"]}).json()
+    assert again["status"] == "pending" and again["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 3  # start, code, new start
+    assert roomy.client.post(URL, json={"number_id": n["id"]}).json()["attempts_left"] == 5
+    assert fake.calls["verify_cli"] == 3

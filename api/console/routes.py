@@ -13,7 +13,9 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,32 +23,60 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import campaigns as campaigns_service
 from core import numbers as numbers_service
 from core.auth import Principal, authenticate_cached
-from core.calling_hours import bundled_rule_ids, rule_pack
 from core.errors import InvalidPhoneNumber, NotFound, TrunklineError, Unauthorized
-from core.outbound_policy import OutboundPolicySettings, load_workspace_policy
+from core.outbound_policy import load_workspace_policy
 from core.phone import parse_digit_filter
 from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
 from core.tables import Number, Workspace
 
-from ..catalog import gather
+from ..catalog import gather, search_numbers
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
-from ..schemas import NumberOut
+from ..schemas import CatalogOut, NumberOut
+from .policy_view import (
+    calling_rule_choices,
+    permissions_view,
+    policy_view,
+    setting_lines,
+    workspace_policy_form,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 HERE = Path(__file__).parent
+
+
+def printable(value: Any) -> Any:
+    """What a page shows of a value: control characters (NUL...) as U+FFFD, never raw.
+
+    The API refuses them on input; rows stored before that rule, or written by other means
+    (the CLI, SQL), still reach the pages.
+    """
+    if isinstance(value, Markup):  # already escaped: stays markup
+        return Markup(UNPRINTABLE.sub("\ufffd", value))
+    if isinstance(value, str):
+        return UNPRINTABLE.sub("\ufffd", value)
+    return value
+
+
+#: Control characters but tab and line breaks, which are white space on a page (a macro's
+#: rendered markup is full of line breaks).
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=printable,
 )
 
 #: The pre-session token of the sign-in form (HttpOnly, only sent to /console).
@@ -71,7 +101,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 def _static_files() -> dict[str, tuple[bytes, str]]:
@@ -117,7 +151,24 @@ def number_view(n: NumberOut, *, demo_mode: bool = False) -> dict[str, Any]:
     view["outbound_label"] = "On" if n.outbound_enabled else "Off"
     view["inbound_label"] = "On" if n.inbound_enabled else "Off"
     view["demo_mode"] = demo_mode
+    view.update(attestation_view(n.attestation, n.attestation_basis))
     return view
+
+
+def attestation_view(level: str | None, basis: str | None) -> dict[str, str]:
+    """The attestation badge's class, text and title for a stored level (``None``: not asked)."""
+    if level is None:
+        return {
+            "attestation_class": "none",
+            "attestation_label": "Attestation ?",
+            "attestation_title": "Expected attestation not known yet",
+        }
+    title = f"Expected SHAKEN/STIR attestation {level}"
+    return {
+        "attestation_class": level.lower(),
+        "attestation_label": f"Attestation {level}",
+        "attestation_title": f"{title}: {basis}" if basis else title,
+    }
 
 
 def caller_id_option(n: NumberOut) -> dict[str, Any]:
@@ -134,6 +185,33 @@ def caller_id_option(n: NumberOut) -> dict[str, Any]:
         "reasons": reasons,
         "reason_text": " ".join(REASON_TEXT[r] for r in reasons),
     }
+
+
+def when(moment: datetime | date | None) -> Markup:
+    """A time as the console shows it: UTC, to the minute, saying so, in a ``<time>``
+    (a plain date stays a date)."""
+    if moment is None:
+        return Markup('<span class="muted">—</span>')
+    if not isinstance(moment, datetime):
+        return Markup('<time datetime="{0}">{0}</time>').format(moment.isoformat())
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return Markup('<time datetime="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"), utc.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+def price(metadata: dict[str, Any]) -> str:
+    """The carrier's price recorded in a ledger entry's metadata, in words."""
+    currency = metadata.get("carrier_currency") or ""
+    parts = []
+    if metadata.get("carrier_monthly_cost") is not None:
+        parts.append(f"{metadata['carrier_monthly_cost']} {currency}/month".replace(" /", "/"))
+    if metadata.get("carrier_upfront_cost") not in (None, "0", "0.00", "0.0"):
+        parts.append(f"{metadata['carrier_upfront_cost']} {currency} upfront".replace("  ", " "))
+    return ", ".join(parts) or "—"
+
+
+ENV.globals.update(when=when, price=price)
 
 
 def render(template: str, **context: Any) -> str:
@@ -383,6 +461,7 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                         "state": "configured" if status["configured"] else "not_configured",
                         "detail": status.get("detail"),
                         "permissions": permissions_view(rt, name),
+                        "rules": [],
                     }
                 )
         else:
@@ -396,40 +475,16 @@ def provider_rows(rt: Runtime) -> list[dict[str, Any]]:
                     "state": {"loaded": "no_carrier"}.get(record["status"], record["status"]),
                     "detail": record["error"],
                     "permissions": None,
+                    "rules": setting_lines(record["settings"])
+                    if record["status"] == "loaded"
+                    and "is_country_outbound_blocked" in record["hooks"]
+                    else [],
                 }
             )
     # carriers first, then failures (and why), policy plugins, plugins installed but not enabled
     order = {"configured": 0, "not_configured": 0, "failed": 1, "no_carrier": 2, "disabled": 3}
     rows.sort(key=lambda r: order.get(r["state"], 2))
     return rows
-
-
-def permissions_view(rt: Runtime, provider: str) -> dict[str, Any] | None:
-    """A provider's dialing permissions as the providers table shows them (None: cannot tell)."""
-    entry = rt.permissions.entry(provider)
-    if not entry.supported:
-        return None
-    view = entry.as_dict()
-    view["label"] = {
-        "ok": "Up to date",
-        "stale": "Stale: the last refresh failed, the last good answer applies",
-        "failing": "Could not be read",
-        "pending": "Not read yet",
-    }[entry.state]
-    return view
-
-
-def policy_view(settings: OutboundPolicySettings) -> dict[str, Any]:
-    """The outbound policy form's values: lists as the text the inputs hold."""
-    hours = settings.calling_hours
-    return {
-        "allowed_countries": ", ".join(settings.allowed_countries),
-        "calling_hours_on": hours is not None,
-        "rules": set(hours.rules) if hours is not None else set(bundled_rule_ids()),
-        "windows": "\n".join(
-            f"{','.join(w.days)} {w.start}-{w.end}" for w in (hours.windows if hours else [])
-        ),
-    }
 
 
 class FormErrors(dict[str, str]):
@@ -441,10 +496,12 @@ def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | No
 
 
 async def _catalog(
-    rt: Runtime, hook: str, provider: str | None, **kwargs: Any
+    asked: Awaitable[CatalogOut[Any]], provider: str | None
 ) -> tuple[list[Any], list[dict[str, str]]]:
+    """The items and failures of a :func:`~api.catalog.gather` of ``provider`` (None: every
+    provider); a named provider's error is one failure."""
     try:
-        result = await gather(rt, hook, provider, **kwargs)
+        result = await asked
     except TrunklineError as exc:
         return [], [{"provider": provider or "", "code": exc.code, "detail": exc.detail}]
     return result.items, [e.model_dump() for e in result.errors]
@@ -460,15 +517,11 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
     providers = sorted(rt.host.providers)
     async with rt.sessionmaker() as session:
         policy = await load_workspace_policy(session, page.principal.workspace_id)
-    rules: dict[str, dict[str, Any]] = {}
-    for entry in rule_pack():  # one line per rule id, its titles and sources together
-        rule = rules.setdefault(entry["rule"], {"id": entry["rule"], "titles": [], "sources": []})
-        rule["titles"].append(entry["title"])
-        rule["sources"].append(entry["source"])
     ctx: dict[str, Any] = {
-        "policy": policy_view(policy.settings),
-        "calling_rules": list(rules.values()),
+        "policy": workspace_policy_form(policy.settings),
+        "calling_rules": calling_rule_choices(),
         "providers": provider_rows(rt),
+        "deployment_policy": policy_view(rt),
         "provider_names": providers,
         "number_types": NUMBER_TYPES,
         "end_user_types": END_USER_TYPES,
@@ -486,7 +539,7 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
             errors["cov_country"] = "A country is two letters, such as US or GB."
         else:
             items, failures = await _catalog(
-                rt, "list_coverage", provider, country=country.upper() or None
+                gather(rt, "list_coverage", provider, country=country.upper() or None), provider
             )
             grouped: dict[tuple[str, str], dict[str, Any]] = {}
             for entry in items:
@@ -514,13 +567,17 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
         if not COUNTRY.match(country):
             errors["reg_country"] = "Choose a country: two letters, such as US or GB."
         else:
+            provider = _choice(q.get("reg_provider"), providers)
             items, failures = await _catalog(
-                rt,
-                "fetch_regulations",
-                _choice(q.get("reg_provider"), providers),
-                country=country.upper(),
-                number_type=_choice(q.get("reg_number_type"), NUMBER_TYPES),
-                end_user_type=_choice(q.get("reg_end_user_type"), END_USER_TYPES),
+                gather(
+                    rt,
+                    "fetch_regulations",
+                    provider,
+                    country=country.upper(),
+                    number_type=_choice(q.get("reg_number_type"), NUMBER_TYPES),
+                    end_user_type=_choice(q.get("reg_end_user_type"), END_USER_TYPES),
+                ),
+                provider,
             )
             regulations = {"items": items, "errors": failures}
     ctx["regulations"] = regulations
@@ -552,9 +609,8 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
                 area_code=area,
                 limit=20,
             )
-            items, failures = await _catalog(
-                rt, "search_numbers", _choice(q.get("s_provider"), providers), query=query
-            )
+            provider = _choice(q.get("s_provider"), providers)
+            items, failures = await _catalog(search_numbers(rt, provider, query), provider)
             search = {"items": items, "errors": failures}
     ctx["search"] = search
     return page.render("settings_telephony.html", **ctx)
@@ -569,22 +625,34 @@ async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
         page = await _page(request, rt, session)
         if page is None:
             return _to_login(request)
-        try:
-            offset = max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
-        except ValueError:
-            offset = 0
+        offset = page_offset(request)
         rows, total = await numbers_service.list_numbers(
             session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
         )
         numbers = [_view(rt, n) for n in rows]
     return page.render(
         "numbers.html",
+        removed=(request.query_params.get("removed") or "")[:20] or None,
+        removed_how=request.query_params.get("how"),
         numbers=numbers,
         total=total,
         offset=offset,
         page_size=PAGE_SIZE,
         provider_names=sorted(rt.host.providers),
     )
+
+
+def page_offset(request: Request) -> int:
+    """``?offset=`` of a console table: a non-negative integer, 0 when absent or malformed."""
+    try:
+        return max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
+    except ValueError:
+        return 0
+
+
+def release_supported(rt: Runtime) -> bool:
+    """Whether ``DELETE`` of a hosted number releases it at its carrier (the release hook)."""
+    return hasattr(rt.host.pm.hook, "release_number")
 
 
 def _view(rt: Runtime, n: Number) -> dict[str, Any]:
@@ -611,10 +679,32 @@ async def number_page(number_id: str, request: Request, rt: RuntimeDep) -> Respo
                 message="There is no such number in this workspace.",
             )
         view = _view(rt, number)
-    return page.render("number.html", number=view)
+    return page.render("number.html", number=view, release_supported=release_supported(rt))
 
 
 # -- campaigns, CampaignCreateDialog ----------------------------------------------------------
+
+
+def campaign_row(rt: Runtime, campaign: Any, number: Number | None) -> dict[str, Any]:
+    """A campaign as the list shows it: its caller ID, the policy's warnings about it, and why
+    a test call would be refused (``blocked``), if the console knows it will be."""
+    warnings = [
+        {"code": r, "detail": REASON_TEXT.get(r, r)}
+        for r in campaigns_service.caller_id_warnings(rt, number)
+    ]
+    blocked = None
+    if number is None:
+        blocked = "This campaign has no caller ID: set one (Edit) before placing a test call."
+    elif warnings:
+        blocked = "Its caller ID is refused: " + " ".join(w["detail"] for w in warnings)
+    return {
+        "id": str(campaign.id),
+        "name": campaign.name,
+        "from_e164": number.phone_e164 if number else None,
+        "warnings": warnings,
+        "blocked": blocked,
+        "created_at": campaign.created_at,
+    }
 
 
 @router.get("/campaigns")
@@ -628,14 +718,9 @@ async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
         campaigns, total = await campaigns_service.list_campaigns(
             session, ws, limit=PAGE_SIZE, offset=0
         )
-        by_id = {n.id: n.phone_e164 for n in numbers}
+        callers = await campaigns_service.caller_ids_of(session, campaigns)
         rows = [
-            {
-                "id": str(c.id),
-                "name": c.name,
-                "from_e164": by_id.get(c.from_number_id) if c.from_number_id else None,
-                "created_at": c.created_at,
-            }
+            campaign_row(rt, c, callers.get(c.from_number_id) if c.from_number_id else None)
             for c in campaigns
         ]
         options = [

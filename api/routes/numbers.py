@@ -8,12 +8,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from core import numbers as numbers_service
 from core import purchases, verification
+from core.countries import parse_country
 from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
 from core.phone import parse_digit_filter
 
-from ..catalog import gather
+from ..catalog import search_numbers
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
+from ..links import number_links, set_location
 from ..schemas import (
     PHONE_SCHEMA,
     CatalogOut,
@@ -24,11 +26,15 @@ from ..schemas import (
     PurchaseIn,
     VerifyIn,
     VerifyOut,
+    created,
+    listed,
     problems,
 )
+from ..validation import QueryBool, Text
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 409, 422, 429, 502, 503)
+#: What reaching a carrier may add: its refusals and failures (and demo mode's 403).
+CARRIER = (403, 422, 429, 502, 503)
 CONTAINS_RULE = (
     "Digits the number contains: an optional `+` and up to 15 ASCII digits, surrounding "
     "whitespace ignored; anything else is 422 `invalid_phone_number`."
@@ -39,16 +45,20 @@ AREA_CODE_RULE = (
 )
 
 
-@router.get("", response_model=PageOut[NumberOut], responses=ERRORS)
+@router.get(
+    "",
+    response_model=PageOut[NumberOut],
+    responses=listed(401, 422, links=number_links("/items/0/id")),
+)
 async def list_numbers(
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    provider: str | None = None,
-    hosted: bool | None = None,
-    verified: bool | None = None,
-    outbound: bool | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
+    hosted: QueryBool = None,
+    verified: QueryBool = None,
+    outbound: QueryBool = None,
 ) -> PageOut[NumberOut]:
     rows, total = await numbers_service.list_numbers(
         session,
@@ -68,35 +78,56 @@ async def list_numbers(
     )
 
 
-@router.post("", status_code=201, response_model=NumberOut, responses=ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=NumberOut,
+    responses=created(401, 403, 409, 422, body=True, links=number_links("/id")),
+)
 async def add_number(
-    body: NumberCreate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: NumberCreate,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> NumberOut:
     number = await numbers_service.add_number(
         rt, session, principal, e164=body.e164, provider=body.provider
     )
+    set_location(request, response, "get_number", number_id=str(number.id))
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.post("/verify-cli", response_model=VerifyOut, responses=ERRORS)
+@router.post(
+    "/verify-cli",
+    response_model=VerifyOut,
+    responses=problems(401, 404, 409, *CARRIER, body=True),
+)
 async def verify_cli(
     body: VerifyIn, request: Request, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
+    """Start, check or complete a caller-ID verification (see docs/api.md).
+
+    Only requests that reach the carrier count against the per-user limit; a wrong code keeps
+    the verification pending and says how many codes are left (``attempts_left``).
+    """
     try:
-        await rt.verify_limiter.hit(str(principal.user_id))
+        outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     except RateLimited:
         request.app.state.metrics.rate_limited.labels("verify_cli").inc()
         raise
-    outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     return outcome.as_dict()
 
 
-@router.get("/available", response_model=CatalogOut[AvailableNumber], responses=ERRORS)
+@router.get(
+    "/available", response_model=CatalogOut[AvailableNumber], responses=problems(401, *CARRIER)
+)
 async def available_numbers(
     rt: RuntimeDep,
     principal: PrincipalDep,
     country: Annotated[str, Query(min_length=2, max_length=2)],
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     number_type: NumberType = "local",
     contains: Annotated[
         str | None, Query(description=CONTAINS_RULE, json_schema_extra=PHONE_SCHEMA)
@@ -108,26 +139,37 @@ async def available_numbers(
 ) -> CatalogOut[AvailableNumber]:
     rt.ensure_live()
     query = NumberSearch(
-        country=country.upper(),
+        country=parse_country(country),
         number_type=number_type,
         contains=parse_digit_filter(contains, "contains", max_digits=15, plus=True),
         area_code=parse_digit_filter(area_code, "area_code", max_digits=8),
         limit=limit,
     )
-    return await gather(rt, "search_numbers", provider, query=query)
+    return await search_numbers(rt, provider, query)
 
 
-@router.post("/purchase", status_code=201, response_model=NumberOut, responses=ERRORS)
+@router.post(
+    "/purchase",
+    status_code=201,
+    response_model=NumberOut,
+    responses=created(401, 409, *CARRIER, body=True, links=number_links("/id")),
+)
 async def purchase(
-    body: PurchaseIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: PurchaseIn,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> NumberOut:
     number = await purchases.purchase(
         rt, session, principal, provider=body.provider, e164=body.e164
     )
+    set_location(request, response, "get_number", number_id=str(number.id))
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.get("/{number_id}", response_model=NumberOut, responses=ERRORS)
+@router.get("/{number_id}", response_model=NumberOut, responses=problems(401, 404))
 async def get_number(
     number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> NumberOut:
@@ -135,7 +177,11 @@ async def get_number(
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.patch("/{number_id}", response_model=NumberOut, responses=ERRORS)
+@router.patch(
+    "/{number_id}",
+    response_model=NumberOut,
+    responses=problems(401, 403, 404, 409, body=True),
+)
 async def bind_number(
     number_id: str,
     body: NumberBinding,
@@ -149,7 +195,11 @@ async def bind_number(
     return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
-@router.delete("/{number_id}", status_code=204, responses=ERRORS)
-async def delete_number(number_id: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    await numbers_service.delete_number(session, principal, number_id)
+@router.delete(
+    "/{number_id}", status_code=204, responses=problems(401, 403, 404, 422, 429, 502, 503)
+)
+async def delete_number(
+    number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    await numbers_service.delete_number(rt, session, principal, number_id)
     return Response(status_code=204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -9,12 +11,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from pydantic_core import to_json
 
+from core import lookups
 from core.destinations import zone
 from core.errors import InvalidInput, InvalidTimeZone, NotFound, TrunklineError
 from core.numbers import parse_uuid
 from core.outbound_policy import compile_policy
 from core.phone import parse_e164
-from core.policy import describe_destination
+from core.policy import describe_destination, lookup_reasons
 from core.runtime import Runtime
 
 from ..deps import PrincipalDep
@@ -22,6 +25,7 @@ from ..hot_route import HotRoute
 from ..problems import error_body, validation_body
 from ..schemas import (
     DestinationOut,
+    LookupOut,
     OutboundBatchIn,
     OutboundBatchOut,
     OutboundCheckIn,
@@ -34,11 +38,19 @@ router = APIRouter(tags=["outbound"], route_class=HotRoute)
 
 
 async def check_one(
-    rt: Runtime, numbers: Any, body: OutboundCheckIn, seen: Counter[tuple[str, ...]] | None = None
+    rt: Runtime,
+    workspace_id: uuid.UUID,
+    numbers: Any,
+    body: OutboundCheckIn,
+    seen: Counter[tuple[str, ...]] | None = None,
 ) -> OutboundCheckOut:
     """One preflight against ``numbers`` (the workspace's numbers, as the preflight reads
     them); raises the problem a single check answers. Its reasons are counted in ``seen``
-    when given (a batch observes its metric once), else observed at once."""
+    when given (a batch observes its metric once), else observed at once. A destination
+    lookup, when asked, goes to the caller ID's carrier (or its cache) before the decision;
+    its failure is said in the answer, never raised."""
+    if body.number_id is not None and body.from_ is not None:
+        raise InvalidInput("give 'from' or 'number_id', not both", field="from")
     if body.number_id is not None:
         row = await numbers.by_id(parse_uuid(body.number_id))
     elif body.from_ is not None:
@@ -66,12 +78,24 @@ async def check_one(
         at=body.at,
         time_zone=time_zone,
     )
+    looked = None
+    if destination is not None and destination_country is not None:
+        looked = await lookups.for_preflight(
+            rt,
+            workspace_id=workspace_id,
+            number=row,
+            destination=destination,
+            enabled=body.lookup is True,
+            check_reassigned=True,
+            last_verified_date=body.last_verified_date,
+        )
+    reasons = decision.reasons + lookup_reasons(looked)
     if seen is not None:
-        seen[decision.reasons] += 1
+        seen[reasons] += 1
     else:
         metrics = rt.extra.get("metrics")
         if metrics is not None:
-            metrics.observe_policy(decision.reasons)
+            metrics.observe_policy(reasons)
     where = None
     if destination is not None:
         facts = describe_destination(destination, time_zone)
@@ -81,18 +105,20 @@ async def check_one(
             time_zones=list(facts.time_zones),
         )
     return OutboundCheckOut(
-        allowed=decision.allowed,
-        reasons=list(decision.reasons),
+        allowed=not reasons,
+        reasons=list(reasons),
         number_id=str(row.id),
         next_allowed_at=decision.next_allowed_at,
         destination=where,
+        attestation=row.attestation_level,
+        lookup=None if looked is None else LookupOut(**vars(looked)),
     )
 
 
 @router.post(
     "/outbound/check",
     response_model=OutboundCheckOut,
-    responses=problems(401, 404, 422),
+    responses=problems(401, 403, 404, 422, body=True),
 )
 async def outbound_check(
     body: OutboundCheckIn, request: Request, principal: PrincipalDep
@@ -102,13 +128,14 @@ async def outbound_check(
     # The runtime straight from the app, not through ``RuntimeDep``: each dependency costs
     # FastAPI measurable per-request work, and this route runs before every call a dialer makes.
     rt: Runtime = request.app.state.runtime
-    return await check_one(rt, await rt.snapshot.view(principal.workspace_id), body)
+    workspace_id = principal.workspace_id
+    return await check_one(rt, workspace_id, await rt.snapshot.view(workspace_id), body)
 
 
 @router.post(
     "/outbound/check/batch",
     response_model=OutboundBatchOut,
-    responses=problems(401, 422),
+    responses=problems(401, 403, 422, body=True),
 )
 async def outbound_check_batch(
     body: OutboundBatchIn, request: Request, principal: PrincipalDep
@@ -120,18 +147,26 @@ async def outbound_check_batch(
     in its place without failing the others.
     """
     rt: Runtime = request.app.state.runtime
-    numbers = await rt.snapshot.view(principal.workspace_id)
+    workspace_id = principal.workspace_id
+    numbers = await rt.snapshot.view(workspace_id)
     path = request.url.path
     seen: Counter[tuple[str, ...]] = Counter()
-    results: list[OutboundCheckOut | dict[str, Any]] = []
-    for item in body.checks:
+
+    async def one(item: Any) -> OutboundCheckOut | dict[str, Any]:
         try:
             check = OutboundCheckIn.model_validate(item)
-            results.append(await check_one(rt, numbers, check, seen))
+            return await check_one(rt, workspace_id, numbers, check, seen)
         except ValidationError as exc:
-            results.append({"error": validation_body(exc.errors(include_url=False), path)})
+            return {"error": validation_body(exc.errors(include_url=False), path)}
         except TrunklineError as exc:
-            results.append({"error": error_body(exc, path)})
+            return {"error": error_body(exc, path)}
+
+    if any(isinstance(item, dict) and item.get("lookup") is True for item in body.checks):
+        # Lookups wait on carriers: the checks run together (answers stay in order); the
+        # lookup service asks each destination once and bounds the carrier requests in flight.
+        results = list(await asyncio.gather(*(one(item) for item in body.checks)))
+    else:
+        results = [await one(item) for item in body.checks]
     metrics = rt.extra.get("metrics")
     if metrics is not None:
         for reasons, count in seen.items():

@@ -16,8 +16,12 @@ router = APIRouter(tags=["system"])
 
 @router.get("/plugins", response_model=list[PluginOut], responses=problems(401))
 async def plugins(rt: RuntimeDep, principal: PrincipalDep) -> list[dict[str, Any]]:
-    """Every installed plugin: version, hooks, providers, bundled, enabled, status or error."""
-    return rt.host.describe()
+    """Every installed plugin: version, hooks, providers, bundled, enabled, status or error.
+
+    The operator's plugin settings are not shown to a workspace: `trunkline plugins list`
+    shows them (secrets redacted).
+    """
+    return rt.host.describe(with_settings=False)
 
 
 @router.get("/healthz")

@@ -3,12 +3,13 @@ the ledger and the audit trail."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
+from core import audit
 from core.calling_hours import rule_pack
+from core.countries import parse_country
 from core.models import CoverageEntry, EndUserType, NumberType, Requirement
 from core.outbound_policy import (
     OutboundPolicySettings,
@@ -16,7 +17,6 @@ from core.outbound_policy import (
     save_workspace_policy,
 )
 from core.purchases import list_ledger
-from core.tables import AuditEvent
 
 from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
@@ -30,9 +30,11 @@ from ..schemas import (
     ProviderOut,
     problems,
 )
+from ..validation import Text
 
 router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
-ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 422, 429, 502, 503)
+#: A catalog question: a named provider's problem is the answer.
+CATALOG = problems(401, 422, 429, 502, 503)
 Country = Annotated[str, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 
@@ -60,12 +62,12 @@ def providers_of(rt: RuntimeDep) -> list[ProviderOut]:
     return out
 
 
-@router.get("/providers", response_model=list[ProviderOut], responses=ERRORS)
+@router.get("/providers", response_model=list[ProviderOut], responses=problems(401))
 async def list_providers(rt: RuntimeDep, principal: PrincipalDep) -> list[ProviderOut]:
     return providers_of(rt)
 
 
-@router.get("/outbound-policy", response_model=OutboundPolicySettings, responses=ERRORS)
+@router.get("/outbound-policy", response_model=OutboundPolicySettings, responses=problems(401))
 async def get_outbound_policy(
     session: SessionDep, principal: PrincipalDep
 ) -> OutboundPolicySettings:
@@ -73,7 +75,11 @@ async def get_outbound_policy(
     return (await load_workspace_policy(session, principal.workspace_id)).settings
 
 
-@router.put("/outbound-policy", response_model=OutboundPolicySettings, responses=ERRORS)
+@router.put(
+    "/outbound-policy",
+    response_model=OutboundPolicySettings,
+    responses=problems(401, 403, body=True),
+)
 async def put_outbound_policy(
     body: OutboundPolicySettings, session: SessionDep, principal: PrincipalDep
 ) -> OutboundPolicySettings:
@@ -81,30 +87,31 @@ async def put_outbound_policy(
     return (await save_workspace_policy(session, principal, body)).settings
 
 
-@router.get("/calling-rules", response_model=list[CallingRuleOut], responses=ERRORS)
+@router.get("/calling-rules", response_model=list[CallingRuleOut], responses=problems(401))
 async def calling_rules(principal: PrincipalDep) -> list[CallingRuleOut]:
     """The bundled calling-hours rule pack: each rule, where it applies, its windows, its source."""
     return [CallingRuleOut.model_validate(entry) for entry in rule_pack()]
 
 
-@router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=ERRORS)
+@router.get("/coverage", response_model=CatalogOut[CoverageEntry], responses=CATALOG)
 async def coverage(
     rt: RuntimeDep,
     principal: PrincipalDep,
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     country: Annotated[
         str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")
     ] = None,
 ) -> CatalogOut[CoverageEntry]:
-    return await gather(rt, "list_coverage", provider, country=country.upper() if country else None)
+    code = parse_country(country) if country else None
+    return await gather(rt, "list_coverage", provider, country=code)
 
 
-@router.get("/regulations", response_model=CatalogOut[Requirement], responses=ERRORS)
+@router.get("/regulations", response_model=CatalogOut[Requirement], responses=CATALOG)
 async def regulations(
     rt: RuntimeDep,
     principal: PrincipalDep,
     country: Country,
-    provider: str | None = None,
+    provider: Annotated[Text | None, Query(max_length=32)] = None,
     number_type: NumberType | None = None,
     end_user_type: EndUserType | None = None,
 ) -> CatalogOut[Requirement]:
@@ -112,13 +119,13 @@ async def regulations(
         rt,
         "fetch_regulations",
         provider,
-        country=country.upper(),
+        country=parse_country(country),
         number_type=number_type,
         end_user_type=end_user_type,
     )
 
 
-@router.get("/ledger", response_model=PageOut[LedgerOut], responses=ERRORS)
+@router.get("/ledger", response_model=PageOut[LedgerOut], responses=problems(401, 422))
 async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) -> PageOut[LedgerOut]:
     rows, total = await list_ledger(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
@@ -128,37 +135,26 @@ async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) ->
     )
 
 
-@router.get("/audit", response_model=PageOut[AuditOut], responses=ERRORS)
+@router.get("/audit", response_model=PageOut[AuditOut], responses=problems(401, 422))
 async def audit_trail(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    subject_type: Annotated[str | None, Query(max_length=32)] = None,
-    subject_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[Text | None, Query(max_length=64)] = None,
+    subject_type: Annotated[Text | None, Query(max_length=32)] = None,
+    subject_id: Annotated[Text | None, Query(max_length=64)] = None,
+    outcome: Annotated[Text | None, Query(max_length=32)] = None,
 ) -> PageOut[AuditOut]:
-    where = [AuditEvent.workspace_id == principal.workspace_id]
-    if action:
-        where.append(AuditEvent.action == action)
-    if subject_type:
-        where.append(AuditEvent.subject_type == subject_type)
-    if subject_id:
-        where.append(AuditEvent.subject_id == subject_id)
-    total = (
-        await session.execute(select(func.count()).select_from(AuditEvent).where(*where))
-    ).scalar()
-    rows = (
-        await session.execute(
-            select(AuditEvent)
-            .where(*where)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id)
-            .limit(page.limit)
-            .offset(page.offset)
-        )
-    ).scalars()
-    return PageOut(
-        items=[AuditOut.of(e) for e in rows],
-        total=int(total or 0),
+    rows, total = await audit.list_events(
+        session,
+        principal.workspace_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        outcome=outcome,
         limit=page.limit,
         offset=page.offset,
+    )
+    return PageOut(
+        items=[AuditOut.of(e) for e in rows], total=total, limit=page.limit, offset=page.offset
     )

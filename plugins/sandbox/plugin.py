@@ -8,9 +8,15 @@ Verification comes in both carrier styles, chosen per number (``verification_sty
 * ``call`` (Twilio's way): the result shows a ``display_code``; a simulated callback confirms
   the number after ``callback_delay_seconds``;
 * ``sms`` (Telnyx's way): a code is "sent" (written to the server log and, this being a sandbox,
-  shown in the result's ``detail``); the user submits it with a second ``verify_cli`` call.
+  shown in the result's ``display_code``, which the API answer and the console show and the
+  audit never records); the user submits it with a second ``verify_cli`` call.
 
 ``by_number`` (the default) picks ``call`` for numbers ending in an even digit and ``sms`` for odd.
+
+Like a real carrier, the sandbox keeps one account for the whole deployment: a number verified
+once stays in its list of verified caller IDs. That record proves the number only to the
+verification that created it (the ``verification_ref`` it answered); any other number record
+starts the full flow again, replacing the orphaned record. Numbers it sold are no longer offered.
 Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
 """
 
@@ -26,13 +32,16 @@ from importlib import resources
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from core import (
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CountryPermission,
     CoverageEntry,
+    LineType,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -46,6 +55,7 @@ from core import (
     PurchasedNumber,
     Requirement,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -71,12 +81,27 @@ FAULTS = {
         "sandbox: credentials refused (simulated)", provider=PROVIDER, provider_code=401
     ),
 }
+#: The statuses a simulated call reports, in order, once ``callback_delay_seconds`` have passed.
+CALL_PROGRESS = ("ringing", "in-progress", "completed")
 _TYPES = {
     "local": phonenumbers.PhoneNumberType.FIXED_LINE,
     "national": phonenumbers.PhoneNumberType.FIXED_LINE,
     "mobile": phonenumbers.PhoneNumberType.MOBILE,
     "toll_free": phonenumbers.PhoneNumberType.TOLL_FREE,
 }
+
+
+class SandboxLookupSettings(BaseModel):
+    """``[plugins.sandbox.lookup]``: what the simulated destination lookup answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: ``{ "+E164" = "landline", ... }``; every other number is ``mobile``.
+    line_types: dict[str, LineType] = Field(default_factory=dict)
+    #: Numbers reassigned since any consent date; every other number is not.
+    reassigned: list[str] = Field(default_factory=list)
+    #: What each lookup costs, in the sandbox's ``currency``.
+    cost: Decimal = Field(default=Decimal("0.005"), ge=0)
 
 
 class SandboxSettings(BaseModel):
@@ -86,7 +111,10 @@ class SandboxSettings(BaseModel):
 
     verification_style: Literal["by_number", "call", "sms"] = "by_number"
     callback_delay_seconds: float = Field(default=3.0, ge=0)
-    webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret")
+    #: Signs callbacks to ``/webhooks/sandbox``. No default secret: unset (empty), every signed
+    #: sandbox event is refused (a secret shipped in the source would let anyone forge one).
+    #: Not a credential: the sandbox works without it, only its webhook route does not.
+    webhook_secret: SecretStr = SecretStr("")
     monthly_cost: Decimal = Decimal("1.15")
     upfront_cost: Decimal = Decimal("0.00")
     currency: str = "USD"
@@ -108,6 +136,8 @@ class SandboxSettings(BaseModel):
             out.append(code.upper())
         return sorted(set(out))
 
+    lookup: SandboxLookupSettings = Field(default_factory=SandboxLookupSettings)
+
 
 def _load(name: str) -> Any:
     return json.loads(resources.files(__package__).joinpath("data", name).read_text("utf-8"))
@@ -121,8 +151,12 @@ class SandboxPlugin:
         self.context: PluginContext | None = None
         self.coverage: dict[str, Any] = _load("coverage.json")
         self.regulations: dict[str, list[dict[str, Any]]] = _load("regulations.json")
+        #: verification reference -> the code sent for it (sms style)
         self.sent_codes: dict[str, str] = {}
-        self.verified: set[str] = set()
+        #: phone -> the reference of the verification that made it a verified caller ID
+        self.verified: dict[str, str] = {}
+        #: phone -> provider_ref of the numbers sold (hosted somewhere)
+        self.sold: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -144,7 +178,10 @@ class SandboxPlugin:
 
     @hookimpl
     def trunkline_provider_status(self) -> dict[str, Any]:
-        return {"configured": True, "detail": "simulated: no network, no account"}
+        detail = "simulated: no network, no account"
+        if not self.settings.webhook_secret.get_secret_value():
+            detail += "; no webhook_secret: webhooks refused"
+        return {"configured": True, "detail": detail}
 
     @hookimpl
     async def trunkline_shutdown(self) -> None:
@@ -174,7 +211,8 @@ class SandboxPlugin:
             await asyncio.sleep(self.settings.callback_delay_seconds)
             for event in events:
                 if event.kind == "verification_succeeded" and event.phone_e164:
-                    self.verified.add(event.phone_e164)  # the simulated call was answered
+                    # the simulated call was answered: the record belongs to this verification
+                    self.verified[event.phone_e164] = event.provider_ref or ""
             if self.context is not None:
                 await self.context.submit_events(events)
 
@@ -193,17 +231,21 @@ class SandboxPlugin:
     async def verify_cli(self, number: NumberRef, code: str | None) -> VerificationResult:
         self._fault("verify_cli")
         phone = number.phone_e164
-        if phone in self.verified:
-            return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+        ref = number.verification_ref
+        owner = self.verified.get(phone)
+        if owner is not None and ref is not None and hmac.compare_digest(owner, ref):
+            return VerificationResult(status="verified", provider_ref=ref)
         if code is not None:
-            expected = self.sent_codes.get(phone)
+            expected = self.sent_codes.get(ref or "")
             if expected is not None and hmac.compare_digest(code, expected):
-                self.verified.add(phone)
-                self.sent_codes.pop(phone, None)
-                return VerificationResult(status="verified", provider_ref=f"SBV-{phone}")
+                self.verified[phone] = ref or ""
+                self.sent_codes.pop(ref or "", None)
+                return VerificationResult(status="verified", provider_ref=ref)
             return VerificationResult(
                 status="failed", detail="Sandbox: that code is not the one sent; try again."
             )
+        # Not proven by this number's own verification: the full flow, for a fresh reference.
+        # An orphaned record (another verification's) is replaced when this one completes.
         ref = f"SBV-{secrets.token_hex(6)}"
         if self.style_for(phone) == "call":
             display = f"{secrets.randbelow(10**6):06d}"
@@ -226,14 +268,15 @@ class SandboxPlugin:
                 f"{self.settings.callback_delay_seconds:g} s.",
             )
         sent = self.settings.fixed_code or f"{secrets.randbelow(10**6):06d}"
-        self.sent_codes[phone] = sent
+        self.sent_codes[ref] = sent
         if self.context is not None:
             self.context.logger.info("sandbox: verification code for %s is %s", phone, sent)
         return VerificationResult(
             status="pending",
             next_step="submit_code",
+            display_code=sent,  # a real carrier's SMS reaches only the phone
             provider_ref=ref,
-            detail=f"Sandbox: the code sent by SMS is {sent}",
+            detail="Sandbox: a simulated SMS carried the code shown beside this message.",
         )
 
     # -- catalogue ---------------------------------------------------------------------------
@@ -288,7 +331,7 @@ class SandboxPlugin:
                 upfront_cost=self.settings.upfront_cost,
                 currency=self.settings.currency,
             )
-            for e164 in _numbers(query)
+            for e164 in _numbers(query, set(self.sold))
         ]
 
     @hookimpl
@@ -312,7 +355,12 @@ class SandboxPlugin:
             phonenumbers.PhoneNumberType.MOBILE: "mobile",
             phonenumbers.PhoneNumberType.TOLL_FREE: "toll_free",
         }.get(kind, "local")
+        if e164 in self.sold:
+            raise ProviderRejected(
+                f"sandbox: {e164} is already sold", provider=PROVIDER, provider_code="sold"
+            )
         features = self.coverage["countries"].get(country, {}).get(number_type, ["voice"])
+        self.sold[e164] = f"SBN-{hashlib.sha256(e164.encode()).hexdigest()[:12]}"
         return PurchasedNumber(
             provider=PROVIDER,
             phone_e164=e164,
@@ -322,7 +370,48 @@ class SandboxPlugin:
             monthly_cost=self.settings.monthly_cost,
             upfront_cost=self.settings.upfront_cost,
             currency=self.settings.currency,
-            provider_ref=f"SBN-{hashlib.sha256(e164.encode()).hexdigest()[:12]}",
+            provider_ref=self.sold[e164],
+        )
+
+    @hookimpl
+    def release_number(self, number: NumberRef) -> None:
+        """The number goes back on sale; releasing one the sandbox does not hold is a no-op."""
+        self._fault("release_number")
+        self.sold.pop(number.phone_e164, None)
+
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        """Hosted A, verified caller ID B, as a carrier that signs its own numbers would."""
+        self._fault("expected_attestation")
+        if number.hosted:
+            return AttestationEstimate(level="A", basis="hosted by the sandbox carrier")
+        if number.verified_cli:
+            return AttestationEstimate(level="B", basis="a verified caller ID, not hosted")
+        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+
+    @hookimpl
+    def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
+        """Answers from ``[plugins.sandbox.lookup]``; each lookup costs ``lookup.cost``."""
+        self._fault("lookup_number")
+        table = self.settings.lookup
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+        except phonenumbers.NumberParseException:
+            valid = False
+        reassigned: Any = "unsupported"
+        if "reassigned" in fields:
+            reassigned = "yes" if e164 in table.reassigned else "no"
+        return NumberIntel(
+            provider=PROVIDER,
+            phone_e164=e164,
+            valid=valid,
+            line_type=table.line_types.get(e164, "mobile") if valid else "unknown",
+            carrier_name="Sandbox Telecom (simulated)",
+            reassigned=reassigned,
+            cost=table.cost,
+            currency=self.settings.currency,
         )
 
     # -- calls and callbacks -----------------------------------------------------------------
@@ -337,47 +426,57 @@ class SandboxPlugin:
                     provider=PROVIDER,
                     kind="call_status",
                     provider_ref=call_id,
-                    data={"status": "completed"},
+                    phone_e164=to_e164,
+                    data={"status": status},
                 )
+                for status in CALL_PROGRESS
             ]
         )
         return PlacedCall(provider=PROVIDER, provider_call_id=call_id, status="queued")
 
     def sign(self, body: bytes) -> str:
-        """The signature the sandbox puts on its callbacks (HMAC-SHA256 of the body)."""
+        """The signature of a callback (HMAC-SHA256 of the body with ``webhook_secret``, hex).
+
+        Raises ``WebhookSignatureError`` when no ``webhook_secret`` is configured."""
         key = self.settings.webhook_secret.get_secret_value().encode()
+        if not key:
+            raise WebhookSignatureError(
+                "sandbox: no webhook_secret is configured, so sandbox webhooks are refused"
+            )
         return hmac.new(key, body, hashlib.sha256).hexdigest()
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
+        expected = self.sign(request.body)  # refuses everything when no secret is set
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             raise WebhookSignatureError(f"missing {SIGNATURE_HEADER} header")
-        if not hmac.compare_digest(given, self.sign(request.body)):
+        if not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookSignatureError(f"{SIGNATURE_HEADER} does not match the body")
         try:
             payload = json.loads(request.body)
-            return [
-                ProviderEvent(
-                    provider=PROVIDER,
-                    kind=payload["kind"],
-                    phone_e164=payload.get("phone_e164"),
-                    provider_ref=payload.get("provider_ref"),
-                    data=payload.get("data", {}),
-                )
-            ]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderRejected(
-                f"sandbox: malformed callback: {exc}", provider=PROVIDER
+        except ValueError:
+            raise WebhookMalformed("sandbox: the callback body is not JSON") from None
+        if not isinstance(payload, dict):
+            raise WebhookMalformed("sandbox: the callback body is not a JSON object")
+        try:
+            event = ProviderEvent.model_validate({**payload, "provider": PROVIDER})
+        except ValidationError as exc:
+            fields = sorted({str(e["loc"][0]) if e["loc"] else "body" for e in exc.errors()})
+            raise WebhookMalformed(
+                f"sandbox: callback fields not understood: {', '.join(fields)} (kind is one of "
+                "verification_succeeded, verification_failed, call_status)"
             ) from None
+        return [event]
 
 
 def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
     return list(offered.items())
 
 
-def _numbers(query: NumberSearch) -> list[str]:
-    """Valid numbers of the asked type, deterministic for a query, honouring its filters."""
+def _numbers(query: NumberSearch, sold: set[str]) -> list[str]:
+    """Valid numbers of the asked type, deterministic for a query, honouring its filters,
+    none of them ``sold``."""
     example = phonenumbers.example_number_for_type(query.country, _TYPES[query.number_type])
     if example is None:
         return []
@@ -395,7 +494,7 @@ def _numbers(query: NumberSearch) -> list[str]:
                 return []
             continue
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        if query.contains and query.contains not in e164:
+        if (query.contains and query.contains not in e164) or e164 in sold:
             continue
         found.append(e164)
         if len(found) >= query.limit:

@@ -1,16 +1,23 @@
 """The Telnyx carrier (provider ``telnyx``) behind the plugin contract.
 
 * ``verify_cli``: Verified Numbers in two steps. Without a code: ``GET /verified_numbers/{phone}``
-  (verified: done), else ``POST /verified_numbers`` sends a code by SMS or call
-  (``next_step = submit_code``). With a code: ``POST .../actions/verify``; a wrong code is
-  ``failed`` with Telnyx's detail, and the user may try again.
+  (verified by this number's own verification, whose reference holds the record's
+  ``verified_at``: done; verified by another: the record is deleted), then
+  ``POST /verified_numbers`` sends a code by SMS or call (``next_step = submit_code``). With a
+  code: ``POST .../actions/verify``, then the record is read for its ``verified_at``; a wrong
+  code is ``failed`` with Telnyx's detail, and the user may try again.
 * ``list_coverage`` and ``fetch_regulations`` answer from the data shipped in ``data/``.
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
-  until it leaves ``pending``), ``place_call`` (Call Control dial).
+  until it leaves ``pending``), ``release_number`` (deletes the phone number), ``place_call``
+  (Call Control dial).
 * ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
 * ``fetch_outbound_permissions``: the outbound voice profile's ``whitelisted_destinations``
   (``GET /outbound_voice_profiles/{id}``; the profile is ``outbound_voice_profile_id``, or the
   one the Call Control application ``connection_id`` uses).
+* ``expected_attestation``: hosted A, verified B, as Telnyx documents ("call from owned phone
+  number: A; non-owned or verified number: B"); no request.
+* ``lookup_number``: ``GET /number_lookup/{n}?type=carrier``, ``carrier.type`` mapped by
+  :data:`LINE_TYPES`; Telnyx cannot say whether a number was reassigned (``unsupported``).
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
 operation first needs the client, or when a webhook arrives. Loading, settings, status, coverage,
@@ -30,10 +37,12 @@ import phonenumbers
 
 from core import (
     NUMBER_TYPES,
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CountryPermission,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -46,6 +55,7 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
@@ -69,6 +79,34 @@ CALL_EVENTS = {
     "call.answered": "in-progress",
     "call.hangup": "completed",
     "call.machine.detection.ended": "in-progress",
+}
+#: Number Lookup ``carrier.type`` -> the core's line type. Telnyx's ``voip`` does not say whether
+#: the line is fixed: it is taken as ``non_fixed_voip``, the kind a deny list usually names, so
+#: that such a list is never bypassed. ``fixed line or mobile`` (NANP numbers where Telnyx cannot
+#: tell), ``personal number`` and ``uan`` have no match: ``unknown``.
+LINE_TYPES: dict[str, Any] = {
+    "fixed line": "landline",
+    "mobile": "mobile",
+    "voip": "non_fixed_voip",
+    "fixed line or mobile": "unknown",
+    "toll free": "toll_free",
+    "premium rate": "premium",
+    "shared cost": "shared_cost",
+    "personal number": "unknown",
+    "pager": "pager",
+    "uan": "unknown",
+    "voicemail": "voicemail",
+    "unknown": "unknown",
+}
+#: A hangup's ``hangup_cause`` that means the call did not complete, and the status it means.
+HANGUP_STATUS = {
+    "user_busy": "busy",
+    "timeout": "no-answer",
+    "no_answer": "no-answer",
+    "originator_cancel": "no-answer",
+    "call_rejected": "failed",
+    "unallocated_number": "failed",
+    "normal_temporary_failure": "failed",
 }
 
 
@@ -186,7 +224,7 @@ class TelnyxPlugin:
 
             if code is not None:
                 try:
-                    await client.verified_numbers.actions.submit_verification_code(
+                    submitted = await client.verified_numbers.actions.submit_verification_code(
                         phone, verification_code=code
                     )
                 except telnyx.APIStatusError as exc:
@@ -199,16 +237,31 @@ class TelnyxPlugin:
                         detail=f"Telnyx: {detail}",
                         provider_ref=number.verification_ref or phone,
                     )
-                # Telnyx answers 2xx only when the code matched.
-                return VerificationResult(status="verified", provider_ref=phone)
+                # Telnyx answers 2xx only when the code matched, with the record whose
+                # verified_at, kept in the reference, ties it to this verification.
+                record = submitted.data
+                _same_number("verify_cli", phone, record.phone_number if record else None)
+                return VerificationResult(status="verified", provider_ref=_owned_ref(phone, record))
             try:
                 found = await client.verified_numbers.retrieve(phone)
-                if found.data is not None:
-                    _same_number("verify_cli", phone, found.data.phone_number)
-                    if found.data.verified_at:
-                        return VerificationResult(status="verified", provider_ref=phone)
+                record = found.data
             except telnyx.NotFoundError:
-                pass
+                record = None
+            if record is not None:
+                _same_number("verify_cli", phone, record.phone_number)
+            if record is not None and record.verified_at:
+                if number.verification_ref == _owned_ref(phone, record):
+                    return VerificationResult(
+                        status="verified", provider_ref=number.verification_ref
+                    )
+                # Another verification's record (another workspace's, or made outside
+                # Trunkline): orphaned, since the core refuses a number another workspace
+                # holds before asking here. Deleted, so that this number proves itself.
+                await client.verified_numbers.delete(phone)
+                self.context.logger.info(
+                    "telnyx: deleted verified number %s (not this number's own verification)",
+                    phone,
+                )
             created = await client.verified_numbers.create(
                 phone_number=phone, verification_method=self.settings.verification_method
             )
@@ -298,6 +351,37 @@ class TelnyxPlugin:
             self.quoted.pop(next(iter(self.quoted)))
         return available
 
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        if number.hosted:
+            return AttestationEstimate(level="A", basis="a number Telnyx hosts (owned): A")
+        if number.verified_cli:
+            return AttestationEstimate(level="B", basis="a verified number Telnyx does not own: B")
+        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+
+    @hookimpl
+    async def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
+        if "line_type" not in fields:  # Telnyx answers nothing else that is asked here
+            return NumberIntel(provider=PROVIDER, phone_e164=e164, reassigned="unsupported")
+        async with self._call("lookup_number") as client:
+            found = await client.number_lookup.retrieve(e164, type="carrier")
+            data = found.data
+            if data is None:
+                raise errors.from_exception(ValueError("number lookup without data"))
+            _same_number("lookup_number", e164, data.phone_number)
+            carrier = data.carrier
+            kind = carrier.type if carrier is not None else None
+            return NumberIntel(
+                provider=PROVIDER,
+                phone_e164=e164,
+                valid=data.valid_number is not False,
+                line_type=LINE_TYPES.get(kind or "unknown", "unknown"),
+                carrier_name=(carrier.name or carrier.normalized_carrier) if carrier else None,
+                reassigned="unsupported",
+            )
+
     # -- purchases and calls -----------------------------------------------------------------
 
     @hookimpl
@@ -367,6 +451,25 @@ class TelnyxPlugin:
         )
 
     @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        """``DELETE /phone_numbers/{id}``, the number found by its digits (a purchase's
+        reference is its number order's id). A number Telnyx no longer lists is released."""
+        phone = number.phone_e164
+        async with self._call("release_number") as client:
+            import telnyx  # already imported with the client: only binds the name
+
+            listed = await client.phone_numbers.list(filter={"phone_number": phone.lstrip("+")})
+            found = [n for n in listed.data or [] if n.phone_number == phone and n.id]
+            if not found:
+                self.context.logger.info("telnyx: %s is not on the account", phone)
+                return None
+            try:
+                await client.phone_numbers.delete(found[0].id)
+            except telnyx.NotFoundError:
+                self.context.logger.info("telnyx: %s was already released", phone)
+        return None
+
+    @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
         if not self.settings.connection_id:
             raise ProviderNotConfigured(PROVIDER, "connection_id in [plugins.telnyx]")
@@ -429,21 +532,25 @@ class TelnyxPlugin:
         except (WebhookVerificationError, ValueError) as exc:
             raise WebhookSignatureError(f"Telnyx signature refused: {exc}") from None
         try:
-            data = json.loads(request.body)["data"]
-            event_type = str(data.get("event_type", ""))
-            payload = data.get("payload") or {}
-            call_id = payload.get("call_control_id")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            # Signed by Telnyx but not an event we understand: acknowledge it (a refusal would
-            # only make Telnyx send it again) and change nothing.
-            self.context.logger.warning("Telnyx webhook without an event: ignored")
-            return []
+            envelope = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("telnyx: the webhook body is not JSON") from None
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        payload = data.get("payload", {}) if isinstance(data, dict) else None
+        payload = {} if payload is None and isinstance(data, dict) else payload
+        if not isinstance(data, dict) or not isinstance(payload, dict):
+            raise WebhookMalformed('telnyx: the webhook body is not a Telnyx event {"data": {...}}')
+        # An event type the core does not act on is acknowledged and changes nothing.
+        event_type = str(data.get("event_type", ""))
+        call_id = payload.get("call_control_id")
         status = CALL_EVENTS.get(event_type)
         if status is None or not isinstance(call_id, str) or not call_id:
             return []
         extra = {"event_type": event_type}
         if payload.get("hangup_cause"):
             extra["hangup_cause"] = str(payload["hangup_cause"])
+            if event_type == "call.hangup":
+                status = HANGUP_STATUS.get(extra["hangup_cause"], status)
         return [
             ProviderEvent(
                 provider=PROVIDER,
@@ -453,6 +560,13 @@ class TelnyxPlugin:
                 data={"status": status, **extra},
             )
         ]
+
+
+def _owned_ref(phone: str, record: Any) -> str:
+    """The reference of a completed verification: the number and the ``verified_at`` of the
+    Verified Numbers record it made (a later record, made by another verification, differs)."""
+    verified_at = getattr(record, "verified_at", None) if record is not None else None
+    return f"{phone}@{verified_at}" if verified_at else phone
 
 
 _same_number = errors.check_same_number

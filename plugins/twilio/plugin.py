@@ -1,13 +1,16 @@
 """The Twilio carrier (provider ``twilio``) behind the plugin contract.
 
-* ``verify_cli``: Outgoing Caller IDs. Listed means verified; otherwise a validation request
-  (``POST .../OutgoingCallerIds.json``) whose 6-digit code the user types into Twilio's call;
-  error 21450 (already verified) is success. Completion arrives on the signed status callback.
+* ``verify_cli``: Outgoing Caller IDs. Listed by this number's own validation means verified
+  (its FriendlyName names the number); a record another verification made is deleted, and a
+  validation request (``POST .../OutgoingCallerIds.json``) started, whose 6-digit code the user
+  types into Twilio's call. Completion arrives on the signed status callback.
 * ``list_coverage``: live, from ``AvailablePhoneNumbers.json``, cached in the shared cache.
 * ``search_numbers``, ``purchase_number`` (with the monthly price from the Pricing API when it
-  answers), ``place_call``, and ``fetch_regulations`` (Numbers v2, cached).
+  answers), ``release_number`` (deletes the IncomingPhoneNumber), ``place_call``, and
+  ``fetch_regulations`` (Numbers v2, cached).
 * ``parse_webhook``: ``X-Twilio-Signature`` checked with the SDK's ``RequestValidator``.
 * ``fetch_outbound_permissions``: Voice v1 ``DialingPermissions/Countries`` (every page).
+* ``expected_attestation`` (Trust Hub) and ``lookup_number`` (Lookup v2): see :mod:`.trust`.
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
 """
@@ -17,9 +20,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import phonenumbers
 from twilio.base.exceptions import TwilioException
@@ -27,10 +31,12 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from core import (
+    AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CountryPermission,
     CoverageEntry,
+    NumberIntel,
     NumberRef,
     NumberSearch,
     PlacedCall,
@@ -43,13 +49,14 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     hookimpl,
 )
 from trunkline import classify_number
 
-from . import errors
+from . import errors, trust
 from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
@@ -132,6 +139,8 @@ class TwilioPlugin:
                 self.client.numbers,
                 self.client.pricing,
                 self.client.voice,
+                self.client.trusthub,
+                self.client.lookups,
             ):
                 domain.base_url = base
 
@@ -186,26 +195,39 @@ class TwilioPlugin:
 
     @hookimpl
     async def verify_cli(self, number: NumberRef) -> VerificationResult:
-        """Listed in Outgoing Caller IDs: verified. Otherwise start a validation call.
+        """Verified when Outgoing Caller IDs lists the number *and* this number's own
+        validation created that record; otherwise a validation call (the full flow).
 
-        ``code`` is not taken: with Twilio the user types the code into Twilio's call.
+        The account's list is shared by every workspace of the deployment: a record made by
+        another verification (another workspace's, or one made outside Trunkline) is orphaned
+        (the core refuses to verify a number another workspace holds before asking here), so
+        it is deleted and the number validated again. ``code`` is not taken: with Twilio the
+        user types the code into Twilio's call.
         """
         async with self._call("verify_cli"):
-            listed = await self._account().outgoing_caller_ids.list_async(
-                phone_number=number.phone_e164, limit=1
-            )
-            match = [c for c in listed if c.phone_number == number.phone_e164]
-            if match:
-                return VerificationResult(
-                    status="verified", provider_ref=match[0].sid, detail="listed by Twilio"
+            record = await self._caller_id(number.phone_e164)
+            if record is not None:
+                if _proves(record, number):
+                    return _verified(record)
+                await self._account().outgoing_caller_ids(record.sid).delete_async()
+                self.context.logger.info(
+                    "twilio: deleted caller ID %s of %s (not this number's own verification)",
+                    record.sid,
+                    number.phone_e164,
                 )
             try:
                 started = await self._account().validation_requests.create_async(
-                    phone_number=number.phone_e164, status_callback=self.callback_url
+                    phone_number=number.phone_e164,
+                    friendly_name=_marker(number),
+                    status_callback=self.callback_url,
                 )
             except ProviderError as exc:
-                if exc.provider_code == str(errors.ALREADY_VERIFIED):
-                    return VerificationResult(status="verified", detail="already verified")
+                if exc.provider_code != str(errors.ALREADY_VERIFIED):
+                    raise
+                # Verified meanwhile, by this validation or another: only ours proves it.
+                record = await self._caller_id(number.phone_e164)
+                if record is not None and _proves(record, number):
+                    return _verified(record)
                 raise
             _same_number("verify_cli", number.phone_e164, started.phone_number)
             code = started.validation_code
@@ -219,6 +241,11 @@ class TwilioPlugin:
                 detail="Answer Twilio's call and type the code shown.",
             )
 
+    async def _caller_id(self, phone: str) -> Any:
+        """The account's Outgoing Caller ID record for ``phone``, or None."""
+        listed = await self._account().outgoing_caller_ids.list_async(phone_number=phone, limit=1)
+        return next((c for c in listed if c.phone_number == phone), None)
+
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
         if self.settings.auth_token is None:
@@ -229,14 +256,19 @@ class TwilioPlugin:
         text = request.body.decode("utf-8", errors="replace")
         validator = RequestValidator(self.settings.auth_token.get_secret_value())
         if request.headers.get("content-type", "").startswith("application/json"):
-            # JSON bodies are signed through ``bodySHA256`` in the URL's query.
+            # JSON bodies are signed through ``bodySHA256`` in the URL's query; without it the
+            # SDK would take the body for form parameters (and fail on a string).
+            if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
+                raise WebhookSignatureError("a JSON body is signed through bodySHA256 in the URL")
             if not validator.validate(request.url, text, signature):
                 raise WebhookSignatureError("X-Twilio-Signature does not match")
             try:
-                loaded = json.loads(text) if text else {}
+                loaded = json.loads(text)
             except ValueError:
-                return []
-            form = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+                raise WebhookMalformed("twilio: the JSON callback body is not JSON") from None
+            if not isinstance(loaded, dict):
+                raise WebhookMalformed("twilio: the JSON callback body is not an object")
+            form = {str(k): str(v) for k, v in loaded.items()}
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
             if not validator.validate(request.url, form, signature):
@@ -414,6 +446,22 @@ class TwilioPlugin:
         except (AttributeError, TypeError, ValueError) as exc:
             raise errors.malformed(f"regulations: {type(exc).__name__}") from None
 
+    # -- trust and destinations --------------------------------------------------------------
+
+    @hookimpl
+    async def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
+        async with self._call("expected_attestation") as client:
+            return await trust.expected_attestation(
+                client, str(self.settings.account_sid), self.settings.shaken_stir_policy_sid, number
+            )
+
+    @hookimpl
+    async def lookup_number(
+        self, e164: str, fields: set[str], last_verified_date: date | None
+    ) -> NumberIntel:
+        async with self._call("lookup_number") as client:
+            return await trust.lookup_number(client, e164, fields, last_verified_date)
+
     # -- purchases and calls -----------------------------------------------------------------
 
     @hookimpl
@@ -448,6 +496,31 @@ class TwilioPlugin:
             currency=currency,
             provider_ref=sid,
         )
+
+    @hookimpl
+    async def release_number(self, number: NumberRef) -> None:
+        """``DELETE .../IncomingPhoneNumbers/{Sid}.json`` for the purchase's sid (looked up by
+        phone number when none was kept). A number Twilio no longer has (404) is released."""
+        async with self._call("release_number"):
+            sid = number.provider_ref
+            if not sid:
+                listed = await self._account().incoming_phone_numbers.list_async(
+                    phone_number=number.phone_e164, limit=1
+                )
+                found = [n for n in listed if n.phone_number == number.phone_e164]
+                if not found:
+                    self.context.logger.info("twilio: %s is not on the account", number.phone_e164)
+                    return None
+                sid = found[0].sid
+            try:
+                await self._account().incoming_phone_numbers(sid).delete_async()
+            except ProviderError as exc:
+                if exc.provider_code not in ("20404", "404"):
+                    raise
+                self.context.logger.info(
+                    "twilio: %s (%s) was already released", number.phone_e164, sid
+                )
+        return None
 
     @hookimpl
     async def place_call(self, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
@@ -519,6 +592,23 @@ def _permissions(rows: list[Any]) -> list[CountryPermission]:
                 if region not in found:
                     found[region] = permission.model_copy(update={"country_code": region})
     return sorted(found.values(), key=lambda p: p.country_code)
+
+
+def _marker(number: NumberRef) -> str:
+    """The FriendlyName a validation gives the caller ID it creates: names the number record
+    (unique in the deployment) whose verification made it."""
+    return f"Trunkline {number.id}"
+
+
+def _proves(record: Any, number: NumberRef) -> bool:
+    """Whether an Outgoing Caller ID record was made by ``number``'s own verification: its
+    sid is the stored reference, or it carries the number's marker."""
+    ref = number.verification_ref
+    return bool(ref and record.sid == ref) or record.friendly_name == _marker(number)
+
+
+def _verified(record: Any) -> VerificationResult:
+    return VerificationResult(status="verified", provider_ref=record.sid, detail="listed by Twilio")
 
 
 _same_number = errors.check_same_number

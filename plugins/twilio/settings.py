@@ -12,8 +12,8 @@ class TwilioSettings(BaseModel):
 
     account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
     auth_token: SecretStr | None = None
-    #: Replaces the host of every Twilio API called (api, numbers, pricing): a regional edge
-    #: or a local test double, e.g. ``http://127.0.0.1:4010``.
+    #: Replaces the host of every Twilio API called (api, numbers, pricing, trusthub, lookups):
+    #: a regional edge or a local test double, e.g. ``http://127.0.0.1:4010``.
     base_url: str | None = None
     #: Path of the status callback under ``TRUNKLINE_PUBLIC_BASE_URL``.
     status_callback_path: str = "/webhooks/twilio"
@@ -27,6 +27,11 @@ class TwilioSettings(BaseModel):
     #: Lifetime of the cached country list and of the cached monthly prices.
     coverage_ttl_seconds: int = Field(default=3600, ge=0)
     regulations_ttl_seconds: int = Field(default=86400, ge=0)
+    #: The Trust Hub policy of SHAKEN/STIR Trust Products (the same for every Twilio account):
+    #: a hosted number assigned to an approved product of this policy is signed A.
+    shaken_stir_policy_sid: str = Field(
+        default="RN7a97559effdf62d00f4298208492a5ea", pattern=r"^RN[0-9a-fA-F]{32}$"
+    )
     #: What a test call plays: inline TwiML, or a URL Twilio fetches TwiML from.
     call_twiml: str = "<Response><Say>This is a Trunkline test call.</Say></Response>"
     call_url: str | None = None

@@ -172,7 +172,7 @@ def test_caller_id_verified_ok_and_change_is_audited_with_before(env: Any) -> No
     r = set_from(api, c["id"], "+442079460000")
     assert r.status_code == 200 and r.json()["from_number_id"] == second["id"]
     (event,) = api.audit(action="caller_id_changed")
-    assert event["detail"] == {"before": first["id"], "after": "+442079460000"}
+    assert event["detail"] == {"before": first["phone_e164"], "after": "+442079460000"}
 
 
 def test_caller_id_verified_refused_when_verified_flag_off(make_api: Any) -> None:

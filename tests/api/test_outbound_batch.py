@@ -49,6 +49,8 @@ def test_batch_answers_each_check_in_order_as_the_single_route_would(make_api: A
         "number_id": hosted["id"],
         "next_allowed_at": None,
         "destination": {"country_code": "GB", "region": None, "time_zones": ["Europe/London"]},
+        "attestation": None,
+        "lookup": None,
     }
     assert results[1]["reasons"] == [
         "outbound_disabled",

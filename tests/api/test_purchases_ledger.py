@@ -161,9 +161,6 @@ def test_an_abandoned_claim_expires_and_is_taken_over(env: Any) -> None:
     api, fake = env
     old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 5)
     stale = api.add_number("+14155550123", "fake", state="purchasing", created_at=old)
-    other_ws = api.add_number(
-        "+14155550123", "fake", workspace="b", state="purchasing", created_at=old
-    )
     r = buy(api.client, "+14155550123")
     assert r.status_code == 201, r.text
     assert r.json()["id"] != stale["id"] and fake.calls["purchase_number"] == 1
@@ -173,9 +170,38 @@ def test_an_abandoned_claim_expires_and_is_taken_over(env: Any) -> None:
     (event,) = api.audit(action="number_purchase_abandoned")
     assert event["outcome"] == "expired" and event["workspace_id"] == api.workspace_id
     assert event["detail"]["phone_e164"] == "+14155550123"
-    # only this workspace's claim was touched
-    others = api.numbers(workspace_id=uuid.UUID(api.workspace_b_id))
-    assert [(n["id"], n["state"]) for n in others] == [(other_ws["id"], "purchasing")]
+
+
+def test_another_workspaces_claim_blocks_until_it_expires(env: Any) -> None:
+    """A purchase under way in workspace B claims the number for the deployment: A is
+    refused (number_claimed) until B's claim expires; then A takes it over, and the abandoned
+    claim is audited in B's workspace, where it was made."""
+    api, fake = env
+    fresh = api.add_number("+14155550123", "fake", workspace="b", state="purchasing")
+    r = buy(api.client, "+14155550123")
+    assert r.status_code == 409 and r.json()["code"] == "number_claimed", r.text
+    assert "purchase_number" not in fake.calls
+    api.run(_age, fresh["id"], api)
+    r = buy(api.client, "+14155550123")
+    assert r.status_code == 201, r.text
+    assert fake.calls["purchase_number"] == 1
+    assert api.numbers(workspace_id=uuid.UUID(api.workspace_b_id)) == []
+    (event,) = api.audit(action="number_purchase_abandoned")
+    assert event["workspace_id"] == api.workspace_b_id
+
+
+async def _age(number_id: str, api: Any) -> None:
+    """Make a ``purchasing`` row older than the claim expiry."""
+    from sqlalchemy import update
+
+    from core.tables import Number
+
+    old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 5)
+    async with api.runtime.sessionmaker() as session:
+        await session.execute(
+            update(Number).where(Number.id == uuid.UUID(number_id)).values(created_at=old)
+        )
+        await session.commit()
 
 
 def test_purchasing_a_number_already_added_as_byo_is_409(env: Any) -> None:
@@ -186,6 +212,22 @@ def test_purchasing_a_number_already_added_as_byo_is_409(env: Any) -> None:
     assert "purchase_number" not in fake.calls and api.ledger() == []
     (number,) = api.numbers()
     assert number["hosted"] is False
+
+
+def test_a_number_held_for_long_is_never_taken_for_an_abandoned_claim(env: Any) -> None:
+    """Only ``purchasing`` rows expire: a number owned for longer than the claim expiry (hosted,
+    or brought) stays, and buying it again is a 409 that reaches no carrier."""
+    api, fake = env
+    old = utcnow() - timedelta(seconds=api.runtime.settings.purchase_claim_expiry_seconds + 3600)
+    hosted = api.add_number("+14155550123", "fake", hosted=True, created_at=old)
+    byo = api.add_number("+14155550124", "fake", created_at=old)
+    for number in (hosted, byo):
+        r = buy(api.client, number["phone_e164"])
+        assert r.status_code == 409 and r.json()["code"] == "number_exists", r.text
+    assert "purchase_number" not in fake.calls and api.ledger() == []
+    assert {n["id"] for n in api.numbers()} == {hosted["id"], byo["id"]}
+    assert api.number(hosted["id"])["hosted"] is True
+    assert api.audit(action="number_purchase_abandoned") == []
 
 
 def test_purchase_input_errors_reach_no_carrier(env: Any) -> None:

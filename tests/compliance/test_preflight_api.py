@@ -194,8 +194,9 @@ def test_workspace_allow_list(api: Any) -> None:
     assert check(api, to=NY)["allowed"] is True
     assert check(api, to=PARIS)["reasons"] == ["country_not_allowed"]
     # another workspace's policy is its own
-    api.add_number(HOSTED, "sandbox", workspace="b", hosted=True, outbound_enabled=True)
-    r = api.client_b.post("/outbound/check", json={"from": HOSTED, "to": PARIS})
+    other = "+14155550199"  # one number, one owner: workspace b holds its own
+    api.add_number(other, "sandbox", workspace="b", hosted=True, outbound_enabled=True)
+    r = api.client_b.post("/outbound/check", json={"from": other, "to": PARIS})
     assert r.json()["allowed"] is True
 
 

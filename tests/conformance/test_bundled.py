@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 import respx
@@ -25,6 +25,10 @@ PUBLIC = "http://127.0.0.1:8000"
 TW_SID = "AC" + "b" * 32
 TW_TOKEN = "kit-twilio-token"
 TW_API = f"https://api.twilio.com/2010-04-01/Accounts/{TW_SID}"
+TW_PN = "PN" + "2" * 32
+TW_PRODUCT = "BU" + "3" * 32
+TW_SHAKEN = "RN7a97559effdf62d00f4298208492a5ea"
+TRUSTHUB = "https://trusthub.twilio.com/v1/TrustProducts"
 
 
 class TestTwilioConformance(ProviderConformance):
@@ -33,6 +37,14 @@ class TestTwilioConformance(ProviderConformance):
     settings = {"account_sid": TW_SID, "auth_token": {"env": "KIT_TW_TOKEN"}, "max_retries": 0}
     env = {"KIT_TW_TOKEN": TW_TOKEN}
     code = None  # call style: the user types the code into Twilio's call
+    purchased_ref = "PN" + "3" * 32
+    #: The FriendlyName of the last validation request: Twilio gives it to the caller ID.
+    friendly_name = ""
+
+    def _validate(self, request: httpx.Request) -> httpx.Response:
+        self.friendly_name = parse_qs(request.content.decode()).get("FriendlyName", [""])[0]
+        return httpx.Response(200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"})
+    hosted_ref = TW_PN
 
     @contextlib.contextmanager
     def mock_carrier(self, scenario: str) -> Iterator[None]:
@@ -40,18 +52,16 @@ class TestTwilioConformance(ProviderConformance):
             ids = mock.get(f"{TW_API}/OutgoingCallerIds.json")
             if scenario == "verify_start":
                 ids.respond(json={"outgoing_caller_ids": [], "next_page_uri": None})
-                mock.post(f"{TW_API}/OutgoingCallerIds.json").respond(
-                    200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"}
-                )
+                mock.post(f"{TW_API}/OutgoingCallerIds.json").mock(side_effect=self._validate)
             elif scenario == "verify_code_ok":  # the user answered: now listed
-                ids.respond(
-                    json={
-                        "outgoing_caller_ids": [
-                            {"sid": "PN" + "1" * 32, "phone_number": "+14155550100"}
-                        ],
-                        "next_page_uri": None,
-                    }
-                )
+                caller_id = {
+                    "sid": "PN" + "1" * 32,
+                    "phone_number": "+14155550100",
+                    "friendly_name": self.friendly_name,
+                }
+                ids.respond(json={"outgoing_caller_ids": [caller_id], "next_page_uri": None})
+            elif scenario == "release":
+                mock.delete(f"{TW_API}/IncomingPhoneNumbers/{self.purchased_ref}.json").respond(204)
             elif scenario in ("server_error", "auth_error", "rate_limited"):
                 status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]
                 ids.respond(
@@ -75,6 +85,31 @@ class TestTwilioConformance(ProviderConformance):
                             }
                         ],
                         "meta": {"key": "content", "next_page_url": None},
+                    }
+                )
+            elif scenario == "attestation":
+                meta = {"key": "results", "next_page_url": None}
+                mock.get(TRUSTHUB).respond(
+                    json={
+                        "results": [
+                            {
+                                "sid": TW_PRODUCT,
+                                "policy_sid": TW_SHAKEN,
+                                "status": "twilio-approved",
+                            }
+                        ],
+                        "meta": meta,
+                    }
+                )
+                mock.get(f"{TRUSTHUB}/{TW_PRODUCT}/ChannelEndpointAssignments").respond(
+                    json={"results": [{"channel_endpoint_sid": TW_PN}], "meta": meta}
+                )
+            elif scenario == "lookup":
+                mock.get(re.compile(r"https://lookups\.twilio\.com/v2/PhoneNumbers/.*")).respond(
+                    json={
+                        "phone_number": self.destination,
+                        "valid": True,
+                        "line_type_intelligence": {"type": "landline", "carrier_name": "X"},
                     }
                 )
             elif scenario == "regulations":
@@ -147,6 +182,13 @@ class TestTelnyxConformance(ProviderConformance):
                 )
             elif scenario == "verify_code_wrong":
                 verify.respond(400, json={"errors": [{"code": "10015", "detail": "wrong code"}]})
+            elif scenario == "release":
+                mock.get(f"{TX_V2}/phone_numbers").respond(
+                    200, json={"data": [{"id": "1293384261075731499", "phone_number": self.number}]}
+                )
+                mock.delete(f"{TX_V2}/phone_numbers/1293384261075731499").respond(
+                    200, json={"data": {"id": "1293384261075731499", "phone_number": self.number}}
+                )
             elif scenario == "verify_code_ok":
                 verify.respond(
                     200,
@@ -156,6 +198,16 @@ class TestTelnyxConformance(ProviderConformance):
                             "verified_at": "2026-11-25T00:00:00Z",
                         }
                     },
+                )
+            elif scenario == "lookup":
+                mock.get(re.compile(rf"{TX_V2}/number_lookup/(%2B|\+)14155550123")).respond(
+                    json={
+                        "data": {
+                            "phone_number": self.destination,
+                            "valid_number": True,
+                            "carrier": {"type": "fixed line", "name": "X"},
+                        }
+                    }
                 )
             elif scenario in ("server_error", "auth_error", "rate_limited"):
                 status = {"server_error": 500, "auth_error": 401, "rate_limited": 429}[scenario]

@@ -11,6 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from core import (
+    NumberIntel,
+    NumberRef,
     ProviderInfo,
     ProviderUnavailable,
     SecretStr,
@@ -20,11 +22,13 @@ from core import (
 )
 from core.conformance import (
     ConformanceError,
+    check_attestation,
     check_capabilities,
     check_coverage,
     check_error_mapping,
     check_hook_signatures,
     check_imports,
+    check_lookup,
     check_provider_status,
     check_registration,
     check_result,
@@ -129,6 +133,38 @@ def test_verification_state_machine_violations() -> None:
 
 
 # -- registration, settings, hooks -------------------------------------------------------------
+
+
+def test_attestation_violations() -> None:
+    verified = NumberRef(
+        id="n",
+        workspace_id="w",
+        phone_e164="+14155550100",
+        country_code="US",
+        provider="x",
+        verified_cli=True,
+    )
+    with pytest.raises(ConformanceError, match="'A' for a number the carrier does not host"):
+        check_attestation({"level": "A", "basis": "trust me"}, verified)
+    with pytest.raises(ConformanceError, match="without a basis"):
+        check_attestation({"level": "B", "basis": " "}, verified)
+    with pytest.raises(ConformanceError, match="invalid AttestationEstimate: level"):
+        check_attestation({"level": "AA", "basis": "x"}, verified)
+    hosted = verified.model_copy(update={"hosted": True, "verified_cli": False})
+    assert check_attestation({"level": "A", "basis": "owned"}, hosted).level == "A"
+
+
+def test_lookup_violations() -> None:
+    asked = "+14155550123"
+    other = NumberIntel(provider="x", phone_e164="+14155550199")
+    with pytest.raises(ConformanceError, match=r"answered about '\+14155550199'"):
+        check_lookup(other, "x", asked, {"line_type"})
+    unasked = NumberIntel(provider="x", phone_e164=asked, reassigned="no")
+    with pytest.raises(ConformanceError, match="though it was not asked"):
+        check_lookup(unasked, "x", asked, {"line_type"})
+    assert check_lookup(unasked, "x", asked, {"line_type", "reassigned"}).reassigned == "no"
+    with pytest.raises(ConformanceError, match="invalid NumberIntel: line_type"):
+        check_lookup({"provider": "x", "phone_e164": asked, "line_type": "cell"}, "x", asked, set())
 
 
 def test_no_settings_model() -> None:

@@ -38,8 +38,8 @@ class TestSandboxConformance(ProviderConformance):
             self.plugin.settings.fail_operations = before
 
     def valid_code(self, started: VerificationResult) -> str:
-        assert started.detail is not None
-        return started.detail.rsplit(" ", 1)[1]  # "... the code sent by SMS is 123456"
+        assert started.display_code is not None
+        return started.display_code  # the sandbox shows the code its simulated SMS carried
 
     def invalid_code(self, started: VerificationResult) -> str:
         return "111111" if self.valid_code(started) == "000000" else "000000"

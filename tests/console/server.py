@@ -145,7 +145,7 @@ def start_server(workdir: Path, plugins_toml: str, env: dict[str, str] | None = 
             stderr=subprocess.STDOUT,
         )
     server = Server(url, db_url, process, log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded CI machine may take a while to import
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()[-3000:]}")

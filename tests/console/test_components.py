@@ -98,7 +98,8 @@ def test_numbers_table_shows_every_state(console: Callable[..., Api]) -> None:
     for state, (kind, verification, outbound, verifiable) in expected.items():
         number = numbers[state]
         row = row_of(doc, number["id"])
-        assert row.one("th").text == number["phone_e164"], state
+        assert row.one("th").one("a").text == number["phone_e164"], state
+        assert cell(row, "attestation") == "Attestation ?", state  # never asked (added directly)
         assert row.find("td", data_label="Provider").text == "fake", state  # type: ignore[union-attr]
         assert row.find("td", data_label="Hosted or BYO").text == kind, state  # type: ignore[union-attr]
         assert cell(row, "verification") == verification, state

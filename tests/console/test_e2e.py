@@ -224,18 +224,23 @@ def test_verify_cli_telnyx_style_asks_for_the_code(
     code_input = r.get_by_label(f"Verification code for {e164}")
     code_input.wait_for(state="visible")
     assert code_input.evaluate("el => el === document.activeElement")  # focus moved to it
-    detail = r.locator(".verify-detail").inner_text()
-    sent = re.search(r"the code sent by SMS is (\d+)", detail)
-    assert sent, detail  # the sandbox shows the code in `detail`; the console displays it
+    # the sandbox shows the code its simulated SMS carried (never written to the audit)
+    sent_code = r.locator(".verify-sent-code .sent-code")
+    sent_code.wait_for(state="visible")
+    sent = re.fullmatch(r"\d{6}", sent_code.inner_text())
+    assert sent, sent_code.inner_text()
     shot("code-asked")
-    code_input.fill("000000" if sent.group(1) != "000000" else "111111")
+    code_input.fill("000000" if sent.group(0) != "000000" else "111111")
     r.get_by_role("button", name="Submit code").click()
     alert = r.locator(".verify-error")
     alert.wait_for(state="visible")
     assert "That code was not accepted" in alert.inner_text()
-    assert "not the one sent" in alert.inner_text()
+    assert "not the one sent" in alert.inner_text() and "4 attempts left." in alert.inner_text()
+    # a typo is not a failure: the status stays "Pending", not a red "Failed"
+    assert r.locator('[data-field="verification"]').inner_text() == "Pending"
+    assert code_input.is_visible()
     shot("wrong-code")
-    code_input.fill(sent.group(1))
+    code_input.fill(sent.group(0))
     code_input.press("Enter")  # the keyboard submits too
     page.wait_for_function(
         "el => el.textContent.trim() === 'Verified'",
@@ -251,11 +256,12 @@ def test_verify_cli_shows_the_rate_limit_with_its_wait(
 ) -> None:
     ws = server.workspace("Rate limited")
     e164 = next(_odd)
-    number = ws.add_byo(e164)
-    for _ in range(5):  # 5 a minute per user: spend them through the API with the same key
+    ws.add_byo(e164)
+    for _ in range(5):  # 5 carrier calls a minute per user: spend them with the same key
+        other = ws.add_byo(next(_odd))
         assert (
             ws.api.post(
-                "/settings/telephony/numbers/verify-cli", json={"number_id": number["id"]}
+                "/settings/telephony/numbers/verify-cli", json={"number_id": other["id"]}
             ).status_code
             == 200
         )
@@ -271,6 +277,7 @@ def test_verify_cli_shows_the_rate_limit_with_its_wait(
     text = alert.inner_text()
     assert re.search(r"Too many verification attempts\. Try again in \d+ seconds?\.", text), text
     assert button.is_disabled()
+    assert r.locator(".verify-message").inner_text() == ""  # no "Starting verification…"
     shot("rate-limited")
 
 
@@ -293,6 +300,7 @@ def test_verify_cli_shows_a_carrier_error_in_words(
     )
     assert r.get_by_role("button", name="Verify CLI").is_enabled()  # may try again
     assert r.locator('[data-field="verification"]').inner_text() == "Not verified"
+    assert r.locator(".verify-message").inner_text() == ""  # no "Starting verification…"
     shot("carrier-unavailable")
 
 
@@ -360,7 +368,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     page.get_by_role("button", name="New campaign").click()
     page.get_by_role("dialog", name="New campaign").wait_for(state="visible")
     dialog = page.locator("#campaign-dialog")  # its title changes with the step
-    assert page.get_by_label("Name").evaluate("el => el === document.activeElement")
+    assert dialog.get_by_label("Name", exact=True).evaluate("el => el === document.activeElement")
     caller_id = dialog.get_by_label("Caller ID")
     options = caller_id.locator("option").all_inner_texts()
     assert f"{hosted['phone_e164']} (sandbox) — allowed" in options
@@ -370,7 +378,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     dialog.get_by_role("button", name="Create campaign").click()
     assert "Give the campaign a name." in dialog.locator("#campaign-name-error").inner_text()
     # a caller ID the server refuses: its problem code and detail are shown under the field
-    page.get_by_label("Name").fill("Spring follow-ups")
+    dialog.get_by_label("Name", exact=True).fill("Spring follow-ups")
     caller_id.select_option(byo["phone_e164"])
     assert "is not allowed as caller ID" in dialog.locator("#campaign-from-hint").inner_text()
     dialog.get_by_role("button", name="Create campaign").click()
@@ -396,7 +404,10 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
     shot("bad-destination")
     to.fill("+14155550199")
     dialog.get_by_role("button", name="Place test call").click()
-    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: queued")).wait_for()
+    # placed (queued), then followed to its end by the dialog
+    page.get_by_text(re.compile(r"Test call placed from .* to \+14155550199: completed")).wait_for(
+        timeout=15000
+    )
     shot("test-call-placed")
     campaigns = ws.api.get("/campaigns").json()["items"]
     assert [(c["name"], c["from_e164"]) for c in campaigns] == [
@@ -462,6 +473,11 @@ def test_settings_telephony_coverage_regulations_search_and_purchase(
     e164 = first.get_attribute("data-e164")
     assert e164 and "no markup" in first.inner_text()
     first.get_by_role("button", name="Buy").click()
+    # nothing is bought before the carrier's price is confirmed
+    confirm = page.get_by_role("dialog", name="Confirm the purchase")
+    confirm.wait_for(state="visible")
+    assert "The carrier charges" in confirm.inner_text() and "USD a month" in confirm.inner_text()
+    confirm.locator("#confirm-purchase").click()
     bought = first.get_by_role("link", name=re.compile(f"Bought {re.escape(e164)}"))
     bought.wait_for()
     shot("purchased")

@@ -1,4 +1,5 @@
-"""On PostgreSQL: racing purchases of one number reach the carrier once; rentals accrue once."""
+"""On PostgreSQL: racing purchases of one number reach the carrier once, from one workspace;
+racing verifications from two workspaces verify one; rentals accrue once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from tests.fakes import FakeCarrier
 
 pytestmark = pytest.mark.postgres
 
-PURCHASE = "/settings/telephony/numbers/purchase"
+NUMBERS = "/settings/telephony/numbers"
+PURCHASE = f"{NUMBERS}/purchase"
+VERIFY = f"{NUMBERS}/verify-cli"
 RACERS = 10
 
 
@@ -114,15 +117,50 @@ def test_racing_purchase_that_fails_leaves_nothing_and_may_be_retried(
     assert len(api.numbers()) == 1 and len(api.ledger()) == 1
 
 
-def test_two_workspaces_racing_each_get_their_own(env: Any) -> None:
+def test_two_workspaces_racing_for_one_number_give_one_owner(env: Any) -> None:
+    """One number, one owner: of the purchases from both workspaces, exactly one wins and
+    the carrier is asked once; the other workspace's racers answer 409 number_claimed."""
     api, fake = env
     with ThreadPoolExecutor(2) as pool:
         a, b = pool.map(lambda c: race(api, "+14155550123", client=c), [api.client, api.client_b])
-    assert Counter(r.status_code for r in a) == {201: 1, 409: RACERS - 1}
-    assert Counter(r.status_code for r in b) == {201: 1, 409: RACERS - 1}
-    assert fake.calls["purchase_number"] == 2
-    assert {n["workspace_id"] for n in api.numbers()} == {api.workspace_id, api.workspace_b_id}
-    assert len(api.ledger()) == 2
+    answers = a + b
+    assert Counter(r.status_code for r in answers) == {201: 1, 409: 2 * RACERS - 1}
+    assert fake.calls["purchase_number"] == 1
+    (number,) = api.numbers()
+    winner, loser = (a, b) if number["workspace_id"] == api.workspace_id else (b, a)
+    assert {r.json()["code"] for r in loser} == {"number_claimed"}
+    assert {r.json()["code"] for r in winner if r.status_code == 409} <= {
+        "number_exists",
+        "number_claimed",
+    }
+    assert number["hosted"] is True and number["state"] == "active"
+    (entry,) = api.ledger()
+    assert entry["workspace_id"] == number["workspace_id"]
+
+
+def test_racing_verifications_from_two_workspaces_give_one_owner(env: Any) -> None:
+    """Both workspaces hold a pending verification of one number and submit the right code at
+    the same instant: one is verified, the other answers 409 number_claimed."""
+    api, fake = env
+    ids = []
+    for client in (api.client, api.client_b):
+        r = client.post(NUMBERS, json={"e164": "+14155550100", "provider": "fake"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+        assert client.post(VERIFY, json={"number_id": ids[-1]}).json()["status"] == "pending"
+    barrier = threading.Barrier(2)
+
+    def submit(pair: tuple[Any, str]) -> Any:
+        client, number_id = pair
+        barrier.wait()
+        return client.post(VERIFY, json={"number_id": number_id, "code": fake.right_code})
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(submit, zip([api.client, api.client_b], ids, strict=True)))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    assert [r.json()["code"] for r in answers if r.status_code == 409] == ["number_claimed"]
+    verified = [n for n in api.numbers() if n["verified_cli"]]
+    assert len(verified) == 1
 
 
 def test_concurrent_rental_accruals_add_each_rental_once(env: Any) -> None:

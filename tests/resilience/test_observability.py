@@ -29,7 +29,8 @@ def _family(text: str, name: str, **labels: str) -> float:
 
 def test_metrics_families_after_traffic(make_api: Any) -> None:
     api = make_api(
-        plugins=["sandbox", "country_rules"], tables={"country_rules": {"blocked": ["KP"]}}
+        plugins=["sandbox", "country_rules"],
+        tables={"sandbox": {"fixed_code": "4321"}, "country_rules": {"blocked": ["KP"]}},
     )
     hosted = api.add_number("+14155550100", "sandbox", hosted=True, outbound_enabled=True)
     byo = api.add_number("+14155550101", "sandbox")
@@ -40,13 +41,15 @@ def test_metrics_families_after_traffic(make_api: Any) -> None:
     assert r.json()["reasons"] == ["country_blocked"]
     r = api.client.post("/outbound/check", json={"number_id": byo["id"]})
     assert r.json()["reasons"] == ["outbound_disabled", "caller_id_not_allowed"]
+    # a start and six wrong codes (SMS style): five reach the carrier, two are refused
     statuses = [
         api.client.post(
-            "/settings/telephony/numbers/verify-cli", json={"number_id": byo["id"]}
+            "/settings/telephony/numbers/verify-cli",
+            json={"number_id": byo["id"], **({"code": "9999"} if i else {})},
         ).status_code
-        for _ in range(7)
+        for i in range(7)
     ]
-    assert statuses.count(429) == 2
+    assert statuses == [200] * 5 + [429] * 2
     api.anon.get("/settings/telephony/numbers")  # 401
 
     text = api.anon.get("/metrics").text
@@ -81,13 +84,13 @@ def test_metrics_families_after_traffic(make_api: Any) -> None:
             operation="verify_cli",
             outcome="ok",
         )
-        == 1
+        == 5
     )
     assert (
         _family(
             text, "trunkline_carrier_call_seconds_count", provider="sandbox", operation="verify_cli"
         )
-        == 1
+        == 5
     )
     assert _family(text, "trunkline_rate_limit_refusals_total", limit="verify_cli") == 2
 
@@ -134,9 +137,20 @@ def test_json_log_lines_carry_the_request_id_and_no_secret(make_api: Any, caplog
     assert token not in generated.text
 
 
+#: The ``trunkline`` logger's level when this module was imported, before any test ran.
+LEVEL_AT_START = logging.getLogger("trunkline").level
+
+
 def test_configure_logging_installs_one_scrubbing_json_handler() -> None:
     configure_logging(True, ["abcd-secret"])
     configure_logging(True, ["abcd-secret"])
     ours = [h for h in logging.getLogger("trunkline").handlers if getattr(h, "_trunkline", False)]
     assert len(ours) == 1 and isinstance(ours[0].formatter, JsonFormatter)
     logging.getLogger("trunkline").removeHandler(ours[0])
+    assert logging.getLogger("trunkline").level == logging.INFO
+
+
+def test_the_logger_configured_above_is_as_found_again() -> None:
+    """Runs after the test above (file order): its INFO level did not outlive it."""
+    assert logging.getLogger("trunkline").level == LEVEL_AT_START
+    assert not [h for h in logging.getLogger("trunkline").handlers if getattr(h, "_trunkline", 0)]

@@ -36,11 +36,21 @@ async def _bind(rt: Any, principal: Principal, number_id: str, enabled: bool) ->
 
 
 async def _event(rt: Any, kind: str, phone: str) -> int:
+    """The carrier's event about ``phone``'s verification, naming its reference (an event
+    naming only a phone number never changes a verified number)."""
     async with rt.sessionmaker() as session:
         event = ProviderEvent(
-            provider="sandbox", kind=kind, phone_e164=phone, data={"detail": "race"}
+            provider="sandbox",
+            kind=kind,
+            phone_e164=phone,
+            provider_ref=_ref(phone),
+            data={"detail": "race"},
         )
         return await apply_events(rt, session, [event], actor="carrier:sandbox")
+
+
+def _ref(phone: str) -> str:
+    return f"SBV-race-{phone[1:]}"
 
 
 def _assert_allowed_state(api: Any, number_id: str) -> dict[str, Any]:
@@ -60,7 +70,13 @@ def test_enable_outbound_racing_a_verification_failure(make_api: Any, pg_url: st
     outcomes: set[tuple[str, int]] = set()
     for i in range(ROUNDS):
         phone = f"+1415555{1000 + i:04d}"
-        number = api.add_number(phone, "sandbox", verified_cli=True, verification_status="verified")
+        number = api.add_number(
+            phone,
+            "sandbox",
+            verified_cli=True,
+            verification_status="verified",
+            verification_ref=_ref(phone),
+        )
 
         async def race(number_id: str = number["id"], phone: str = phone) -> tuple[str, int]:
             bound, changed = await asyncio.gather(
@@ -86,7 +102,13 @@ def test_binds_and_verification_events_in_parallel_keep_the_invariant(
     rt = api.runtime
     principal = _principal(api)
     phone = "+14155552000"
-    number = api.add_number(phone, "sandbox", verified_cli=True, verification_status="verified")
+    number = api.add_number(
+        phone,
+        "sandbox",
+        verified_cli=True,
+        verification_status="verified",
+        verification_ref=_ref(phone),
+    )
     for i in range(ROUNDS):
 
         async def storm(i: int = i) -> list[Any]:

@@ -16,7 +16,11 @@ VERIFY = "/settings/telephony/numbers/verify-cli"
 def api(make_api: Any) -> Any:
     return make_api(
         plugins=["sandbox", "country_rules"],
-        tables={"sandbox": {"callback_delay_seconds": 0.1}, "country_rules": {"blocked": ["KP"]}},
+        tables={
+            "sandbox": {"callback_delay_seconds": 0.1, "webhook_secret": {"env": "SB_SECRET"}},
+            "country_rules": {"blocked": ["KP"]},
+        },
+        env={"SB_SECRET": "sandbox-test-secret"},
     )
 
 
@@ -44,27 +48,33 @@ def test_call_style_confirmed_by_simulated_callback(api: Any) -> None:
     row = _wait_for(api, n["id"], "verified")
     assert row["verified_cli"] is True
     events = [(e["action"], e["actor"]) for e in api.audit()]
-    assert ("verification_succeeded", "carrier") in events
+    assert ("verification_succeeded", "carrier:sandbox") in events
 
 
 def test_sms_style_code_submitted(api: Any) -> None:
     n = _add(api, "+14155550101")  # odd: sms style
     r = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
-    assert r["next_step"] == "submit_code" and r["display_code"] is None
-    code = r["detail"].rsplit(" ", 1)[1]
-    wrong = api.client.post(
-        VERIFY, json={"number_id": n["id"], "code": "000000" if code != "000000" else "111111"}
-    ).json()
-    assert wrong["status"] == "failed" and "not the one sent" in wrong["detail"]
+    assert r["next_step"] == "submit_code"
+    code = r["display_code"]  # the simulated SMS, shown where a trial user looks
+    assert code and code.isdigit() and code not in r["detail"]
+    wrong_code = "000000" if code != "000000" else "111111"
+    wrong = api.client.post(VERIFY, json={"number_id": n["id"], "code": wrong_code}).json()
+    assert wrong["status"] == "pending" and "not the one sent" in wrong["detail"]
+    assert wrong["attempts_left"] == 4 and wrong["display_code"] == code
     right = api.client.post(VERIFY, json={"number_id": n["id"], "code": code}).json()
     assert right["verified_cli"] is True and right["status"] == "verified"
+    # neither the code sent nor the one typed is in the audit trail
+    trail = json.dumps([e["detail"] for e in api.audit()])
+    assert code not in trail and wrong_code not in trail
+    shown = json.dumps(api.client.get("/settings/telephony/audit").json())
+    assert code not in shown and wrong_code not in shown
 
 
 def test_sms_code_is_logged_by_the_server(api: Any, caplog: Any) -> None:
     n = _add(api, "+14155550103")
     with caplog.at_level("INFO", logger="trunkline.plugins.sandbox"):
         r = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
-    code = r["detail"].rsplit(" ", 1)[1]
+    code = r["display_code"]
     assert f"verification code for +14155550103 is {code}" in caplog.text
 
 

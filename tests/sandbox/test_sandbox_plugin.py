@@ -32,9 +32,14 @@ def _plugin(**settings: Any) -> tuple[SandboxPlugin, list[ProviderEvent]]:
     return plugin, events
 
 
-def _number(e164: str) -> NumberRef:
+def _number(e164: str, ref: str | None = None, *, number_id: str = "n") -> NumberRef:
     return NumberRef(
-        id="n", workspace_id="w", phone_e164=e164, country_code="US", provider="sandbox"
+        id=number_id,
+        workspace_id="w",
+        phone_e164=e164,
+        country_code="US",
+        provider="sandbox",
+        verification_ref=ref,
     )
 
 
@@ -43,21 +48,38 @@ async def test_by_number_even_calls_odd_texts() -> None:
     even = await plugin.verify_cli(_number("+14155550102"), None)
     odd = await plugin.verify_cli(_number("+14155550103"), None)
     assert (even.next_step, odd.next_step) == ("answer_call_and_enter_code", "submit_code")
-    assert even.display_code and odd.display_code is None
-    assert odd.detail and odd.detail.startswith("Sandbox: the code sent by SMS is ")
+    assert even.display_code and odd.display_code and odd.display_code.isdigit()
+    assert odd.detail and odd.display_code not in odd.detail  # the code is never in detail
     await plugin.trunkline_shutdown()
 
 
 async def test_wrong_code_then_retry_then_verified() -> None:
     plugin, _ = _plugin(verification_style="sms", fixed_code="4321")
     started = await plugin.verify_cli(_number("+14155550102"), None)
-    assert started.detail == "Sandbox: the code sent by SMS is 4321"
-    wrong = await plugin.verify_cli(_number("+14155550102"), "9999")
+    assert started.display_code == "4321" and "4321" not in (started.detail or "")
+    ref = started.provider_ref
+    wrong = await plugin.verify_cli(_number("+14155550102", ref), "9999")
     assert wrong.status == "failed" and wrong.detail
-    right = await plugin.verify_cli(_number("+14155550102"), "4321")
-    assert right.status == "verified"
-    again = await plugin.verify_cli(_number("+14155550102"), None)
-    assert again.status == "verified"  # already verified: the carrier says so at once
+    right = await plugin.verify_cli(_number("+14155550102", ref), "4321")
+    assert right.status == "verified" and right.provider_ref == ref
+    again = await plugin.verify_cli(_number("+14155550102", ref), None)
+    assert again.status == "verified"  # its own verification: the carrier says so at once
+
+
+async def test_a_record_proves_only_the_verification_that_made_it() -> None:
+    """The account's record of a verified number is another number record's proof only when
+    that record's reference made it: any other starts the full flow again."""
+    plugin, _ = _plugin(verification_style="sms", fixed_code="4321")
+    started = await plugin.verify_cli(_number("+14155550102"), None)
+    ref = started.provider_ref
+    assert (await plugin.verify_cli(_number("+14155550102", ref), "4321")).status == "verified"
+    for other in (None, "SBV-someone-else"):
+        again = await plugin.verify_cli(_number("+14155550102", other, number_id="m"), None)
+        assert again.status == "pending" and again.next_step == "submit_code"
+        assert again.provider_ref not in (None, ref)
+    # a code sent for another verification completes nothing
+    cross = await plugin.verify_cli(_number("+14155550102", "SBV-someone-else"), "4321")
+    assert cross.status == "failed"
 
 
 async def test_call_style_callback_is_submitted_and_shutdown_cancels_pending() -> None:
@@ -113,7 +135,16 @@ def test_purchase_costs_and_refusals() -> None:
     plugin, _ = _plugin(monthly_cost="2.50", currency="EUR")
     bought = plugin.purchase_number("+442079460000")
     assert (bought.country_code, bought.monthly_cost, bought.currency) == ("GB", 2.5, "EUR")
-    assert bought.provider_ref == plugin.purchase_number("+442079460000").provider_ref
+    with pytest.raises(ProviderRejected, match="already sold"):
+        plugin.purchase_number("+442079460000")
+    assert plugin.sold == {"+442079460000": bought.provider_ref}
+    first = plugin.search_numbers(NumberSearch(country="GB", limit=3))
+    plugin.purchase_number(first[0].phone_e164)
+    after = plugin.search_numbers(NumberSearch(country="GB", limit=3))
+    assert [n.phone_e164 for n in after] == [n.phone_e164 for n in first[1:]] + [
+        after[-1].phone_e164
+    ]
+    assert first[0].phone_e164 not in {n.phone_e164 for n in after}
     with pytest.raises(ProviderRejected, match="not a valid number"):
         plugin.purchase_number("+1555")
     with pytest.raises(ProviderRejected, match="no numbers in JP"):

@@ -62,10 +62,10 @@ def test_every_hook_call_is_traced_without_secrets(
     trace = [r.getMessage() for r in caplog.records if r.name == "trunkline.trace"]
     verify = next(line for line in trace if line.startswith("hook verify_cli "))
     assert "plugin=sandbox" in verify and "'phone_e164': '+14155550111'" in verify
-    assert "outcome=ok" in verify and "status='pending'" in verify and "duration_ms=" in verify
+    assert "outcome=ok" in verify and "'status': 'pending'" in verify and "duration_ms=" in verify
     webhook = next(line for line in trace if line.startswith("hook parse_webhook "))
     assert "x-sandbox-signature" in webhook and "'authorization': '**********'" in webhook
-    assert "kind='verification_succeeded'" in webhook
+    assert "'kind': 'verification_succeeded'" in webhook
     assert any(
         line.startswith("hook is_country_outbound_blocked") and "'country_code': 'KP'" in line
         for line in trace
@@ -80,3 +80,39 @@ def test_no_trace_unless_asked(make_api: Any, caplog: pytest.LogCaptureFixture) 
     with caplog.at_level("DEBUG"):
         _exercise(api)
     assert not [r for r in caplog.records if r.name == "trunkline.trace"]
+
+
+def test_verification_codes_are_redacted_from_the_trace(
+    make_api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The code a user submits (Telnyx's style) and the code shown to type into a call
+    (Twilio's ``display_code``) are redacted from traced arguments and results alike."""
+    from tests.fakes import FakeCarrier
+
+    caller = FakeCarrier(name="caller", style="call")  # answers display_code "012345"
+    api = make_api(
+        plugins=["sandbox"],
+        tables={"sandbox": {"verification_style": "sms", "fixed_code": "482913"}},
+        extra={"caller": caller},
+        env={"TRUNKLINE_TRACE_HOOKS": "1"},
+    )
+    texted = api.client.post(
+        "/settings/telephony/numbers", json={"e164": "+14155550111", "provider": "sandbox"}
+    ).json()
+    called = api.add_number("+14155550122", "caller")
+    url = "/settings/telephony/numbers/verify-cli"
+    with caplog.at_level("DEBUG"):
+        sms = api.client.post(url, json={"number_id": texted["id"]}).json()
+        wrong = api.client.post(url, json={"number_id": texted["id"], "code": "777123"})
+        right = api.client.post(url, json={"number_id": texted["id"], "code": "482913"})
+        call = api.client.post(url, json={"number_id": called["id"]}).json()
+    assert sms["display_code"] == "482913" and call["display_code"] == "012345"
+    assert wrong.json()["status"] == "pending" and right.json()["verified_cli"] is True
+    trace = [r.getMessage() for r in caplog.records if r.name == "trunkline.trace"]
+    verifies = [line for line in trace if line.startswith("hook verify_cli ")]
+    assert len(verifies) == 4
+    assert sum("'code': '**********'" in line for line in verifies) == 2
+    assert sum("'display_code': '**********'" in line for line in verifies) == 2
+    text = "\n".join(trace)
+    for code in ("482913", "777123", "012345"):
+        assert code not in text, code

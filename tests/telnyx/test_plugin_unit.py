@@ -33,6 +33,7 @@ from core import (
     ProviderRejected,
     ProviderUnavailable,
     Requirement,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -80,6 +81,10 @@ async def plugin() -> AsyncIterator[TelnyxPlugin]:
     await p.trunkline_shutdown()
 
 
+#: The reference this number's own completed verification stored (verified_at 2026-01-01).
+OURS = f"{PHONE}@2026-01-01T00:00:00Z"
+
+
 def _number(**kw: Any) -> NumberRef:
     return NumberRef(
         id="n1", workspace_id="w1", phone_e164=PHONE, country_code="US", provider="telnyx", **kw
@@ -115,8 +120,12 @@ def test_registers_telnyx_with_all_capabilities() -> None:
         "regulations",
         "search",
         "purchase",
+        "release",
         "calls",
         "webhooks",
+        "attestation",
+        "dialing_permissions",
+        "lookup",
     }
     assert info.settings_model is TelnyxSettings
 
@@ -208,7 +217,7 @@ async def test_base_url_replaces_the_telnyx_host() -> None:
         route = mock.get(url__regex=r"^http://127\.0\.0\.1:4010/v2/verified_numbers/").respond(
             200, json={"data": {"phone_number": PHONE, "verified_at": "2026-01-01T00:00:00Z"}}
         )
-        result = await plugin.verify_cli(_number(), None)
+        result = await plugin.verify_cli(_number(verification_ref=OURS), None)
     assert result.status == "verified" and route.call_count == 1
     _authed(route)
     await plugin.trunkline_shutdown()
@@ -275,14 +284,40 @@ async def test_start_with_call_method() -> None:
     await plugin.trunkline_shutdown()
 
 
-async def test_already_verified_sends_nothing(plugin: TelnyxPlugin) -> None:
+async def test_verified_by_this_numbers_own_verification_sends_nothing(
+    plugin: TelnyxPlugin,
+) -> None:
+    """The record's verified_at is the one this number's verification stored: verified."""
     with respx.mock(assert_all_called=False) as mock:
         mock.get(url__regex=rf"{V2}/verified_numbers/").respond(
             200, json={"data": {"phone_number": PHONE, "verified_at": "2026-01-01T00:00:00Z"}}
         )
         create = mock.post(f"{V2}/verified_numbers").respond(200, json={})
-        result = await plugin.verify_cli(_number(), None)
-    assert result.status == "verified" and create.call_count == 0
+        result = await plugin.verify_cli(_number(verification_ref=OURS), None)
+    assert result.status == "verified" and result.provider_ref == OURS
+    assert create.call_count == 0
+
+
+@pytest.mark.parametrize("ref", [None, PHONE, f"{PHONE}@2025-12-31T00:00:00Z"])
+async def test_verified_by_another_verification_is_deleted_and_sent_again(
+    plugin: TelnyxPlugin, ref: str | None
+) -> None:
+    """Telnyx's verified numbers are shared by every workspace: a record this number's own
+    verification did not make proves nothing; it is deleted and a code sent to this number."""
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(url__regex=rf"^{V2}/verified_numbers/{PHONE_RE}$").respond(
+            200, json={"data": {"phone_number": PHONE, "verified_at": "2026-01-01T00:00:00Z"}}
+        )
+        deleted = mock.delete(url__regex=rf"^{V2}/verified_numbers/{PHONE_RE}$").respond(
+            200, json={"data": {"phone_number": PHONE}}
+        )
+        create = mock.post(f"{V2}/verified_numbers").respond(
+            200, json={"phone_number": PHONE, "verification_method": "sms"}
+        )
+        result = await plugin.verify_cli(_number(verification_ref=ref), None)
+    assert result.status == "pending" and result.next_step == "submit_code"
+    assert deleted.call_count == 1 and create.call_count == 1
+    _authed(deleted)
 
 
 async def test_submit_code_right_wrong_and_retry(plugin: TelnyxPlugin) -> None:
@@ -301,7 +336,7 @@ async def test_submit_code_right_wrong_and_retry(plugin: TelnyxPlugin) -> None:
         wrong = await plugin.verify_cli(number, "000000")
         right = await plugin.verify_cli(number, "123456")
     assert wrong.status == "failed" and "The verification code is wrong" in (wrong.detail or "")
-    assert right.status == "verified" and right.provider_ref == PHONE
+    assert right.status == "verified" and right.provider_ref == f"{PHONE}@2026-11-25T07:00:00Z"
     assert [_body(c.request) for c in route.calls] == [
         {"verification_code": "000000"},
         {"verification_code": "123456"},
@@ -722,6 +757,23 @@ async def test_signed_call_events(plugin: TelnyxPlugin, event_type: str, status:
     assert event.data["event_type"] == event_type
 
 
+@pytest.mark.parametrize(
+    ("cause", "status"),
+    [
+        ("normal_clearing", "completed"),
+        ("user_busy", "busy"),
+        ("timeout", "no-answer"),
+        ("originator_cancel", "no-answer"),
+        ("call_rejected", "failed"),
+    ],
+)
+async def test_a_hangup_says_how_the_call_ended(
+    plugin: TelnyxPlugin, cause: str, status: str
+) -> None:
+    (event,) = plugin.parse_webhook(_signed(_event("call.hangup", hangup_cause=cause)))
+    assert event.data["status"] == status and event.data["hangup_cause"] == cause
+
+
 async def test_signature_ok_at_the_edge_of_the_window(plugin: TelnyxPlugin) -> None:
     assert plugin.parse_webhook(_signed(_event("call.hangup"), ts=int(time.time()) - 290))
 
@@ -781,8 +833,15 @@ async def test_no_public_key_refuses_every_webhook() -> None:
 
 async def test_signed_but_uninteresting_bodies_give_no_event(plugin: TelnyxPlugin) -> None:
     assert plugin.parse_webhook(_signed(_event("message.sent"))) == []
-    assert plugin.parse_webhook(_signed(b"not json")) == []
     assert plugin.parse_webhook(_signed(b'{"data": {"event_type": "call.hangup"}}')) == []
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": 1}', b'{"data": {"payload": []}}'])
+async def test_signed_bodies_that_are_not_events_are_malformed(
+    plugin: TelnyxPlugin, body: bytes
+) -> None:
+    with pytest.raises(WebhookMalformed):
+        plugin.parse_webhook(_signed(body))
 
 
 # -- static data --------------------------------------------------------------------------------
@@ -963,3 +1022,33 @@ def test_cli_group_is_named_telnyx() -> None:
         r"--output",
         CliRunner().invoke(_root_app(), ["telnyx", "refresh-coverage", "--help"]).output,
     )
+
+
+async def test_release_finds_the_number_by_its_digits_and_deletes_it(plugin: TelnyxPlugin) -> None:
+    number = _number(hosted=True, provider_ref="order-1")
+    listing = {"data": [{"id": "pn-1", "phone_number": PHONE}], "meta": {}}
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{V2}/phone_numbers").respond(200, json=listing)
+        deleted = mock.delete(f"{V2}/phone_numbers/pn-1").respond(
+            200, json={"data": {"id": "pn-1", "phone_number": PHONE}}
+        )
+        assert await plugin.release_number(number) is None
+    assert listed.calls[0].request.url.params["filter[phone_number]"] == PHONE.lstrip("+")
+    _authed(listed)
+    _authed(deleted)
+
+
+async def test_release_of_a_number_telnyx_no_longer_has_is_done(plugin: TelnyxPlugin) -> None:
+    number = _number(hosted=True)
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{V2}/phone_numbers").respond(200, json={"data": [], "meta": {}})
+        assert await plugin.release_number(number) is None
+    with respx.mock() as mock:
+        mock.get(f"{V2}/phone_numbers").respond(
+            200, json={"data": [{"id": "pn-1", "phone_number": PHONE}], "meta": {}}
+        )
+        mock.delete(f"{V2}/phone_numbers/pn-1").respond(404, json=_err(404, "10005", "gone"))
+        assert await plugin.release_number(number) is None
+        mock.delete(f"{V2}/phone_numbers/pn-1").respond(401, json=_err(401, "10009", "auth"))
+        with pytest.raises(ProviderAuthError):
+            await plugin.release_number(number)

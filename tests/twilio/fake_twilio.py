@@ -33,7 +33,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 _KINDS = {"Local": "local", "Mobile": "mobile", "TollFree": "toll_free", "National": "national"}
@@ -85,6 +85,7 @@ class FakeTwilio:
         self.token = auth_token
         self.requests: list[Seen] = []
         self.verified: dict[str, str] = {}  # phone -> caller id SID
+        self.friendly_names: dict[str, str] = {}  # caller id SID -> its FriendlyName
         self.validations: dict[str, dict[str, str]] = {}  # phone -> the validation request
         self.owned: dict[str, str] = {}  # phone -> PN SID
         self.calls: dict[str, dict[str, str]] = {}  # CA SID -> the call's form
@@ -95,9 +96,11 @@ class FakeTwilio:
         self.app = Starlette(
             routes=[
                 Route(acct + "/OutgoingCallerIds.json", self.caller_ids, methods=["GET", "POST"]),
+                Route(acct + "/OutgoingCallerIds/{cid}.json", self.forget, methods=["DELETE"]),
                 Route(acct + "/AvailablePhoneNumbers.json", self.countries),
                 Route(acct + "/AvailablePhoneNumbers/{cc}/{kind}.json", self.available),
                 Route(acct + "/IncomingPhoneNumbers.json", self.buy, methods=["POST"]),
+                Route(acct + "/IncomingPhoneNumbers/{pid}.json", self.release, methods=["DELETE"]),
                 Route(acct + "/Calls.json", self.call, methods=["POST"]),
                 Route("/v2/RegulatoryCompliance/Regulations", self.regulations),
                 Route("/v1/PhoneNumbers/Countries/{cc}", self.pricing),
@@ -159,6 +162,7 @@ class FakeTwilio:
         if success:
             sid = "PN" + f"{next(self._ids):032x}"
             self.verified[phone] = sid
+            self.friendly_names[sid] = started["friendly_name"]
             params["OutgoingCallerIdSid"] = sid
         return params
 
@@ -207,7 +211,12 @@ class FakeTwilio:
         if request.method == "GET":
             phone = request.query_params.get("PhoneNumber")
             rows = [
-                {"sid": sid, "phone_number": p, "friendly_name": p, "account_sid": self.sid}
+                {
+                    "sid": sid,
+                    "phone_number": p,
+                    "friendly_name": self.friendly_names.get(sid, p),
+                    "account_sid": self.sid,
+                }
                 for p, sid in self.verified.items()
                 if phone in (None, p)
             ]
@@ -236,6 +245,28 @@ class FakeTwilio:
         }
         self.validations[phone] = started
         return JSONResponse({k: v for k, v in started.items() if k != "status_callback"})
+
+    async def forget(self, request: Request) -> Response:
+        """``DELETE .../OutgoingCallerIds/{sid}.json``: 204, or Twilio's 404 (code 20404)."""
+        if isinstance(seen := await self._seen(request), JSONResponse):
+            return seen
+        sid = request.path_params["cid"]
+        phone = next((p for p, s in self.verified.items() if s == sid), None)
+        if phone is None:
+            return _not_found()
+        del self.verified[phone]
+        return Response(status_code=204)
+
+    async def release(self, request: Request) -> Response:
+        """``DELETE .../IncomingPhoneNumbers/{sid}.json``: 204, or Twilio's 404 (code 20404)."""
+        if isinstance(seen := await self._seen(request), JSONResponse):
+            return seen
+        sid = request.path_params["pid"]
+        phone = next((p for p, s in self.owned.items() if s == sid), None)
+        if phone is None:
+            return _not_found()
+        del self.owned[phone]
+        return Response(status_code=204)
 
     async def countries(self, request: Request) -> JSONResponse:
         if isinstance(seen := await self._seen(request), JSONResponse):
@@ -416,3 +447,10 @@ class FakeTwilio:
                 ],
             }
         )
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse(
+        {"code": 20404, "message": "The requested resource was not found", "status": 404},
+        status_code=404,
+    )

@@ -6,6 +6,7 @@ from Twilio's algorithm independently of the SDK's ``RequestValidator``."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -91,33 +92,86 @@ def test_verify_starts_a_validation_request(api: Any) -> None:
     assert post.headers["content-type"] == "application/x-www-form-urlencoded"
     assert form(post) == {
         "PhoneNumber": "+14155550100",
+        "FriendlyName": f"Trunkline {n['id']}",
         "StatusCallback": f"{PUBLIC}/webhooks/twilio",
     }
     assert api.number(n["id"])["verification_ref"] == "CA" + "1" * 32
 
 
-def test_listed_number_is_verified_without_a_request(api: Any) -> None:
+VALIDATION = {
+    "account_sid": SID,
+    "call_sid": "CA" + "2" * 32,
+    "phone_number": "+14155550100",
+    "validation_code": "654321",
+}
+
+
+def test_a_caller_id_this_numbers_validation_made_is_verified_without_a_request(api: Any) -> None:
     n = _byo(api)
+    mine = {
+        "sid": "PN" + "9" * 32,
+        "phone_number": "+14155550100",
+        "friendly_name": f"Trunkline {n['id']}",
+    }
     with respx.mock(assert_all_called=True) as mock:
-        mock.get(f"{API}/OutgoingCallerIds.json").respond(
-            json=page(
-                "outgoing_caller_ids", [{"sid": "PN" + "9" * 32, "phone_number": "+14155550100"}]
-            )
-        )
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(json=page("outgoing_caller_ids", [mine]))
         r = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
     assert r["verified_cli"] is True
     assert api.number(n["id"])["verification_ref"] == "PN" + "9" * 32
 
 
-def test_error_21450_is_success(api: Any) -> None:
+@pytest.mark.parametrize("friendly_name", ["+14155550100", "Trunkline 0b1c", None])
+def test_a_caller_id_listed_by_another_verification_proves_nothing(
+    api: Any, friendly_name: str | None
+) -> None:
+    """The account's Outgoing Caller IDs are shared by every workspace: a record this number's
+    own validation did not make is orphaned, deleted, and the number validated again."""
     n = _byo(api)
+    theirs = {"sid": "PN" + "9" * 32, "phone_number": "+14155550100"}
+    if friendly_name is not None:
+        theirs["friendly_name"] = friendly_name
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=page("outgoing_caller_ids", [theirs])
+        )
+        deleted = mock.delete(f"{API}/OutgoingCallerIds/{'PN' + '9' * 32}.json").respond(204)
+        created = mock.post(f"{API}/OutgoingCallerIds.json").respond(200, json=VALIDATION)
+        r = api.client.post(VERIFY, json={"number_id": n["id"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verified_cli"] is False and body["status"] == "pending"
+    assert body["next_step"] == "answer_call_and_enter_code" and body["display_code"] == "654321"
+    assert deleted.calls[0].request.headers["authorization"] == BASIC
+    assert form(created.calls[0].request)["FriendlyName"] == f"Trunkline {n['id']}"
+    row = api.number(n["id"])
+    assert row["verified_cli"] is False and row["verification_ref"] == "CA" + "2" * 32
+
+
+def test_error_21450_is_no_proof_unless_the_record_is_this_numbers(api: Any) -> None:
+    """21450 (verified meanwhile) counts only when the record that appeared is this number's."""
+    n = _byo(api)
+    mine = {
+        "sid": "PN" + "8" * 32,
+        "phone_number": "+14155550100",
+        "friendly_name": f"Trunkline {n['id']}",
+    }
+    already = {"code": 21450, "message": "Phone number already verified", "status": 400}
     with respx.mock() as mock:
         mock.get(f"{API}/OutgoingCallerIds.json").respond(json=page("outgoing_caller_ids", []))
-        mock.post(f"{API}/OutgoingCallerIds.json").respond(
-            400, json={"code": 21450, "message": "Phone number already verified", "status": 400}
+        mock.post(f"{API}/OutgoingCallerIds.json").respond(400, json=already)
+        r = api.client.post(VERIFY, json={"number_id": n["id"]})
+    assert r.status_code == 502 and r.json()["provider_code"] == "21450"
+    assert api.number(n["id"])["verified_cli"] is False
+    with respx.mock() as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").mock(
+            side_effect=[
+                httpx.Response(200, json=page("outgoing_caller_ids", [])),
+                httpx.Response(200, json=page("outgoing_caller_ids", [mine])),
+            ]
         )
-        r = api.client.post(VERIFY, json={"number_id": n["id"]}).json()
-    assert r["verified_cli"] is True and r["status"] == "verified"
+        mock.post(f"{API}/OutgoingCallerIds.json").respond(400, json=already)
+        r = api.client.post(VERIFY, json={"number_id": n["id"]})
+    assert r.status_code == 200 and r.json()["verified_cli"] is True
 
 
 def _callback(api: Any, params: dict[str, str], signature: str | None = None) -> Any:
@@ -247,7 +301,13 @@ def test_retry_then_success(api: Any) -> None:
                     200,
                     json=page(
                         "outgoing_caller_ids",
-                        [{"sid": "PN" + "1" * 32, "phone_number": "+14155550100"}],
+                        [
+                            {
+                                "sid": "PN" + "1" * 32,
+                                "phone_number": "+14155550100",
+                                "friendly_name": f"Trunkline {n['id']}",
+                            }
+                        ],
                     ),
                 ),
             ]
@@ -412,12 +472,18 @@ def test_purchase_and_call_wire_format(api: Any) -> None:
         call = mock.post(f"{API}/Calls.json").respond(
             201, json={"sid": "CA" + "3" * 32, "status": "queued"}
         )
+        # the new number's attestation: in no approved SHAKEN/STIR Trust Product yet
+        trust = mock.get("https://trusthub.twilio.com/v1/TrustProducts").respond(
+            json={"results": [], "meta": {"key": "results", "next_page_url": None}}
+        )
         r = api.client.post(
             "/settings/telephony/numbers/purchase",
             json={"provider": "twilio", "e164": "+12125550123"},
         )
         assert r.status_code == 201, r.text
         n = r.json()
+        assert trust.called
+        assert api.number(n["id"])["attestation_level"] == "B"
         api.client.patch(f"/settings/telephony/numbers/{n['id']}", json={"outbound_enabled": True})
         c = api.client.post("/campaigns", json={"name": "c", "from_e164": "+12125550123"}).json()
         placed = api.client.post(f"/campaigns/{c['id']}/test-call", json={"to": "+14155550111"})
@@ -462,10 +528,38 @@ def test_not_configured(make_api: Any) -> None:
     assert "TWILIO_AUTH_TOKEN" in r.json()["detail"]
 
 
-def test_settings_are_redacted(api: Any) -> None:
+def test_operator_settings_are_not_shown_to_a_workspace(make_api: Any) -> None:
+    """/plugins and the providers list show names, versions, status and capabilities; the
+    operator's settings (account SID, base URLs, Telnyx connection) stay out of them."""
+    api = make_api(
+        plugins=["twilio", "telnyx"],
+        tables={
+            "twilio": {
+                "account_sid": SID,
+                "auth_token": {"env": "TW_TOKEN"},
+                "base_url": "http://127.0.0.1:4010",
+            },
+            "telnyx": {
+                "api_key": {"env": "TX_KEY"},
+                "connection_id": "conn-4242-operator",
+                "base_url": "http://127.0.0.1:4011/v2",
+            },
+        },
+        env={"TW_TOKEN": TOKEN, "TX_KEY": "KEY-telnyx-operator-secret"},
+    )
     plugins = {p["name"]: p for p in api.client.get("/plugins").json()}
-    assert plugins["twilio"]["settings"]["auth_token"] == "**********"
-    assert TOKEN not in str(plugins)
+    assert plugins["twilio"]["status"] == "loaded" and plugins["twilio"]["version"]
+    assert plugins["twilio"]["providers"] == ["twilio"] and "settings" not in plugins["twilio"]
+    providers = api.client.get("/settings/telephony/providers").json()
+    assert {p["name"] for p in providers} == {"twilio", "telnyx"}
+    assert all(p["capabilities"] and p["configured"] for p in providers)
+    shown = json.dumps([plugins, providers])
+    for value in (SID, TOKEN, "conn-4242-operator", "127.0.0.1:4010", "127.0.0.1:4011"):
+        assert value not in shown, value
+    assert "KEY-telnyx-operator-secret" not in shown
+    # the OpenAPI document promises no settings either
+    schema = api.anon.get("/openapi.json").json()["components"]["schemas"]["PluginOut"]
+    assert "settings" not in schema["properties"]
 
 
 # -- a local fake Twilio, end to end --------------------------------------------------------------
@@ -594,3 +688,83 @@ def test_carrier_outage_against_the_fake_is_a_503_and_stores_nothing(make_api: A
         assert r.status_code == 201, r.text
         (entry,) = api.ledger()
         assert entry["metadata"]["carrier_monthly_cost"] is None and entry["amount_cents"] == 0
+
+
+def test_a_caller_id_verified_by_one_workspace_is_not_taken_over_by_another(
+    make_api: Any,
+) -> None:
+    """Hole 1 against the fake Twilio: A verifies its number; B adds the same number and asks
+    to verify it with nobody answering. Twilio's account lists it, but B is not verified: while
+    A holds it B is refused before Twilio is asked; once A lets it go, B must answer a new call."""
+    acct = f"/2010-04-01/Accounts/{SID}"
+    with FakeTwilio(SID, TOKEN) as fake:
+        api = twilio_api(make_api, base_url=fake.url)
+        a = _byo(api)
+        api.client.post(VERIFY, json={"number_id": a["id"]})
+        assert _callback(api, fake.complete_validation("+14155550100")).status_code == 200
+        assert api.number(a["id"])["verified_cli"] is True
+        a_record = fake.verified["+14155550100"]
+
+        r = api.client_b.post(
+            "/settings/telephony/numbers", json={"e164": "+14155550100", "provider": "twilio"}
+        )
+        assert r.status_code == 201, r.text
+        b = r.json()
+        refused = api.client_b.post(VERIFY, json={"number_id": b["id"]})
+        assert refused.status_code == 409 and refused.json()["code"] == "number_claimed"
+        assert api.number(b["id"])["verified_cli"] is False
+        assert fake.verified["+14155550100"] == a_record  # A's caller ID left alone
+        assert len(fake.seen("GET", f"{acct}/OutgoingCallerIds.json")) == 1  # A's start only
+
+        assert api.client.delete(f"/settings/telephony/numbers/{a['id']}").status_code == 204
+        started = api.client_b.post(VERIFY, json={"number_id": b["id"]})
+        assert started.status_code == 200, started.text
+        body = started.json()
+        assert body["verified_cli"] is False and body["status"] == "pending"
+        assert body["next_step"] == "answer_call_and_enter_code"
+        assert [r.path for r in fake.seen("DELETE", ".json")] == [
+            f"{acct}/OutgoingCallerIds/{a_record}.json"
+        ]
+        assert fake.validations["+14155550100"]["friendly_name"] == f"Trunkline {b['id']}"
+        assert api.number(b["id"])["verified_cli"] is False
+        # B's person answers B's call: now B is verified, by its own validation
+        assert _callback(api, fake.complete_validation("+14155550100")).status_code == 200
+        assert api.number(b["id"])["verified_cli"] is True
+
+
+# -- release_number -------------------------------------------------------------------------------
+
+
+def test_deleting_a_bought_number_releases_it_at_twilio(make_api: Any) -> None:
+    """Hole 6 against the fake Twilio: the IncomingPhoneNumber is deleted (by the purchase's
+    SID); a Twilio failure leaves the number as it was."""
+    acct = f"/2010-04-01/Accounts/{SID}"
+    with FakeTwilio(SID, TOKEN) as fake:
+        api = twilio_api(make_api, base_url=fake.url)
+        bought = api.client.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550123"},
+        )
+        assert bought.status_code == 201, bought.text
+        number = bought.json()
+        sid = fake.owned["+12125550123"]
+
+        fake.fail(f"/IncomingPhoneNumbers/{sid}.json", 500, times=5)
+        failed = api.client.delete(f"/settings/telephony/numbers/{number['id']}")
+        assert failed.status_code == 503 and failed.json()["code"] == "provider_unavailable"
+        assert fake.owned["+12125550123"] == sid
+        assert api.number(number["id"])["state"] == "active"
+        fake._faults.clear()
+
+        done = api.client.delete(f"/settings/telephony/numbers/{number['id']}")
+        assert done.status_code == 204, done.text
+        assert "+12125550123" not in fake.owned
+        (gone,) = [r for r in fake.seen("DELETE", ".json") if r.path.endswith(f"{sid}.json")][-1:]
+        assert gone.path == f"{acct}/IncomingPhoneNumbers/{sid}.json" and gone.auth_ok
+        assert api.number(number["id"])["state"] == "released"
+        # Twilio sells it again; so does Trunkline, to anyone
+        again = api.client_b.post(
+            "/settings/telephony/numbers/purchase",
+            json={"provider": "twilio", "e164": "+12125550123"},
+        )
+        assert again.status_code == 201, again.text

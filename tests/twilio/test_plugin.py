@@ -89,6 +89,10 @@ async def plugin() -> AsyncIterator[TwilioPlugin]:
     await p.trunkline_shutdown()
 
 
+#: The FriendlyName the validation of ``_number()`` gives the caller ID it creates.
+MINE = {"friendly_name": "Trunkline n1"}
+
+
 def _number(phone: str = PHONE) -> NumberRef:
     return NumberRef(
         id="n1", workspace_id="w1", phone_e164=phone, country_code="US", provider="twilio"
@@ -142,7 +146,7 @@ PRICES_US = {
 # -- registration, settings, lifecycle ---------------------------------------------------------
 
 
-def test_registers_all_seven_capabilities() -> None:
+def test_registers_all_eight_capabilities() -> None:
     from core.plugins import PluginHost
 
     host = PluginHost(strict=True)  # capabilities come from the hooks the plugin implements
@@ -159,8 +163,12 @@ def test_registers_all_seven_capabilities() -> None:
         "regulations",
         "search",
         "purchase",
+        "release",
         "calls",
         "webhooks",
+        "attestation",
+        "dialing_permissions",
+        "lookup",
     }
 
 
@@ -238,7 +246,7 @@ async def test_one_pooled_client_for_every_request(plugin: TwilioPlugin) -> None
     pool = plugin.http.client
     with respx.mock() as mock:
         mock.get(f"{API}/OutgoingCallerIds.json").respond(
-            json=_page("outgoing_caller_ids", [{"sid": "PN1", "phone_number": PHONE}])
+            json=_page("outgoing_caller_ids", [{"sid": "PN1", "phone_number": PHONE, **MINE}])
         )
         await plugin.verify_cli(_number())
         await plugin.verify_cli(_number())
@@ -251,9 +259,12 @@ async def test_one_pooled_client_for_every_request(plugin: TwilioPlugin) -> None
 async def test_verify_listed_number_is_verified_without_a_validation_call(
     plugin: TwilioPlugin,
 ) -> None:
+    """Listed, with the FriendlyName this number's own validation gave it: verified."""
     with respx.mock(assert_all_called=True) as mock:
         listed = mock.get(f"{API}/OutgoingCallerIds.json").respond(
-            json=_page("outgoing_caller_ids", [{"sid": "PN" + "9" * 32, "phone_number": PHONE}])
+            json=_page(
+                "outgoing_caller_ids", [{"sid": "PN" + "9" * 32, "phone_number": PHONE, **MINE}]
+            )
         )
         result = await plugin.verify_cli(_number())
         assert mock.calls.call_count == 1
@@ -282,7 +293,11 @@ async def test_verify_starts_a_validation_request(plugin: TwilioPlugin) -> None:
     assert result.next_step == "answer_call_and_enter_code"
     assert result.display_code == "000123"  # a string: leading zeros kept
     assert result.provider_ref == "CA" + "1" * 32
-    assert _form(created.calls[0].request) == {"PhoneNumber": PHONE, "StatusCallback": CALLBACK}
+    assert _form(created.calls[0].request) == {
+        "PhoneNumber": PHONE,
+        "FriendlyName": "Trunkline n1",
+        "StatusCallback": CALLBACK,
+    }
     _authed(created)
 
 
@@ -298,14 +313,31 @@ async def test_verify_custom_callback_path() -> None:
     await plugin.trunkline_shutdown()
 
 
-async def test_verify_already_verified_21450_is_success(plugin: TwilioPlugin) -> None:
+async def test_verify_listed_by_its_stored_reference_is_verified(plugin: TwilioPlugin) -> None:
+    """A caller ID whose sid is the number's stored ``verification_ref`` is its own too."""
+    number = _number().model_copy(update={"verification_ref": "PN" + "7" * 32})
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=_page("outgoing_caller_ids", [{"sid": "PN" + "7" * 32, "phone_number": PHONE}])
+        )
+        result = await plugin.verify_cli(number)
+    assert result.status == "verified" and result.provider_ref == "PN" + "7" * 32
+
+
+async def test_verify_already_verified_21450_is_not_proof(plugin: TwilioPlugin) -> None:
+    """21450 says *somebody* verified the number: without this number's record listed, the
+    carrier's refusal is the answer."""
     with respx.mock() as mock:
-        mock.get(f"{API}/OutgoingCallerIds.json").respond(json=_page("outgoing_caller_ids", []))
+        listed = mock.get(f"{API}/OutgoingCallerIds.json").respond(
+            json=_page("outgoing_caller_ids", [])
+        )
         created = mock.post(f"{API}/OutgoingCallerIds.json").respond(
             400, json={"code": 21450, "message": "Phone number is already verified.", "status": 400}
         )
-        result = await plugin.verify_cli(_number())
-    assert result.status == "verified" and created.call_count == 1
+        with pytest.raises(ProviderRejected) as raised:
+            await plugin.verify_cli(_number())
+    assert raised.value.provider_code == "21450"
+    assert created.call_count == 1 and listed.call_count == 2
 
 
 async def test_verify_without_a_code_is_unusable(plugin: TwilioPlugin) -> None:
@@ -1215,3 +1247,39 @@ async def test_an_answer_about_another_number_is_refused(
             await plugin.purchase_number("+12125550123")
     assert type(info.value) is ProviderError and info.value.status == 502
     assert any("PN8" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+
+
+# -- release_number -------------------------------------------------------------------------------
+
+
+async def test_release_deletes_the_incoming_phone_number(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True, "provider_ref": "PN" + "4" * 32})
+    with respx.mock(assert_all_called=True) as mock:
+        deleted = mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '4' * 32}.json").respond(204)
+        assert await plugin.release_number(number) is None
+    _authed(deleted)
+
+
+async def test_release_without_a_sid_looks_the_number_up(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True})
+    with respx.mock(assert_all_called=True) as mock:
+        listed = mock.get(f"{API}/IncomingPhoneNumbers.json").respond(
+            json=_page("incoming_phone_numbers", [{"sid": "PN" + "5" * 32, "phone_number": PHONE}])
+        )
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '5' * 32}.json").respond(204)
+        await plugin.release_number(number)
+    assert dict(listed.calls[0].request.url.params) == {"PhoneNumber": PHONE, "PageSize": "1"}
+
+
+async def test_release_of_a_number_twilio_no_longer_has_is_done(plugin: TwilioPlugin) -> None:
+    number = _number().model_copy(update={"hosted": True, "provider_ref": "PN" + "6" * 32})
+    with respx.mock() as mock:
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '6' * 32}.json").respond(
+            404, json={"code": 20404, "message": "not found", "status": 404}
+        )
+        assert await plugin.release_number(number) is None
+        mock.delete(f"{API}/IncomingPhoneNumbers/{'PN' + '6' * 32}.json").respond(
+            403, json={"code": 20003, "message": "Authenticate", "status": 403}
+        )
+        with pytest.raises(ProviderAuthError):
+            await plugin.release_number(number)

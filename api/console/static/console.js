@@ -55,10 +55,39 @@
     return (reasons || []).map((r) => REASONS[r] || r).join(" ");
   }
 
+  // What the console calls the API's fields, for messages that would otherwise name them.
+  const FIELD_LABELS = {
+    name: "Name",
+    e164: "Number",
+    from_e164: "Caller ID",
+    from: "Caller ID",
+    to: "Destination",
+    code: "Code",
+    number_id: "Number",
+    provider: "Provider",
+    country: "Country",
+  };
+
+  // A problem's detail without the API's field names: "e164: '+1' is not..." reads
+  // "'+1' is not...", and a validation error lists the fields by their labels.
+  function problemDetail(p) {
+    if (p.code === "validation_error" && Array.isArray(p.errors) && p.errors.length) {
+      return p.errors
+        .map((e) => {
+          const label = FIELD_LABELS[e.field] || "This request";
+          return `${label}: ${e.message || "is not valid"}`;
+        })
+        .join(" ");
+    }
+    let detail = p.detail || p.title || "";
+    if (p.field && detail.startsWith(`${p.field}: `)) detail = detail.slice(p.field.length + 2);
+    return detail;
+  }
+
   // A problem document (RFC 9457) in words an operator understands.
   function problemText(result) {
     const p = result.data || {};
-    const detail = p.detail || p.title || "";
+    const detail = problemDetail(p);
     const seconds = retrySeconds(result);
     const wait = seconds ? ` Try again in ${seconds} second${seconds === 1 ? "" : "s"}.` : " Try again later.";
     const carrier = p.provider ? `The carrier (${p.provider})` : "The carrier";
@@ -96,15 +125,43 @@
         return detail;
       default:
         if (p.reasons && p.reasons.length) return `${detail} — ${reasonsText(p.reasons)}`;
-        if (p.title && p.detail && p.title !== p.detail) return `${p.title}: ${p.detail}`;
+        if (p.title && detail && p.title !== detail) return `${p.title}: ${detail}`;
         return detail || `The server answered ${result.status}.`;
     }
+  }
+
+  const FINAL_CALL_STATUSES = ["completed", "busy", "failed", "no-answer"];
+
+  // Poll GET /calls/{id} until the call ends (or ten minutes pass); onStatus(call) on each
+  // change of status.
+  function followCall(callId, onStatus) {
+    const started = Date.now();
+    let last = null;
+    async function tick() {
+      const r = await api("GET", `/calls/${callId}`);
+      if (r.ok && r.data.status !== last) {
+        last = r.data.status;
+        onStatus(r.data);
+      }
+      if (r.ok && FINAL_CALL_STATUSES.includes(r.data.status)) return;
+      if (!r.ok && r.status !== 0 && r.status !== 429 && r.status < 500) return;
+      if (Date.now() - started > POLL_LIMIT_MS) return;
+      setTimeout(tick, POLL_MS);
+    }
+    setTimeout(tick, POLL_MS);
   }
 
   function show(el, text) {
     if (!el) return;
     el.textContent = text || "";
     el.hidden = !text;
+  }
+
+  // A field's error under it, with aria-invalid on the field; no text clears both.
+  function fieldError(input, box, text) {
+    show(box, text);
+    if (text) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
   }
 
   function container(el) {
@@ -120,6 +177,7 @@
     const panel = root.querySelector(".verify-panel");
     const message = panel.querySelector(".verify-message");
     const codeBox = panel.querySelector(".verify-code");
+    const sentBox = panel.querySelector(".verify-sent-code");
     const detailBox = panel.querySelector(".verify-detail");
     const codeForm = panel.querySelector(".verify-code-form");
     const errorBox = panel.querySelector(".verify-error");
@@ -140,6 +198,7 @@
       setStatusCell("verified", "Verified");
       show(codeBox, "");
       codeBox.hidden = true;
+      show(detailBox, "");
       codeForm.hidden = true;
       show(errorBox, "");
       message.textContent = "Caller ID verified. You may now enable outbound calls for this number.";
@@ -206,36 +265,46 @@
       }, 1000);
     }
 
+    function attemptsText(left) {
+      return `${left} attempt${left === 1 ? "" : "s"} left.`;
+    }
+
     function answer(r, submitted) {
+      // A refusal replaces the progress message: nothing is "starting" beside a 429 or 503.
+      if (!r.ok) message.textContent = "";
       if (r.status === 429) return rateLimited(r);
       if (!r.ok) {
         show(errorBox, problemText(r));
         button.disabled = DEMO;
+        if (r.data.code === "no_pending_verification") codeForm.hidden = true;
         return;
       }
       const v = r.data;
       show(errorBox, "");
-      // The carrier's words (the sandbox puts the code it sent here); a refusal's words go to
-      // the alert instead, so the earlier detail stays readable.
-      if (v.status !== "failed") show(detailBox, v.detail || "");
       if (v.verified_cli || v.status === "verified") return verified();
       if (v.status === "failed") {
         setStatusCell("failed", "Failed");
-        if (submitted) {
-          message.textContent = "Type the code again.";
-          show(errorBox, v.detail ? `That code was not accepted: ${v.detail}` : "That code was not accepted. Check it and try again.");
-          codeForm.hidden = false;
-          const input = codeForm.querySelector("input");
-          input.select();
-          input.focus();
-        } else {
-          message.textContent = "";
-          show(errorBox, v.detail ? `Verification failed: ${v.detail}` : "Verification failed.");
-        }
+        codeForm.hidden = true;
+        sentBox.hidden = true;
+        message.textContent = "";
+        show(errorBox, v.detail ? `Verification failed: ${v.detail}` : "Verification failed.");
         button.disabled = false;
         return;
       }
       setStatusCell("pending", "Pending");
+      if (submitted && v.next_step === "submit_code") {
+        // Still pending after a code: the carrier did not accept it; the field stays open.
+        const left = typeof v.attempts_left === "number" ? ` ${attemptsText(v.attempts_left)}` : "";
+        message.textContent = "Type the code again.";
+        show(errorBox, (v.detail ? `That code was not accepted: ${v.detail}` : "That code was not accepted. Check it and try again.") + left);
+        codeForm.hidden = false;
+        const input = codeForm.querySelector("input");
+        input.select();
+        input.focus();
+        return;
+      }
+      // The carrier's words; a refusal's words go to the alert instead.
+      show(detailBox, v.detail || "");
       if (v.next_step === "answer_call_and_enter_code") {
         codeForm.hidden = true;
         codeBox.hidden = false;
@@ -246,6 +315,9 @@
         poll(Date.now());
       } else if (v.next_step === "submit_code") {
         codeBox.hidden = true;
+        // A simulated carrier (the sandbox) shows the code its SMS carried.
+        sentBox.hidden = !v.display_code;
+        sentBox.querySelector(".sent-code").textContent = v.display_code || "";
         codeForm.hidden = false;
         message.textContent = "A code was sent to this number. Type it below.";
         button.disabled = false;
@@ -290,6 +362,49 @@
 
   // -- BindControls ---------------------------------------------------------------------------
 
+  const VERIFICATION_LABELS = {
+    none: "Not verified",
+    pending: "Pending",
+    verified: "Verified",
+    failed: "Failed",
+  };
+
+  // The number's summary and BindControls redrawn from the server's answer (a number object).
+  function refreshNumber(form, n) {
+    const label = n.hosted
+      ? "Not needed (hosted)"
+      : n.verified_cli
+        ? "Verified"
+        : VERIFICATION_LABELS[n.verification_status] || n.verification_status;
+    document.querySelectorAll('[data-field="verification"]').forEach((cell) => {
+      cell.textContent = label;
+      cell.dataset.status = n.verification_status;
+    });
+    document.querySelectorAll('[data-field="outbound"]').forEach((cell) => {
+      cell.textContent = n.outbound_enabled ? "On" : "Off";
+    });
+    document.querySelectorAll('[data-field="inbound"]').forEach((cell) => {
+      cell.textContent = n.inbound_enabled ? "On" : "Off";
+    });
+    const outbound = form.elements.outbound_enabled;
+    outbound.checked = n.outbound_enabled;
+    form.elements.inbound_enabled.checked = n.inbound_enabled;
+    if (!n.caller_id_allowed) {
+      outbound.disabled = !n.outbound_enabled;
+      let reason = form.querySelector(".reason");
+      if (!reason) {
+        reason = document.createElement("p");
+        reason.className = "reason";
+        reason.id = `outbound-reason-${n.id}`;
+        reason.dataset.reason = "caller_id_not_allowed";
+        reason.textContent = REASONS.caller_id_not_allowed || "";
+        outbound.closest(".check").after(reason);
+      }
+      reason.hidden = false;
+      outbound.setAttribute("aria-describedby", reason.id);
+    }
+  }
+
   function initBindControls(form) {
     const numberId = form.dataset.numberId;
     const status = form.querySelector(".bind-status");
@@ -314,6 +429,12 @@
         status.textContent = "";
         show(errorBox, problemText(r));
         errorBox.focus();
+        // a refusal from a stale page: show what the server holds now, so that the summary
+        // agrees with the alert
+        if (r.status === 409) {
+          const now = await api("GET", `/settings/telephony/numbers/${numberId}`);
+          if (now.ok) refreshNumber(form, now.data);
+        }
         return;
       }
       status.textContent = "Binding saved.";
@@ -409,31 +530,6 @@
     });
   }
 
-  // -- SettingsTelephony: purchase --------------------------------------------------------------
-
-  function initPurchase(button) {
-    button.addEventListener("click", async () => {
-      const result = button.parentElement.querySelector(".result");
-      button.disabled = true;
-      result.textContent = "Buying…";
-      const r = await api("POST", "/settings/telephony/numbers/purchase", {
-        provider: button.dataset.provider,
-        e164: button.dataset.e164,
-      });
-      if (!r.ok) {
-        button.disabled = DEMO;
-        result.textContent = problemText(r);
-        return;
-      }
-      result.textContent = "";
-      const link = document.createElement("a");
-      link.href = `/console/numbers/${r.data.id}`;
-      link.textContent = `Bought ${r.data.phone_e164}: open it`;
-      result.appendChild(link);
-      button.textContent = "Bought";
-    });
-  }
-
   // -- CampaignCreateDialog ---------------------------------------------------------------------
 
   function initCampaignDialog(dialog) {
@@ -445,12 +541,6 @@
     const defaultHint = hint.textContent;
     let campaignId = null;
     let created = false;
-
-    function fieldError(input, box, text) {
-      show(box, text);
-      if (text) input.setAttribute("aria-invalid", "true");
-      else input.removeAttribute("aria-invalid");
-    }
 
     function clearErrors() {
       dialog.querySelectorAll(".field-error, .form-error").forEach((el) => show(el, ""));
@@ -467,6 +557,18 @@
     }
     select.addEventListener("change", updateHint);
 
+    const blockedBox = dialog.querySelector("#test-call-blocked");
+    const placeButton = dialog.querySelector("#place-test-call");
+
+    // The console does not offer a call it knows the policy refuses: the reason is shown and
+    // the button stays disabled.
+    function block(reason) {
+      show(blockedBox, reason || "");
+      placeButton.disabled = DEMO || Boolean(reason);
+      if (reason) placeButton.setAttribute("aria-describedby", "test-call-blocked");
+      else placeButton.removeAttribute("aria-describedby");
+    }
+
     function open(step, campaign) {
       clearErrors();
       form.reset();
@@ -481,6 +583,7 @@
         callForm.querySelector(".created").textContent = campaign.from
           ? `Campaign “${campaign.name}” calls from ${campaign.from}.`
           : `Campaign “${campaign.name}” has no caller ID yet.`;
+        block(campaign.blocked);
       } else {
         campaignId = null;
         title.textContent = "New campaign";
@@ -494,7 +597,12 @@
     document.getElementById("new-campaign").addEventListener("click", () => open("create"));
     document.querySelectorAll("button.open-test-call").forEach((b) =>
       b.addEventListener("click", () =>
-        open("call", { id: b.dataset.campaignId, name: b.dataset.name, from: b.dataset.from })
+        open("call", {
+          id: b.dataset.campaignId,
+          name: b.dataset.name,
+          from: b.dataset.from,
+          blocked: b.dataset.blocked,
+        })
       )
     );
     dialog.querySelectorAll(".close-dialog").forEach((b) =>
@@ -522,7 +630,7 @@
       if (!r.ok) {
         const p = r.data;
         // a field's refusal reads best in the server's own detail; the rest in words
-        const text = p.field && p.detail ? p.detail : problemText(r);
+        const text = p.field && p.detail ? problemDetail(p) : problemText(r);
         const nameBox = dialog.querySelector("#campaign-name-error");
         const fromBox = dialog.querySelector("#campaign-from-error");
         const fields = (p.errors || []).map((e) => e.field).concat(p.field ? [p.field] : []);
@@ -546,7 +654,13 @@
       callForm.querySelector(".created").textContent = r.data.from_e164
         ? `Campaign “${r.data.name}” created with caller ID ${r.data.from_e164}.`
         : `Campaign “${r.data.name}” created without a caller ID.`;
-      if (!DEMO) callForm.elements.to.focus();
+      const warnings = (r.data.warnings || []).map((w) => w.detail).join(" ");
+      block(
+        !r.data.from_e164
+          ? "This campaign has no caller ID: set one (Edit) before placing a test call."
+          : warnings && `Its caller ID is refused: ${warnings}`
+      );
+      if (!placeButton.disabled) callForm.elements.to.focus();
     });
 
     callForm.addEventListener("submit", async (event) => {
@@ -561,11 +675,11 @@
         callForm.elements.to.focus();
         return;
       }
-      const submit = callForm.querySelector('button[type="submit"]');
-      submit.disabled = true;
+      if (placeButton.disabled) return;
+      placeButton.disabled = true;
       result.textContent = "Placing the call…";
       const r = await api("POST", `/campaigns/${campaignId}/test-call`, { to });
-      submit.disabled = DEMO;
+      placeButton.disabled = DEMO;
       if (!r.ok) {
         result.textContent = "";
         const p = r.data;
@@ -579,7 +693,12 @@
         }
         return;
       }
-      result.textContent = `Test call placed from ${r.data.from_e164} to ${r.data.to_e164}: ${r.data.status} (carrier call ${r.data.provider_call_id}).`;
+      const placed = (call) =>
+        `Test call placed from ${call.from_e164} to ${call.to_e164}: ${call.status} (carrier call ${call.provider_call_id}).`;
+      result.textContent = placed(r.data);
+      followCall(r.data.id, (call) => {
+        result.textContent = placed(call);
+      });
     });
   }
 
@@ -646,11 +765,12 @@
     });
   }
 
+  window.Trunkline = { api, problemText, problemDetail, show, fieldError, followCall, DEMO };
+
   document.querySelectorAll('[data-component="row-actions"]').forEach(initRowActions);
   document.querySelectorAll('[data-component="destination-check"]').forEach(initDestinationCheck);
   document.querySelectorAll('[data-component="bind-controls"]').forEach(initBindControls);
   document.querySelectorAll('[data-component="outbound-policy"]').forEach(initOutboundPolicy);
   document.querySelectorAll('[data-component="add-number"]').forEach(initAddNumber);
-  document.querySelectorAll("button.purchase").forEach(initPurchase);
   document.querySelectorAll('[data-component="campaign-dialog"]').forEach(initCampaignDialog);
 })();

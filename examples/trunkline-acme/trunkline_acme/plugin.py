@@ -41,6 +41,7 @@ from trunkline import (
     PurchasedNumber,
     Requirement,
     VerificationResult,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
     error_for_status,
@@ -136,7 +137,7 @@ class AcmePlugin:
             raise ProviderUnavailable(f"ACME did not answer: {exc}", provider=PROVIDER) from exc
         if response.status_code >= 400:
             raise carrier_error(response)
-        return response.json()
+        return response.json() if response.content else {}
 
     # -- verification (two steps: ACME texts a code, the user submits it) ------------------
 
@@ -146,6 +147,13 @@ class AcmePlugin:
             data = await self._request(
                 "POST", "/caller-ids", json={"phone_number": number.phone_e164}
             )
+            if data["status"] == "verified" and data["id"] != number.verification_ref:
+                # The account is shared by every workspace: a caller ID another verification
+                # made proves nothing for this number. Orphaned: delete it, start afresh.
+                await self._request("DELETE", f"/caller-ids/{data['id']}")
+                data = await self._request(
+                    "POST", "/caller-ids", json={"phone_number": number.phone_e164}
+                )
             if data["status"] == "verified":
                 return VerificationResult(status="verified", provider_ref=data["id"])
             return VerificationResult(
@@ -263,9 +271,14 @@ class AcmePlugin:
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
-        self._check_signature(request)
-        payload = json.loads(request.body)
-        data = payload.get("data", {})
+        self._check_signature(request)  # first, always
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("acme: the callback body is not JSON") from None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise WebhookMalformed('acme: the callback is not {"type": ..., "data": {...}}')
         if payload.get("type") == "caller_id.verified":
             kind = "verification_succeeded"
         elif payload.get("type") == "call.status":

@@ -1,0 +1,132 @@
+"""Console pages that read the workspace's records: calls, the audit trail and the ledger.
+
+Each is a paged, server-rendered table (newest first, like the API's lists); the calls page
+follows the status of calls still in progress through ``GET /calls/{id}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from core import audit
+from core import calls as calls_service
+from core.calls import CALL_STATUSES, FINAL_STATUSES, normalise_status
+from core.purchases import list_ledger
+from core.tables import Campaign
+
+from ..deps import RuntimeDep
+from .routes import PAGE_SIZE, _page, _to_login, page_offset
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _choice(value: str | None, allowed: Any) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/calls")
+async def calls_page(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        ws = page.principal.workspace_id
+        offset = page_offset(request)
+        status = _choice(request.query_params.get("status"), CALL_STATUSES)
+        rows, total = await calls_service.list_calls(
+            session, ws, status=status, limit=PAGE_SIZE, offset=offset
+        )
+        ids = {c.campaign_id for c in rows if c.campaign_id is not None}
+        names = {}
+        if ids:
+            found = await session.execute(
+                select(Campaign.id, Campaign.name).where(
+                    Campaign.workspace_id == ws, Campaign.id.in_(ids)
+                )
+            )
+            names = {cid: name for cid, name in found.all()}
+    calls = []
+    for c in rows:
+        call_status = normalise_status(c.status) or "queued"
+        calls.append(
+            {
+                "id": str(c.id),
+                "campaign": names.get(c.campaign_id) if c.campaign_id else None,
+                "provider": c.provider,
+                "from_e164": c.from_e164,
+                "to_e164": c.to_e164,
+                "provider_call_id": c.provider_call_id,
+                "status": call_status,
+                "final": call_status in FINAL_STATUSES,
+                "created_at": c.created_at,
+                "updated_at": c.updated_at,
+            }
+        )
+    return page.render(
+        "calls.html",
+        calls=calls,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        statuses=CALL_STATUSES,
+        status_filter=status,
+        query={"status": status} if status else {},
+    )
+
+
+@router.get("/audit")
+async def audit_page(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        q = request.query_params
+        filters = {
+            "action": _choice(q.get("action"), audit.ACTIONS),
+            "subject_type": _choice(q.get("subject_type"), SUBJECT_TYPES),
+            "subject_id": (q.get("subject_id") or "").strip()[:64] or None,
+            "outcome": (q.get("outcome") or "").strip()[:32] or None,
+        }
+        offset = page_offset(request)
+        rows, total = await audit.list_events(
+            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset, **filters
+        )
+    return page.render(
+        "audit.html",
+        events=rows,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        actions=audit.ACTIONS,
+        subject_types=SUBJECT_TYPES,
+        filters=filters,
+        query={k: v for k, v in filters.items() if v},
+    )
+
+
+#: The subjects audit events are about.
+SUBJECT_TYPES = ("number", "campaign", "call")
+
+
+@router.get("/ledger")
+async def ledger_page(request: Request, rt: RuntimeDep) -> Response:
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+        if page is None:
+            return _to_login(request)
+        offset = page_offset(request)
+        rows, total = await list_ledger(
+            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
+        )
+    return page.render(
+        "ledger.html",
+        entries=rows,
+        total=total,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        query={},
+    )

@@ -1,0 +1,41 @@
+"""``/calls``: the calls placed through Trunkline (test calls) and their status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from core import calls as service
+
+from ..deps import PageDep, PrincipalDep, SessionDep
+from ..schemas import CallOut, CallStatus, PageOut, problems
+
+router = APIRouter(prefix="/calls", tags=["calls"])
+ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 422)
+
+
+@router.get("", response_model=PageOut[CallOut], responses=ERRORS)
+async def list_calls(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    campaign_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: CallStatus | None = None,
+) -> PageOut[CallOut]:
+    rows, total = await service.list_calls(
+        session,
+        principal.workspace_id,
+        campaign_id=campaign_id,
+        status=status,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return PageOut(
+        items=[CallOut.of(c) for c in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/{call_id}", response_model=CallOut, responses=ERRORS)
+async def get_call(call_id: str, session: SessionDep, principal: PrincipalDep) -> CallOut:
+    return CallOut.of(await service.get_call(session, principal.workspace_id, call_id))

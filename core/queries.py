@@ -1,0 +1,62 @@
+"""The queries every workspace resource shares: one page of its rows (with the total), one row
+by id (scoped to a workspace: another workspace's row is never returned), and the id parse."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .errors import NotFound
+
+T = TypeVar("T")
+
+
+def parse_uuid(value: Any, what: str = "number") -> uuid.UUID:
+    """A UUID, or ``NotFound`` (a malformed id is as absent as a missing one)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+async def page_of(
+    session: AsyncSession,
+    model: type[T],
+    where: list[ColumnElement[bool]],
+    order_by: tuple[Any, ...],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[T], int]:
+    """Rows of ``model`` matching ``where`` in ``order_by`` (which must end with a unique
+    column, so that the order is stable), one page of them, and how many match in all."""
+    total = (await session.execute(select(func.count()).select_from(model).where(*where))).scalar()
+    rows = (
+        await session.execute(
+            select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+        )
+    ).scalars()
+    return list(rows), int(total or 0)
+
+
+async def one_of(
+    session: AsyncSession, model: type[T], workspace_id: uuid.UUID, object_id: Any, what: str
+) -> T:
+    """The workspace's ``model`` row with this id; ``NotFound`` ("<what> not found") when it
+    is missing, malformed or another workspace's."""
+    row = (
+        await session.execute(
+            select(model).where(
+                model.id == parse_uuid(object_id, what),  # type: ignore[attr-defined]
+                model.workspace_id == workspace_id,  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
