@@ -12,6 +12,7 @@ from . import audit
 from .auth import Principal
 from .calls import normalise_status
 from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
+from .events import settle_early_statuses
 from .models import CallOptions, PlacedCall
 from .numbers import find_by_e164
 from .outbound_policy import load_workspace_policy
@@ -296,4 +297,6 @@ async def test_call(
         },
     )
     await session.commit()
+    if placed.provider_call_id:  # statuses the carrier sent before the call was stored
+        await settle_early_statuses(session, number.provider, placed.provider_call_id)
     return call

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import attestation, audit
@@ -14,10 +15,12 @@ from .calls import advances, normalise_status
 from .models import ProviderEvent
 from .ownership import NumberClaimed
 from .runtime import Runtime
-from .tables import Call, Number
+from .tables import Call, EarlyCallStatus, Number, utcnow
 from .verification import complete, mark_failed
 
 log = logging.getLogger("trunkline.events")
+#: How long a call status waits for its call to be stored before it is dropped.
+EARLY_KEPT_FOR = timedelta(hours=1)
 
 
 async def _numbers_for(session: AsyncSession, event: ProviderEvent) -> list[Number]:
@@ -91,6 +94,7 @@ async def apply_events(
     """
     changed = 0
     reverified: list[uuid.UUID] = []  # numbers whose caller-ID standing changed
+    early: set[tuple[str, str]] = set()  # call statuses kept for calls not stored yet
     via_detail = {"via": via}
     for event in events:
         if event.kind in ("verification_succeeded", "verification_failed"):
@@ -140,32 +144,106 @@ async def apply_events(
                     event.data.get("status"),
                 )
                 continue
-            calls = (
-                await session.execute(
-                    select(Call)
-                    .where(
-                        Call.provider == event.provider, Call.provider_call_id == event.provider_ref
+            who = actor or f"carrier:{event.provider}"
+            found = await _apply_call_status(
+                session, event.provider, event.provider_ref, status, who, via
+            )
+            if found is None:  # the call is not stored yet: keep the status for it
+                session.add(
+                    EarlyCallStatus(
+                        provider=event.provider,
+                        provider_call_id=event.provider_ref,
+                        status=status,
+                        actor=who,
+                        via=via,
                     )
-                    .with_for_update()
-                    .execution_options(populate_existing=True)
                 )
-            ).scalars()
-            for call in calls:
-                if not advances(call.status, status):
-                    continue
-                before, call.status = call.status, status
-                changed += 1
-                audit.record(
-                    session,
-                    action="call_status",
-                    outcome=status,
-                    actor=actor or f"carrier:{event.provider}",
-                    workspace_id=call.workspace_id,
-                    subject_type="call",
-                    subject_id=call.id,
-                    provider=event.provider,
-                    detail={"provider_ref": event.provider_ref, "before": before, **via_detail},
-                )
+                early.add((event.provider, event.provider_ref))
+            else:
+                changed += found
+    if early:
+        await session.execute(
+            delete(EarlyCallStatus).where(EarlyCallStatus.received_at < utcnow() - EARLY_KEPT_FOR)
+        )
     await session.commit()
+    for provider, ref in sorted(early):  # the call may have been stored meanwhile
+        changed += await settle_early_statuses(session, provider, ref)
     await attestation.refresh_ids(rt, session, reverified)
+    return changed
+
+
+async def _apply_call_status(
+    session: AsyncSession, provider: str, ref: str, status: str, actor: str, via: str
+) -> int | None:
+    """Move the calls the carrier knows as ``ref`` to ``status`` (forward only), auditing each
+    change; how many changed, or None when no call has that id (yet)."""
+    calls = list(
+        (
+            await session.execute(
+                select(Call)
+                .where(Call.provider == provider, Call.provider_call_id == ref)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
+    if not calls:
+        return None
+    changed = 0
+    for call in calls:
+        if not advances(call.status, status):
+            continue
+        before, call.status = call.status, status
+        changed += 1
+        audit.record(
+            session,
+            action="call_status",
+            outcome=status,
+            actor=actor,
+            workspace_id=call.workspace_id,
+            subject_type="call",
+            subject_id=call.id,
+            provider=provider,
+            detail={"provider_ref": ref, "before": before, "via": via},
+        )
+    return changed
+
+
+async def settle_early_statuses(session: AsyncSession, provider: str, ref: str) -> int:
+    """Apply the statuses that arrived for ``ref`` before its call was stored; commits.
+
+    Called by both sides after each has committed its own write (the event's early row, the
+    placed call): whichever runs second sees the other's, and a row is claimed by deleting
+    it, so each status is applied once even when both sides run it.
+    """
+    rows = list(
+        (
+            await session.execute(
+                select(EarlyCallStatus)
+                .where(
+                    EarlyCallStatus.provider == provider, EarlyCallStatus.provider_call_id == ref
+                )
+                .order_by(EarlyCallStatus.received_at)
+            )
+        ).scalars()
+    )
+    stored = await session.scalar(
+        select(Call.id).where(Call.provider == provider, Call.provider_call_id == ref).limit(1)
+    )
+    if not rows or stored is None:
+        await session.commit()  # ends the read (a commit keeps the session's objects loaded)
+        return 0
+    changed = 0
+    for row in rows:
+        claimed = await session.execute(
+            delete(EarlyCallStatus)
+            .where(EarlyCallStatus.id == row.id)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # the other side applied it
+        changed += (
+            await _apply_call_status(session, provider, ref, row.status, row.actor, row.via) or 0
+        )
+    await session.commit()
     return changed

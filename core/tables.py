@@ -272,3 +272,19 @@ class DestinationLookup(Base):
     answer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     looked_up_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class EarlyCallStatus(Base):
+    """A carrier's call status that arrived before its call was stored: a callback can overtake
+    the carrier's answer that names the call. A queue, not a record: each row is applied to its
+    call (and deleted) once the call is stored; rows nobody claims are dropped after an hour."""
+
+    __tablename__ = "early_call_statuses"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_call_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ TABLES = {
     "audit_events",
     "calls",
     "destination_lookups",
+    "early_call_statuses",
 }
 
 

@@ -164,3 +164,67 @@ def test_the_sandbox_call_goes_through_ringing_to_completed(make_api: Any) -> No
     # an in-process event is the carrier's, as a callback's is
     assert {r["actor"] for r in rows} == {"carrier:sandbox"}
     assert {r["detail"]["via"] for r in rows} == {"plugin"}
+
+
+def _early(api: Any) -> int:
+    from sqlalchemy import func, select
+
+    from core.tables import EarlyCallStatus
+
+    async def count() -> int:
+        async with api.runtime.sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(EarlyCallStatus)))
+
+    return int(api.run(count))
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+def test_a_status_that_overtakes_its_call_is_applied_once_the_call_is_stored(
+    make_api: Any, request: pytest.FixtureRequest, db: str
+) -> None:
+    # A carrier's callback may arrive before its answer naming the call has been stored.
+    url = request.getfixturevalue("pg_url") if db == "postgres" else None
+    api = make_api(plugins=[], extra={"fake": NumberedCarrier()}, database_url=url)
+    api.add_number(CALLER, "fake", hosted=True, outbound_enabled=True)
+    cid = api.client.post("/campaigns", json={"name": "c", "from_e164": CALLER}).json()["id"]
+    assert event(api, "CALL-1", "ringing")["changed"] == 0  # no call yet: kept, not lost
+    assert event(api, "CALL-1", "in-progress")["changed"] == 0
+    assert event(api, "CALL-7", "completed")["changed"] == 0  # a call that never comes
+    assert _early(api) == 3
+    placed = place(api, cid)
+    assert api.client.get(f"/calls/{placed['id']}").json()["status"] == "in-progress"
+    rows = api.audit(action="call_status")
+    assert [r["outcome"] for r in rows] == ["ringing", "in-progress"]
+    assert {r["actor"] for r in rows} == {"carrier:fake"}
+    assert {r["detail"]["via"] for r in rows} == {"callback"}
+    assert _early(api) == 1  # CALL-7's waits (dropped after an hour)
+    # applied once: settling again changes nothing, and later events apply as usual
+    from core.events import settle_early_statuses
+
+    async def settle() -> int:
+        async with api.runtime.sessionmaker() as session:
+            return await settle_early_statuses(session, "fake", "CALL-1")
+
+    assert api.run(settle) == 0
+    assert event(api, "CALL-1", "completed")["changed"] == 1
+    assert len(api.audit(action="call_status")) == 3
+
+
+def test_the_sandbox_without_a_callback_delay_loses_no_status(make_api: Any) -> None:
+    # delay 0: the simulated callback runs while the test call is still storing the call
+    api = make_api(plugins=["sandbox"], tables={"sandbox": {"callback_delay_seconds": 0}})
+    api.add_number(CALLER, "sandbox", hosted=True, outbound_enabled=True)
+    cid = api.client.post("/campaigns", json={"name": "c", "from_e164": CALLER}).json()["id"]
+    placed = place(api, cid)
+    deadline = time.monotonic() + 10
+    status = placed["status"]
+    while status != "completed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = api.client.get(f"/calls/{placed['id']}").json()["status"]
+    assert status == "completed"
+    assert [r["outcome"] for r in api.audit(action="call_status")] == [
+        "ringing",
+        "in-progress",
+        "completed",
+    ]
+    assert _early(api) == 0
