@@ -7,9 +7,10 @@ nothing in Trunkline calls Twilio synchronously.
 
 Only 429 and 5xx answers are retried: at most ``max_retries`` times, waiting
 ``backoff * 2**attempt`` seconds, or ``Retry-After`` (seconds or an HTTP date) when Twilio says
-more, never longer than ``max_wait``. An answer that is still an error, and any transport failure, is raised as the
-core error :mod:`plugins.twilio.errors` maps it to, so every Twilio failure reaches the host
-through that one mapping. Nothing here logs a header, a body or the credentials.
+more, never longer than ``max_wait``. An answer that is still an error, and any transport
+failure, is raised as the core error :mod:`plugins.twilio.errors` maps it to, so every Twilio
+failure reaches the host through that one mapping. Nothing here logs a header, a body or the
+credentials.
 """
 
 from __future__ import annotations
