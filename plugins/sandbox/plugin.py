@@ -1,7 +1,7 @@
 """The sandbox carrier (provider ``sandbox``): every provider hook, no network, no account.
 
 It is also the shortest complete provider plugin, and the reference example of
-``docs/writing-a-provider-plugin.md``: it imports only ``core``'s public surface.
+``docs/writing-a-provider-plugin.md``: it imports only the public surface, ``trunkline``.
 
 Verification comes in both carrier styles, chosen per number (``verification_style``):
 
@@ -34,7 +34,7 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from core import (
+from trunkline import (
     AttestationEstimate,
     AvailableNumber,
     CallOptions,

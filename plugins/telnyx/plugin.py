@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from core import (
+from trunkline import (
     NUMBER_TYPES,
     AttestationEstimate,
     AvailableNumber,
@@ -58,9 +58,9 @@ from core import (
     WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
+    classify_number,
     hookimpl,
 )
-from trunkline import classify_number
 
 from . import datafiles, errors
 from .client import make_client
