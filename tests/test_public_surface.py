@@ -83,7 +83,15 @@ def test_trunkline_is_cores_surface_plus_the_carrier_helpers() -> None:
     assert set(core.__all__) < set(trunkline.__all__)
     for name in core.__all__:
         assert getattr(trunkline, name) is getattr(core, name), name
-    for helper in ("error_for_status", "parse_retry_after", "check_same_number", "classify_number"):
+    for helper in (
+        "error_for_status",
+        "parse_retry_after",
+        "check_same_number",
+        "classify_number",
+        "static_coverage",
+        "static_requirements",
+        "attestation_by_ownership",
+    ):
         assert callable(getattr(trunkline, helper)), helper
     assert trunkline.hookimpl is hookspecs.hookimpl
 
@@ -95,9 +103,9 @@ def test_trunkline_testing_is_the_kit_and_the_pytest_plugin() -> None:
     assert set(trunkline.testing.__all__) == set(conformance.__all__)
     for hook in ("pytest_addoption", "pytest_collection_modifyitems"):
         assert getattr(trunkline.testing, hook) is getattr(conformance, hook)
-    entry = {
-        ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")
-    }.get("trunkline")
+    entry = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")}.get(
+        "trunkline"
+    )
     assert entry == "trunkline.testing"
 
 

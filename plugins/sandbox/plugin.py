@@ -58,7 +58,10 @@ from trunkline import (
     WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
+    attestation_by_ownership,
     hookimpl,
+    static_coverage,
+    static_requirements,
 )
 
 PROVIDER = "sandbox"
@@ -284,32 +287,16 @@ class SandboxPlugin:
     @hookimpl
     def list_coverage(self, country: str | None) -> list[CoverageEntry]:
         self._fault("list_coverage")
-        table: dict[str, dict[str, Any]] = self.coverage["countries"]
-        countries = [country] if country else sorted(table)
-        return [
-            CoverageEntry(
-                provider=PROVIDER,
-                country_code=cc,
-                number_type=number_type,
-                features=set(features),
-                source="static",
-                as_of=self.coverage["as_of"],
-            )
-            for cc in countries
-            for number_type, features in _items(table.get(cc, {}))
-        ]
+        table = self.coverage["countries"]
+        return static_coverage(PROVIDER, table, country, as_of=self.coverage["as_of"])
 
     @hookimpl
     def fetch_regulations(
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
         self._fault("fetch_regulations")
-        return [
-            Requirement(provider=PROVIDER, country_code=country, **item)
-            for item in self.regulations.get(country, [])
-            if number_type in (None, item["number_type"])
-            and (end_user_type is None or item["end_user_type"] in (end_user_type, "any"))
-        ]
+        rows = self.regulations.get(country, [])
+        return static_requirements(PROVIDER, rows, country, number_type, end_user_type)
 
     @hookimpl
     def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
@@ -385,11 +372,11 @@ class SandboxPlugin:
     def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
         """Hosted A, verified caller ID B, as a carrier that signs its own numbers would."""
         self._fault("expected_attestation")
-        if number.hosted:
-            return AttestationEstimate(level="A", basis="hosted by the sandbox carrier")
-        if number.verified_cli:
-            return AttestationEstimate(level="B", basis="a verified caller ID, not hosted")
-        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+        return attestation_by_ownership(
+            number,
+            hosted="hosted by the sandbox carrier",
+            verified="a verified caller ID, not hosted",
+        )
 
     @hookimpl
     def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
@@ -468,10 +455,6 @@ class SandboxPlugin:
                 "verification_succeeded, verification_failed, call_status)"
             ) from None
         return [event]
-
-
-def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
-    return list(offered.items())
 
 
 def _numbers(query: NumberSearch, sold: set[str]) -> list[str]:

@@ -58,8 +58,11 @@ from trunkline import (
     WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
+    attestation_by_ownership,
     classify_number,
     hookimpl,
+    static_coverage,
+    static_requirements,
 )
 
 from . import datafiles, errors
@@ -279,30 +282,15 @@ class TelnyxPlugin:
     @hookimpl
     def list_coverage(self, country: str | None) -> list[CoverageEntry]:
         data = datafiles.coverage()  # validated once, indexed by ISO code
-        countries = [country.upper()] if country else sorted(data.countries)
-        return [
-            CoverageEntry(
-                provider=PROVIDER,
-                country_code=cc,
-                number_type=number_type,
-                features=set(features),
-                source="static",
-                as_of=data.generated,
-            )
-            for cc in countries
-            for number_type, features in data.countries.get(cc, {}).items()
-        ]
+        return static_coverage(PROVIDER, data.countries, country, as_of=data.generated)
 
     @hookimpl
     def fetch_regulations(
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
-        return [
-            Requirement(provider=PROVIDER, country_code=country.upper(), **item.model_dump())
-            for item in datafiles.regulations().countries.get(country.upper(), [])
-            if number_type in (None, item.number_type)
-            and (end_user_type is None or item.end_user_type in (end_user_type, "any"))
-        ]
+        cc = country.upper()
+        rows = [item.model_dump() for item in datafiles.regulations().countries.get(cc, [])]
+        return static_requirements(PROVIDER, rows, cc, number_type, end_user_type)
 
     @hookimpl
     async def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
@@ -355,11 +343,11 @@ class TelnyxPlugin:
 
     @hookimpl
     def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
-        if number.hosted:
-            return AttestationEstimate(level="A", basis="a number Telnyx hosts (owned): A")
-        if number.verified_cli:
-            return AttestationEstimate(level="B", basis="a verified number Telnyx does not own: B")
-        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+        return attestation_by_ownership(
+            number,
+            hosted="a number Telnyx hosts (owned): A",
+            verified="a verified number Telnyx does not own: B",
+        )
 
     @hookimpl
     async def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
