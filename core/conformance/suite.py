@@ -17,32 +17,9 @@ from .. import hookspecs
 from ..errors import ProviderNotConfigured
 from ..models import CallOptions, NumberRef, NumberSearch, VerificationResult, WebhookRequest
 from ..plugins import HOOK_CAPABILITY
+from . import results, static
 from .common import ERROR_SCENARIOS, ConformanceError, fail
 from .kit import Kit, load_entry_point
-from .results import (
-    check_attestation,
-    check_calling_windows,
-    check_coverage,
-    check_error_mapping,
-    check_lookup,
-    check_outbound_permissions,
-    check_regulations,
-    check_released,
-    check_verification_completed,
-    check_verification_refused,
-    check_verification_started,
-    check_webhook_accepted,
-    check_webhook_refused,
-)
-from .static import (
-    check_capabilities,
-    check_hook_signatures,
-    check_imports,
-    check_provider_status,
-    check_registration,
-    check_settings_model,
-    credential_fields,
-)
 
 if TYPE_CHECKING:
     from ..plugins import PluginHost
@@ -189,7 +166,7 @@ class ProviderConformance:
             pytest.skip(f"provider {self.provider!r} does not declare {capability!r}")
 
     def _start_verification(self, kit: Kit) -> VerificationResult:
-        return check_verification_started(
+        return results.check_verification_started(
             self._ask(kit, "verify_start", "verify_cli"), self.provider
         )
 
@@ -197,16 +174,16 @@ class ProviderConformance:
 
     def test_hook_signatures(self) -> None:
         plugin = load_entry_point(self.plugin_name)
-        check_hook_signatures(plugin, self.plugin_name)
-        check_imports(plugin, self.plugin_name)
+        static.check_hook_signatures(plugin, self.plugin_name)
+        static.check_imports(plugin, self.plugin_name)
 
     def test_registration(self, trunkline_kit: Kit) -> None:
-        check_registration(self.host, self.plugin_name, self.provider)
-        check_capabilities(self.host, self.plugin_name, self.provider)
+        static.check_registration(self.host, self.plugin_name, self.provider)
+        static.check_capabilities(self.host, self.plugin_name, self.provider)
 
     def test_settings_model(self, trunkline_kit: Kit) -> None:
-        check_settings_model(self.host, self.plugin_name)
-        check_provider_status(self.host, self.plugin_name, self.provider, configured=True)
+        static.check_settings_model(self.host, self.plugin_name)
+        static.check_provider_status(self.host, self.plugin_name, self.provider, configured=True)
 
     def test_missing_credentials(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without its credentials the plugin loads, says so, and its operations refuse."""
@@ -219,9 +196,11 @@ class ProviderConformance:
                 fail(f"with an empty [plugins.{self.plugin_name}] table: {exc}")
             stack.callback(kit.close)
             self.host, self.plugin = kit.host, kit.plugin
-            model = check_settings_model(kit.host, self.plugin_name)
-            creds = credential_fields(model)
-            check_provider_status(kit.host, self.plugin_name, self.provider, configured=not creds)
+            model = static.check_settings_model(kit.host, self.plugin_name)
+            creds = static.credential_fields(model)
+            static.check_provider_status(
+                kit.host, self.plugin_name, self.provider, configured=not creds
+            )
             if not creds:
                 return
             operation = self.error_operation
@@ -245,7 +224,7 @@ class ProviderConformance:
         number = self.number_ref("pending", started.provider_ref)
         code = self.valid_code(started)
         raw = self._ask(trunkline_kit, "verify_code_ok", "verify_cli", number=number, code=code)
-        check_verification_completed(raw, self.provider)
+        results.check_verification_completed(raw, self.provider)
 
     def test_verify_code_wrong_then_restart(self, trunkline_kit: Kit) -> None:
         """A wrong code fails with a detail; a failed verification may start again."""
@@ -258,11 +237,11 @@ class ProviderConformance:
             raw = self._ask(
                 trunkline_kit, "verify_code_wrong", "verify_cli", number=number, code=code
             )
-            ref = check_verification_refused(raw, self.provider).provider_ref or ref
+            ref = results.check_verification_refused(raw, self.provider).provider_ref or ref
         failed = self.number_ref("failed", ref)
         again = self._ask(trunkline_kit, "verify_start", "verify_cli", number=failed)
         try:
-            check_verification_started(again, self.provider)
+            results.check_verification_started(again, self.provider)
         except ConformanceError as exc:
             fail(f"after a failed verification, starting again: {exc}")
 
@@ -270,33 +249,35 @@ class ProviderConformance:
         """A hosted number is given back: the hook answers None."""
         self._capable("release")
         number = self.number_ref(hosted=True, provider_ref=self.purchased_ref)
-        check_released(self._ask(trunkline_kit, "release", "release_number", number=number))
+        results.check_released(self._ask(trunkline_kit, "release", "release_number", number=number))
 
     def test_coverage_shape(self, trunkline_kit: Kit) -> None:
         self._capable("coverage")
         raw = self._ask(trunkline_kit, "coverage", "list_coverage")
-        check_coverage(raw, self.provider, self.country)
+        results.check_coverage(raw, self.provider, self.country)
 
     def test_regulations_shape(self, trunkline_kit: Kit) -> None:
         self._capable("regulations")
         raw = self._ask(trunkline_kit, "regulations", "fetch_regulations")
-        check_regulations(raw, self.provider, self.country)
+        results.check_regulations(raw, self.provider, self.country)
 
     @pytest.mark.parametrize("scenario", list(ERROR_SCENARIOS))
     def test_error_mapping(self, trunkline_kit: Kit, scenario: str) -> None:
         operation = self.error_operation
         self._capable(HOOK_CAPABILITY[operation])
-        check_error_mapping(scenario, operation, self._raised(trunkline_kit, scenario, operation))
+        results.check_error_mapping(
+            scenario, operation, self._raised(trunkline_kit, scenario, operation)
+        )
 
     def test_outbound_permissions_shape(self, trunkline_kit: Kit) -> None:
         """``fetch_outbound_permissions``, when implemented, answers well-formed permissions."""
         self._capable("dialing_permissions")
         raw = self._ask(trunkline_kit, "outbound_permissions", "fetch_outbound_permissions")
-        check_outbound_permissions(raw, self.provider)
+        results.check_outbound_permissions(raw, self.provider)
 
     def test_calling_windows_shape(self, trunkline_kit: Kit) -> None:
         """``calling_windows``, when implemented, is a pure answer of well-formed windows."""
-        if "calling_windows" not in check_hook_signatures(self.plugin, self.plugin_name):
+        if "calling_windows" not in static.check_hook_signatures(self.plugin, self.plugin_name):
             return  # optional: the plugin adds no window
         impl = self.plugin.calling_windows
         for country, region in ((self.country, None), ("US", "FL"), ("FR", None)):
@@ -304,8 +285,8 @@ class ProviderConformance:
             params = inspect.signature(impl).parameters
             first = impl(**{k: v for k, v in args.items() if k in params})
             again = impl(**{k: v for k, v in args.items() if k in params})
-            windows = check_calling_windows(first, country)
-            if windows != check_calling_windows(again, country):
+            windows = results.check_calling_windows(first, country)
+            if windows != results.check_calling_windows(again, country):
                 fail(f"calling_windows({country!r}, {region!r}) answered differently twice")
 
     def test_expected_attestation(self, trunkline_kit: Kit) -> None:
@@ -316,19 +297,19 @@ class ProviderConformance:
         verified = self.number_ref("verified", verified_cli=True)
         for number in (hosted, verified):
             raw = self._ask(trunkline_kit, "attestation", "expected_attestation", number=number)
-            check_attestation(raw, number)
+            results.check_attestation(raw, number)
 
     def test_lookup_number(self, trunkline_kit: Kit) -> None:
         """The line type of :attr:`destination`, in the core's vocabulary."""
         self._capable("lookup")
         fields = {"line_type"}
         raw = self._ask(trunkline_kit, "lookup", "lookup_number", e164=self.destination)
-        check_lookup(raw, self.provider, self.destination, fields)
+        results.check_lookup(raw, self.provider, self.destination, fields)
 
     def test_webhook_signed_accepted(self, trunkline_kit: Kit) -> None:
         self._capable("webhooks")
         raw = self._ask(trunkline_kit, None, "parse_webhook", request=self.signed_webhook())
-        check_webhook_accepted(raw, self.provider)
+        results.check_webhook_accepted(raw, self.provider)
 
     def test_webhook_forged_refused(self, trunkline_kit: Kit) -> None:
         self._capable("webhooks")
@@ -343,7 +324,7 @@ class ProviderConformance:
             ("a request without any signature header", unsigned),
             ("a body changed after signing", tampered),
         ):
-            check_webhook_refused(
+            results.check_webhook_refused(
                 what,
                 functools.partial(self._ask, trunkline_kit, None, "parse_webhook", request=request),
             )
