@@ -17,7 +17,8 @@ Like a real carrier, the sandbox keeps one account for the whole deployment: a n
 once stays in its list of verified caller IDs. That record proves the number only to the
 verification that created it (the ``verification_ref`` it answered); any other number record
 starts the full flow again, replacing the orphaned record. Numbers it sold are no longer offered.
-Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
+Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`). Its
+settings, ``[plugins.sandbox]``, are in :mod:`.settings`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ import hashlib
 import hmac
 import json
 import secrets
-from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import ValidationError
 
 from trunkline import (
     AttestationEstimate,
@@ -40,7 +40,6 @@ from trunkline import (
     CallOptions,
     CountryPermission,
     CoverageEntry,
-    LineType,
     NumberIntel,
     NumberRef,
     NumberSearch,
@@ -63,6 +62,8 @@ from trunkline import (
     static_coverage,
     static_requirements,
 )
+
+from .settings import SandboxSettings
 
 PROVIDER = "sandbox"
 SIGNATURE_HEADER = "x-sandbox-signature"
@@ -92,54 +93,6 @@ _TYPES = {
     "mobile": phonenumbers.PhoneNumberType.MOBILE,
     "toll_free": phonenumbers.PhoneNumberType.TOLL_FREE,
 }
-
-
-class SandboxLookupSettings(BaseModel):
-    """``[plugins.sandbox.lookup]``: what the simulated destination lookup answers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: ``{ "+E164" = "landline", ... }``; every other number is ``mobile``.
-    line_types: dict[str, LineType] = Field(default_factory=dict)
-    #: Numbers reassigned since any consent date; every other number is not.
-    reassigned: list[str] = Field(default_factory=list)
-    #: What each lookup costs, in the sandbox's ``currency``.
-    cost: Decimal = Field(default=Decimal("0.005"), ge=0)
-
-
-class SandboxSettings(BaseModel):
-    """``[plugins.sandbox]``; every key has a default, so the table may be empty."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    verification_style: Literal["by_number", "call", "sms"] = "by_number"
-    callback_delay_seconds: float = Field(default=3.0, ge=0)
-    #: Signs callbacks to ``/webhooks/sandbox``. No default secret: unset (empty), every signed
-    #: sandbox event is refused (a secret shipped in the source would let anyone forge one).
-    #: Not a credential: the sandbox works without it, only its webhook route does not.
-    webhook_secret: SecretStr = SecretStr("")
-    monthly_cost: Decimal = Decimal("1.15")
-    upfront_cost: Decimal = Decimal("0.00")
-    currency: str = "USD"
-    #: A fixed code for the sms style (demos and tests); random when unset.
-    fixed_code: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
-    fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
-        default_factory=dict
-    )
-    #: The simulated account's dialing permissions: destination countries it may not call.
-    disabled_countries: list[str] = Field(default_factory=list)
-
-    @field_validator("disabled_countries")
-    @classmethod
-    def _countries(cls, value: list[str]) -> list[str]:
-        out = []
-        for code in value:
-            if code.upper() not in phonenumbers.SUPPORTED_REGIONS:
-                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
-            out.append(code.upper())
-        return sorted(set(out))
-
-    lookup: SandboxLookupSettings = Field(default_factory=SandboxLookupSettings)
 
 
 def _load(name: str) -> Any:
