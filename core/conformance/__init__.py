@@ -55,6 +55,7 @@ from .results import (
     check_webhook_accepted,
     check_webhook_refused,
 )
+from .static import PRIVATE_PACKAGES as PRIVATE_PACKAGES
 from .static import PUBLIC_MODULES as PUBLIC_MODULES
 from .static import (
     check_capabilities,
