@@ -13,8 +13,8 @@
 * ``expected_attestation`` (Trust Hub) and ``lookup_number`` (Lookup v2): see :mod:`.trust`.
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
-Twilio's answers are read in their own modules: :mod:`.regulations`, :mod:`.webhooks`,
-:mod:`.permissions`, :mod:`.trust`; its failures are mapped in :mod:`.errors`.
+Twilio's answers are read in their own modules: :mod:`.callerids`, :mod:`.regulations`,
+:mod:`.webhooks`, :mod:`.permissions`, :mod:`.trust`; its failures are mapped in :mod:`.errors`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from trunkline import (
     hookimpl,
 )
 
-from . import errors, permissions, regulations, trust, webhooks
+from . import callerids, errors, permissions, regulations, trust, webhooks
 from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
@@ -193,8 +193,8 @@ class TwilioPlugin:
         async with self._call("verify_cli"):
             record = await self._caller_id(number.phone_e164)
             if record is not None:
-                if _proves(record, number):
-                    return _verified(record)
+                if callerids.proves(record, number):
+                    return callerids.verified(record)
                 await self._account().outgoing_caller_ids(record.sid).delete_async()
                 self.context.logger.info(
                     "twilio: deleted caller ID %s of %s (not this number's own verification)",
@@ -204,7 +204,7 @@ class TwilioPlugin:
             try:
                 started = await self._account().validation_requests.create_async(
                     phone_number=number.phone_e164,
-                    friendly_name=_marker(number),
+                    friendly_name=callerids.marker(number),
                     status_callback=self.callback_url,
                 )
             except ProviderError as exc:
@@ -212,20 +212,10 @@ class TwilioPlugin:
                     raise
                 # Verified meanwhile, by this validation or another: only ours proves it.
                 record = await self._caller_id(number.phone_e164)
-                if record is not None and _proves(record, number):
-                    return _verified(record)
+                if record is not None and callerids.proves(record, number):
+                    return callerids.verified(record)
                 raise
-            errors.check_same_number("verify_cli", number.phone_e164, started.phone_number)
-            code = started.validation_code
-            if code is None or not str(code).strip().isdigit():
-                raise errors.malformed("validation request without a validation_code")
-            return VerificationResult(
-                status="pending",
-                next_step="answer_call_and_enter_code",
-                display_code=str(code).strip().zfill(6),
-                provider_ref=started.call_sid,
-                detail="Answer Twilio's call and type the code shown.",
-            )
+            return callerids.pending(number, started)
 
     async def _caller_id(self, phone: str) -> Any:
         """The account's Outgoing Caller ID record for ``phone``, or None."""
@@ -479,20 +469,3 @@ class TwilioPlugin:
         async with self._call("fetch_outbound_permissions") as client:
             rows = await client.voice.v1.dialing_permissions.countries.list_async(page_size=1000)
         return permissions.from_countries(rows)
-
-
-def _marker(number: NumberRef) -> str:
-    """The FriendlyName a validation gives the caller ID it creates: names the number record
-    (unique in the deployment) whose verification made it."""
-    return f"Trunkline {number.id}"
-
-
-def _proves(record: Any, number: NumberRef) -> bool:
-    """Whether an Outgoing Caller ID record was made by ``number``'s own verification: its
-    sid is the stored reference, or it carries the number's marker."""
-    ref = number.verification_ref
-    return bool(ref and record.sid == ref) or record.friendly_name == _marker(number)
-
-
-def _verified(record: Any) -> VerificationResult:
-    return VerificationResult(status="verified", provider_ref=record.sid, detail="listed by Twilio")
