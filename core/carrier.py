@@ -5,6 +5,9 @@
 - :func:`parse_retry_after`: a ``Retry-After`` header in seconds or as an HTTP date.
 - :func:`check_same_number`: refuse a carrier answer about another phone number than asked.
 - :func:`classify_number`: the ISO country and Trunkline number type of an E.164 number.
+- :func:`static_coverage`, :func:`static_requirements`: ``list_coverage`` and
+  ``fetch_regulations`` answered from a table the plugin ships, filtered as the hooks promise.
+- :func:`attestation_by_ownership`: hosted ``A``, verified caller ID ``B``, otherwise ``unknown``.
 
 A plugin overrides only what differs: Twilio, for example, maps its own error codes first and
 falls back on :func:`error_for_status` for the rest.
@@ -13,7 +16,8 @@ falls back on :func:`error_for_status` for the rest.
 from __future__ import annotations
 
 import email.utils
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import phonenumbers
@@ -25,14 +29,18 @@ from .errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+from .models import AttestationEstimate, CoverageEntry, NumberRef, Requirement
 
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 
 __all__ = [
+    "attestation_by_ownership",
     "check_same_number",
     "classify_number",
     "error_for_status",
     "parse_retry_after",
+    "static_coverage",
+    "static_requirements",
 ]
 
 
@@ -124,3 +132,60 @@ def classify_number(e164: str, *, default_country: str = "ZZ") -> tuple[str, Num
     if kind == phonenumbers.PhoneNumberType.MOBILE:
         return country, "mobile"
     return country, "local"
+
+
+def static_coverage(
+    provider: str,
+    table: Mapping[str, Mapping[Any, Iterable[Any]]],
+    country: str | None,
+    *,
+    as_of: date | str | None = None,
+) -> list[CoverageEntry]:
+    """``list_coverage`` from a table shipped with the plugin: ``{ISO country: {number type:
+    [features]}}``, for ``country`` (any case) or, when ``None``, every country in ISO order."""
+    countries = [country.upper()] if country else sorted(table)
+    return [
+        CoverageEntry.model_validate(
+            {
+                "provider": provider,
+                "country_code": code,
+                "number_type": number_type,
+                "features": set(features),
+                "source": "static",
+                "as_of": as_of,
+            }
+        )
+        for code in countries
+        for number_type, features in table.get(code, {}).items()
+    ]
+
+
+def static_requirements(
+    provider: str,
+    rows: Iterable[Mapping[str, Any]],
+    country: str,
+    number_type: str | None,
+    end_user_type: str | None,
+) -> list[Requirement]:
+    """``fetch_regulations`` from rows shipped with the plugin (the fields of a
+    :class:`Requirement` but ``provider`` and ``country_code``), for ``country``: a row applies
+    to the number type asked (``None``: any), and to the end user asked or to ``any``."""
+    return [
+        Requirement(provider=provider, country_code=country, **row)
+        for row in rows
+        if number_type in (None, row["number_type"])
+        and (end_user_type is None or row["end_user_type"] in (end_user_type, "any"))
+    ]
+
+
+def attestation_by_ownership(
+    number: NumberRef, *, hosted: str, verified: str
+) -> AttestationEstimate:
+    """The attestation a carrier that signs by ownership gives: ``A`` for a number it hosts,
+    ``B`` for a verified caller ID it does not host, ``unknown`` otherwise; ``hosted`` and
+    ``verified`` are the carrier's words for the basis."""
+    if number.hosted:
+        return AttestationEstimate(level="A", basis=hosted)
+    if number.verified_cli:
+        return AttestationEstimate(level="B", basis=verified)
+    return AttestationEstimate(level="unknown", basis="neither hosted nor verified")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from trunkline import (
+    NumberRef,
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    attestation_by_ownership,
     check_same_number,
     classify_number,
     error_for_status,
     parse_retry_after,
+    static_coverage,
+    static_requirements,
 )
 
 
@@ -53,7 +57,15 @@ def test_rate_limited_keeps_the_exact_retry_after() -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("7", 7.0), (" 12 ", 12.0), ("0", 0.0), ("-3", 0.0), ("1.5", 1.5), (None, None), ("soon", None)],
+    [
+        ("7", 7.0),
+        (" 12 ", 12.0),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("1.5", 1.5),
+        (None, None),
+        ("soon", None),
+    ],
 )
 def test_retry_after_in_seconds(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value) == seconds
@@ -84,3 +96,55 @@ def test_an_answer_about_another_number_is_refused() -> None:
 )
 def test_classify_number(e164: str, expected: tuple[str, str]) -> None:
     assert classify_number(e164) == expected
+
+
+TABLE = {"US": {"local": ["voice", "sms"], "toll_free": ["voice"]}, "GB": {"mobile": ["sms"]}}
+
+
+def test_static_coverage_for_one_country_or_all() -> None:
+    us = static_coverage("acme", TABLE, "us", as_of="2026-11-01")
+    assert [(e.country_code, e.number_type, e.features) for e in us] == [
+        ("US", "local", {"voice", "sms"}),
+        ("US", "toll_free", {"voice"}),
+    ]
+    assert {e.source for e in us} == {"static"} and us[0].as_of == date(2026, 11, 1)
+    assert [e.country_code for e in static_coverage("acme", TABLE, None)] == ["GB", "US", "US"]
+    assert static_coverage("acme", TABLE, "FR") == []
+
+
+def test_static_requirements_filtered_as_the_hook_promises() -> None:
+    rows = [
+        {"number_type": "local", "end_user_type": "any", "name": "Address", "kind": "address"},
+        {
+            "number_type": "local",
+            "end_user_type": "business",
+            "name": "Registry",
+            "kind": "document",
+        },
+        {"number_type": "mobile", "end_user_type": "individual", "name": "ID", "kind": "identity"},
+    ]
+
+    def names(number_type: str | None, end_user_type: str | None) -> list[str]:
+        found = static_requirements("acme", rows, "DE", number_type, end_user_type)
+        assert {(r.provider, r.country_code) for r in found} <= {("acme", "DE")}
+        return [r.name for r in found]
+
+    assert names(None, None) == ["Address", "Registry", "ID"]
+    assert names("local", "individual") == ["Address"]
+    assert names("local", "business") == ["Address", "Registry"]
+    assert names("mobile", None) == ["ID"]
+
+
+def test_attestation_by_ownership() -> None:
+    number = NumberRef(
+        id="n", workspace_id="w", phone_e164="+14155550100", country_code="US", provider="acme"
+    )
+    hosted = number.model_copy(update={"hosted": True})
+    verified = number.model_copy(update={"verified_cli": True})
+    words = {"hosted": "ours", "verified": "proven"}
+    assert attestation_by_ownership(hosted, **words).model_dump(include={"level", "basis"}) == {
+        "level": "A",
+        "basis": "ours",
+    }
+    assert attestation_by_ownership(verified, **words).level == "B"
+    assert attestation_by_ownership(number, **words).level == "unknown"

@@ -56,15 +56,20 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_bundled_plugins_use_only_the_public_surface() -> None:
+def test_bundled_plugins_and_the_example_use_only_trunkline() -> None:
+    """Under the distribution's name only: ``core`` is the project's internal package."""
     offenders = []
-    for path in sorted((ROOT / "plugins").rglob("*.py")):
+    sources = [*(ROOT / "plugins").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
+    for path in sorted(sources):
+        tests = "tests" in path.relative_to(ROOT).parts
         for module, names in _imports(path):
-            if module in ("core", "trunkline"):
+            if module == "trunkline":
                 missing = [n for n in names if n not in trunkline.__all__]
                 if missing:
                     offenders.append(f"{path.relative_to(ROOT)} imports {missing} from {module}")
-            elif module.startswith(("core.", "api", "trunkline.")):
+            elif module == "trunkline.testing" and tests:
+                continue
+            elif module.partition(".")[0] in ("core", "api", "trunkline"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offenders == []
 
@@ -78,7 +83,15 @@ def test_trunkline_is_cores_surface_plus_the_carrier_helpers() -> None:
     assert set(core.__all__) < set(trunkline.__all__)
     for name in core.__all__:
         assert getattr(trunkline, name) is getattr(core, name), name
-    for helper in ("error_for_status", "parse_retry_after", "check_same_number", "classify_number"):
+    for helper in (
+        "error_for_status",
+        "parse_retry_after",
+        "check_same_number",
+        "classify_number",
+        "static_coverage",
+        "static_requirements",
+        "attestation_by_ownership",
+    ):
         assert callable(getattr(trunkline, helper)), helper
     assert trunkline.hookimpl is hookspecs.hookimpl
 
@@ -90,9 +103,9 @@ def test_trunkline_testing_is_the_kit_and_the_pytest_plugin() -> None:
     assert set(trunkline.testing.__all__) == set(conformance.__all__)
     for hook in ("pytest_addoption", "pytest_collection_modifyitems"):
         assert getattr(trunkline.testing, hook) is getattr(conformance, hook)
-    entry = {
-        ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")
-    }.get("trunkline")
+    entry = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="pytest11")}.get(
+        "trunkline"
+    )
     assert entry == "trunkline.testing"
 
 

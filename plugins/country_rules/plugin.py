@@ -12,7 +12,7 @@ from __future__ import annotations
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core import hookimpl
+from trunkline import hookimpl
 
 #: Every ISO 3166 alpha-2 region phonenumbers knows (a country without a telephone plan
 #: cannot be called anyway).

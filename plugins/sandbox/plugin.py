@@ -1,7 +1,7 @@
 """The sandbox carrier (provider ``sandbox``): every provider hook, no network, no account.
 
 It is also the shortest complete provider plugin, and the reference example of
-``docs/writing-a-provider-plugin.md``: it imports only ``core``'s public surface.
+``docs/writing-a-provider-plugin.md``: it imports only the public surface, ``trunkline``.
 
 Verification comes in both carrier styles, chosen per number (``verification_style``):
 
@@ -17,7 +17,8 @@ Like a real carrier, the sandbox keeps one account for the whole deployment: a n
 once stays in its list of verified caller IDs. That record proves the number only to the
 verification that created it (the ``verification_ref`` it answered); any other number record
 starts the full flow again, replacing the orphaned record. Numbers it sold are no longer offered.
-Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`).
+Faults can be simulated per operation with ``fail_operations`` (see :data:`FAULTS`). Its
+settings, ``[plugins.sandbox]``, are in :mod:`.settings`.
 """
 
 from __future__ import annotations
@@ -27,20 +28,18 @@ import hashlib
 import hmac
 import json
 import secrets
-from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import ValidationError
 
-from core import (
+from trunkline import (
     AttestationEstimate,
     AvailableNumber,
     CallOptions,
     CountryPermission,
     CoverageEntry,
-    LineType,
     NumberIntel,
     NumberRef,
     NumberSearch,
@@ -58,8 +57,13 @@ from core import (
     WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
+    attestation_by_ownership,
     hookimpl,
+    static_coverage,
+    static_requirements,
 )
+
+from .settings import SandboxSettings
 
 PROVIDER = "sandbox"
 SIGNATURE_HEADER = "x-sandbox-signature"
@@ -89,54 +93,6 @@ _TYPES = {
     "mobile": phonenumbers.PhoneNumberType.MOBILE,
     "toll_free": phonenumbers.PhoneNumberType.TOLL_FREE,
 }
-
-
-class SandboxLookupSettings(BaseModel):
-    """``[plugins.sandbox.lookup]``: what the simulated destination lookup answers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: ``{ "+E164" = "landline", ... }``; every other number is ``mobile``.
-    line_types: dict[str, LineType] = Field(default_factory=dict)
-    #: Numbers reassigned since any consent date; every other number is not.
-    reassigned: list[str] = Field(default_factory=list)
-    #: What each lookup costs, in the sandbox's ``currency``.
-    cost: Decimal = Field(default=Decimal("0.005"), ge=0)
-
-
-class SandboxSettings(BaseModel):
-    """``[plugins.sandbox]``; every key has a default, so the table may be empty."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    verification_style: Literal["by_number", "call", "sms"] = "by_number"
-    callback_delay_seconds: float = Field(default=3.0, ge=0)
-    #: Signs callbacks to ``/webhooks/sandbox``. No default secret: unset (empty), every signed
-    #: sandbox event is refused (a secret shipped in the source would let anyone forge one).
-    #: Not a credential: the sandbox works without it, only its webhook route does not.
-    webhook_secret: SecretStr = SecretStr("")
-    monthly_cost: Decimal = Decimal("1.15")
-    upfront_cost: Decimal = Decimal("0.00")
-    currency: str = "USD"
-    #: A fixed code for the sms style (demos and tests); random when unset.
-    fixed_code: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
-    fail_operations: dict[str, Literal["unavailable", "rate_limited", "rejected", "auth"]] = Field(
-        default_factory=dict
-    )
-    #: The simulated account's dialing permissions: destination countries it may not call.
-    disabled_countries: list[str] = Field(default_factory=list)
-
-    @field_validator("disabled_countries")
-    @classmethod
-    def _countries(cls, value: list[str]) -> list[str]:
-        out = []
-        for code in value:
-            if code.upper() not in phonenumbers.SUPPORTED_REGIONS:
-                raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
-            out.append(code.upper())
-        return sorted(set(out))
-
-    lookup: SandboxLookupSettings = Field(default_factory=SandboxLookupSettings)
 
 
 def _load(name: str) -> Any:
@@ -284,32 +240,16 @@ class SandboxPlugin:
     @hookimpl
     def list_coverage(self, country: str | None) -> list[CoverageEntry]:
         self._fault("list_coverage")
-        table: dict[str, dict[str, Any]] = self.coverage["countries"]
-        countries = [country] if country else sorted(table)
-        return [
-            CoverageEntry(
-                provider=PROVIDER,
-                country_code=cc,
-                number_type=number_type,
-                features=set(features),
-                source="static",
-                as_of=self.coverage["as_of"],
-            )
-            for cc in countries
-            for number_type, features in _items(table.get(cc, {}))
-        ]
+        table = self.coverage["countries"]
+        return static_coverage(PROVIDER, table, country, as_of=self.coverage["as_of"])
 
     @hookimpl
     def fetch_regulations(
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
         self._fault("fetch_regulations")
-        return [
-            Requirement(provider=PROVIDER, country_code=country, **item)
-            for item in self.regulations.get(country, [])
-            if number_type in (None, item["number_type"])
-            and (end_user_type is None or item["end_user_type"] in (end_user_type, "any"))
-        ]
+        rows = self.regulations.get(country, [])
+        return static_requirements(PROVIDER, rows, country, number_type, end_user_type)
 
     @hookimpl
     def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
@@ -385,11 +325,11 @@ class SandboxPlugin:
     def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
         """Hosted A, verified caller ID B, as a carrier that signs its own numbers would."""
         self._fault("expected_attestation")
-        if number.hosted:
-            return AttestationEstimate(level="A", basis="hosted by the sandbox carrier")
-        if number.verified_cli:
-            return AttestationEstimate(level="B", basis="a verified caller ID, not hosted")
-        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+        return attestation_by_ownership(
+            number,
+            hosted="hosted by the sandbox carrier",
+            verified="a verified caller ID, not hosted",
+        )
 
     @hookimpl
     def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
@@ -468,10 +408,6 @@ class SandboxPlugin:
                 "verification_succeeded, verification_failed, call_status)"
             ) from None
         return [event]
-
-
-def _items(offered: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
-    return list(offered.items())
 
 
 def _numbers(query: NumberSearch, sold: set[str]) -> list[str]:

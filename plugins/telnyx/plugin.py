@@ -10,32 +10,33 @@
 * ``search_numbers`` (with ``cost_information``), ``purchase_number`` (a number order, followed
   until it leaves ``pending``), ``release_number`` (deletes the phone number), ``place_call``
   (Call Control dial).
-* ``parse_webhook``: Ed25519 signature checked with the SDK's own verification.
+* ``parse_webhook``: Ed25519 signature checked with the SDK's own verification
+  (:mod:`.webhooks`).
 * ``fetch_outbound_permissions``: the outbound voice profile's ``whitelisted_destinations``
   (``GET /outbound_voice_profiles/{id}``; the profile is ``outbound_voice_profile_id``, or the
   one the Call Control application ``connection_id`` uses).
 * ``expected_attestation``: hosted A, verified B, as Telnyx documents ("call from owned phone
   number: A; non-owned or verified number: B"); no request.
 * ``lookup_number``: ``GET /number_lookup/{n}?type=carrier``, ``carrier.type`` mapped by
-  :data:`LINE_TYPES`; Telnyx cannot say whether a number was reassigned (``unsupported``).
+  :data:`.numbers.LINE_TYPES`; Telnyx cannot say whether a number was reassigned
+  (``unsupported``).
 
 The ``telnyx`` SDK is heavy to import (over a second): it is imported only when a carrier
 operation first needs the client, or when a webhook arrives. Loading, settings, status, coverage,
-regulations and the CLI registration never import it.
+regulations and the CLI registration never import it. Telnyx's answers about numbers are read in
+:mod:`.numbers`, its failures mapped in :mod:`.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from core import (
+from trunkline import (
     NUMBER_TYPES,
     AttestationEstimate,
     AvailableNumber,
@@ -55,15 +56,17 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
-    WebhookMalformed,
     WebhookRequest,
-    WebhookSignatureError,
+    attestation_by_ownership,
+    classify_number,
     hookimpl,
+    static_coverage,
+    static_requirements,
 )
-from trunkline import classify_number
 
-from . import datafiles, errors
+from . import datafiles, errors, numbers, webhooks
 from .client import make_client
+from .numbers import LINE_TYPES
 from .settings import TelnyxSettings
 
 if TYPE_CHECKING:
@@ -72,59 +75,6 @@ if TYPE_CHECKING:
 PROVIDER = errors.PROVIDER
 #: How many search quotes are remembered for the costs of a later purchase.
 QUOTES_KEPT = 1000
-#: Call Control event types and the call status each means.
-CALL_EVENTS = {
-    "call.initiated": "initiated",
-    "call.ringing": "ringing",
-    "call.answered": "in-progress",
-    "call.hangup": "completed",
-    "call.machine.detection.ended": "in-progress",
-}
-#: Number Lookup ``carrier.type`` -> the core's line type. Telnyx's ``voip`` does not say whether
-#: the line is fixed: it is taken as ``non_fixed_voip``, the kind a deny list usually names, so
-#: that such a list is never bypassed. ``fixed line or mobile`` (NANP numbers where Telnyx cannot
-#: tell), ``personal number`` and ``uan`` have no match: ``unknown``.
-LINE_TYPES: dict[str, Any] = {
-    "fixed line": "landline",
-    "mobile": "mobile",
-    "voip": "non_fixed_voip",
-    "fixed line or mobile": "unknown",
-    "toll free": "toll_free",
-    "premium rate": "premium",
-    "shared cost": "shared_cost",
-    "personal number": "unknown",
-    "pager": "pager",
-    "uan": "unknown",
-    "voicemail": "voicemail",
-    "unknown": "unknown",
-}
-#: A hangup's ``hangup_cause`` that means the call did not complete, and the status it means.
-HANGUP_STATUS = {
-    "user_busy": "busy",
-    "timeout": "no-answer",
-    "no_answer": "no-answer",
-    "originator_cancel": "no-answer",
-    "call_rejected": "failed",
-    "unallocated_number": "failed",
-    "normal_temporary_failure": "failed",
-}
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return None if value in (None, "") else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def _first(items: Any, region_type: str) -> Any:
-    """The first ``region_information`` entry of a type (``location``, ``state``...)."""
-    return next((r for r in items or [] if getattr(r, "region_type", None) == region_type), None)
-
-
-def _features(raw: Any) -> set[Any]:
-    names = {getattr(f, "name", f) for f in raw or []}
-    return {n for n in names if n in ("voice", "sms", "mms", "fax")} or {"voice"}
 
 
 class TelnyxPlugin:
@@ -240,7 +190,9 @@ class TelnyxPlugin:
                 # Telnyx answers 2xx only when the code matched, with the record whose
                 # verified_at, kept in the reference, ties it to this verification.
                 record = submitted.data
-                _same_number("verify_cli", phone, record.phone_number if record else None)
+                errors.check_same_number(
+                    "verify_cli", phone, record.phone_number if record else None
+                )
                 return VerificationResult(status="verified", provider_ref=_owned_ref(phone, record))
             try:
                 found = await client.verified_numbers.retrieve(phone)
@@ -248,7 +200,7 @@ class TelnyxPlugin:
             except telnyx.NotFoundError:
                 record = None
             if record is not None:
-                _same_number("verify_cli", phone, record.phone_number)
+                errors.check_same_number("verify_cli", phone, record.phone_number)
             if record is not None and record.verified_at:
                 if number.verification_ref == _owned_ref(phone, record):
                     return VerificationResult(
@@ -265,7 +217,8 @@ class TelnyxPlugin:
             created = await client.verified_numbers.create(
                 phone_number=phone, verification_method=self.settings.verification_method
             )
-            _same_number("verify_cli", phone, created.phone_number)  # a flat body, no "data"
+            # a flat body, no "data"
+            errors.check_same_number("verify_cli", phone, created.phone_number)
         how = "an SMS" if self.settings.verification_method == "sms" else "a call"
         return VerificationResult(
             status="pending",
@@ -279,30 +232,15 @@ class TelnyxPlugin:
     @hookimpl
     def list_coverage(self, country: str | None) -> list[CoverageEntry]:
         data = datafiles.coverage()  # validated once, indexed by ISO code
-        countries = [country.upper()] if country else sorted(data.countries)
-        return [
-            CoverageEntry(
-                provider=PROVIDER,
-                country_code=cc,
-                number_type=number_type,
-                features=set(features),
-                source="static",
-                as_of=data.generated,
-            )
-            for cc in countries
-            for number_type, features in data.countries.get(cc, {}).items()
-        ]
+        return static_coverage(PROVIDER, data.countries, country, as_of=data.generated)
 
     @hookimpl
     def fetch_regulations(
         self, country: str, number_type: str | None, end_user_type: str | None
     ) -> list[Requirement]:
-        return [
-            Requirement(provider=PROVIDER, country_code=country.upper(), **item.model_dump())
-            for item in datafiles.regulations().countries.get(country.upper(), [])
-            if number_type in (None, item.number_type)
-            and (end_user_type is None or item.end_user_type in (end_user_type, "any"))
-        ]
+        cc = country.upper()
+        rows = [item.model_dump() for item in datafiles.regulations().countries.get(cc, [])]
+        return static_requirements(PROVIDER, rows, cc, number_type, end_user_type)
 
     @hookimpl
     async def search_numbers(self, query: NumberSearch) -> list[AvailableNumber]:
@@ -326,26 +264,9 @@ class TelnyxPlugin:
         return [a for a in out if a is not None]
 
     def _available(self, item: Any, query: NumberSearch) -> AvailableNumber | None:
-        if not item.phone_number:
+        available = numbers.available(item, query)
+        if available is None:
             return None
-        cost = item.cost_information
-        available = AvailableNumber(
-            provider=PROVIDER,
-            phone_e164=item.phone_number,
-            country_code=query.country,
-            number_type=query.number_type,
-            features=_features(item.features),
-            monthly_cost=_decimal(getattr(cost, "monthly_cost", None)),
-            upfront_cost=_decimal(getattr(cost, "upfront_cost", None)),
-            currency=getattr(cost, "currency", None),
-            locality=getattr(
-                _first(item.region_information, "location")
-                or _first(item.region_information, "rate_center"),
-                "region_name",
-                None,
-            ),
-            region=getattr(_first(item.region_information, "state"), "region_name", None),
-        )
         self.quoted[available.phone_e164] = available
         while len(self.quoted) > QUOTES_KEPT:  # oldest quotes go first
             self.quoted.pop(next(iter(self.quoted)))
@@ -355,11 +276,11 @@ class TelnyxPlugin:
 
     @hookimpl
     def expected_attestation(self, number: NumberRef) -> AttestationEstimate:
-        if number.hosted:
-            return AttestationEstimate(level="A", basis="a number Telnyx hosts (owned): A")
-        if number.verified_cli:
-            return AttestationEstimate(level="B", basis="a verified number Telnyx does not own: B")
-        return AttestationEstimate(level="unknown", basis="neither hosted nor verified")
+        return attestation_by_ownership(
+            number,
+            hosted="a number Telnyx hosts (owned): A",
+            verified="a verified number Telnyx does not own: B",
+        )
 
     @hookimpl
     async def lookup_number(self, e164: str, fields: set[str]) -> NumberIntel:
@@ -370,7 +291,7 @@ class TelnyxPlugin:
             data = found.data
             if data is None:
                 raise errors.from_exception(ValueError("number lookup without data"))
-            _same_number("lookup_number", e164, data.phone_number)
+            errors.check_same_number("lookup_number", e164, data.phone_number)
             carrier = data.carrier
             kind = carrier.type if carrier is not None else None
             return NumberIntel(
@@ -409,7 +330,7 @@ class TelnyxPlugin:
         numbers = order.phone_numbers or []
         item = next((n for n in numbers if n.phone_number == e164), None)
         if item is None and numbers:  # an order for other numbers only: trust none of it
-            _same_number("purchase_number", e164, numbers[0].phone_number)
+            errors.check_same_number("purchase_number", e164, numbers[0].phone_number)
         requirements = item.requirements_status if item is not None else None
         if order.status == "failure" or (item is not None and item.status == "failure"):
             raise ProviderRejected(
@@ -518,48 +439,7 @@ class TelnyxPlugin:
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
-        if self.settings.public_key is None:
-            raise WebhookSignatureError("Telnyx public_key is not configured: cannot verify")
-        from telnyx.lib.webhook_verification import (  # heavy: imported on the first webhook
-            WebhookVerificationError,
-            verify_webhook_signature,
-        )
-
-        try:
-            verify_webhook_signature(
-                request.body, request.headers, self.settings.public_key.get_secret_value()
-            )
-        except (WebhookVerificationError, ValueError) as exc:
-            raise WebhookSignatureError(f"Telnyx signature refused: {exc}") from None
-        try:
-            envelope = json.loads(request.body)
-        except ValueError:
-            raise WebhookMalformed("telnyx: the webhook body is not JSON") from None
-        data = envelope.get("data") if isinstance(envelope, dict) else None
-        payload = data.get("payload", {}) if isinstance(data, dict) else None
-        payload = {} if payload is None and isinstance(data, dict) else payload
-        if not isinstance(data, dict) or not isinstance(payload, dict):
-            raise WebhookMalformed('telnyx: the webhook body is not a Telnyx event {"data": {...}}')
-        # An event type the core does not act on is acknowledged and changes nothing.
-        event_type = str(data.get("event_type", ""))
-        call_id = payload.get("call_control_id")
-        status = CALL_EVENTS.get(event_type)
-        if status is None or not isinstance(call_id, str) or not call_id:
-            return []
-        extra = {"event_type": event_type}
-        if payload.get("hangup_cause"):
-            extra["hangup_cause"] = str(payload["hangup_cause"])
-            if event_type == "call.hangup":
-                status = HANGUP_STATUS.get(extra["hangup_cause"], status)
-        return [
-            ProviderEvent(
-                provider=PROVIDER,
-                kind="call_status",
-                provider_ref=call_id,
-                phone_e164=payload.get("to") if isinstance(payload.get("to"), str) else None,
-                data={"status": status, **extra},
-            )
-        ]
+        return webhooks.parse(request, self.settings.public_key)
 
 
 def _owned_ref(phone: str, record: Any) -> str:
@@ -567,6 +447,3 @@ def _owned_ref(phone: str, record: Any) -> str:
     Verified Numbers record it made (a later record, made by another verification, differs)."""
     verified_at = getattr(record, "verified_at", None) if record is not None else None
     return f"{phone}@{verified_at}" if verified_at else phone
-
-
-_same_number = errors.check_same_number

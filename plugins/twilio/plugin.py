@@ -13,24 +13,23 @@
 * ``expected_attestation`` (Trust Hub) and ``lookup_number`` (Lookup v2): see :mod:`.trust`.
 
 Only the SDK's ``*_async`` methods are used, over :class:`~.transport.HttpxAsyncHttpClient`.
+Twilio's answers are read in their own modules: :mod:`.callerids`, :mod:`.regulations`,
+:mod:`.webhooks`, :mod:`.permissions`, :mod:`.trust`; its failures are mapped in :mod:`.errors`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-import phonenumbers
 from twilio.base.exceptions import TwilioException
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from core import (
+from trunkline import (
+    NUMBER_TYPES,
     AttestationEstimate,
     AvailableNumber,
     CallOptions,
@@ -49,33 +48,20 @@ from core import (
     Requirement,
     TrunklineError,
     VerificationResult,
-    WebhookMalformed,
     WebhookRequest,
-    WebhookSignatureError,
+    classify_number,
     hookimpl,
 )
-from trunkline import classify_number
 
-from . import errors, trust
+from . import callerids, errors, permissions, regulations, trust, webhooks
 from .settings import TwilioSettings
 from .transport import HttpxAsyncHttpClient
 
 PROVIDER = errors.PROVIDER
-#: Trunkline number type -> the SDK's list under ``available_phone_numbers(CC)`` (which is
-#: also the key of the country's ``subresource_uris``).
-_LIST_TYPES = {
-    "local": "local",
-    "mobile": "mobile",
-    "toll_free": "toll_free",
-    "national": "national",
-}
-#: Trunkline number type -> Pricing v1 ``phone_number_prices[].number_type``.
-_PRICE_TYPES = {
-    "local": "local",
-    "mobile": "mobile",
-    "toll_free": "toll free",
-    "national": "national",
-}
+# The SDK's list under ``available_phone_numbers(CC)`` (also the key of the country's
+# ``subresource_uris``) is named like Trunkline's number type (``NUMBER_TYPES``).
+#: Pricing v1 ``phone_number_prices[].number_type`` where it differs from Trunkline's type.
+_PRICE_TYPES = {"toll_free": "toll free"}
 _ENV_NAMES = {"account_sid": "TWILIO_ACCOUNT_SID", "auth_token": "TWILIO_AUTH_TOKEN"}
 
 
@@ -207,8 +193,8 @@ class TwilioPlugin:
         async with self._call("verify_cli"):
             record = await self._caller_id(number.phone_e164)
             if record is not None:
-                if _proves(record, number):
-                    return _verified(record)
+                if callerids.proves(record, number):
+                    return callerids.verified(record)
                 await self._account().outgoing_caller_ids(record.sid).delete_async()
                 self.context.logger.info(
                     "twilio: deleted caller ID %s of %s (not this number's own verification)",
@@ -218,7 +204,7 @@ class TwilioPlugin:
             try:
                 started = await self._account().validation_requests.create_async(
                     phone_number=number.phone_e164,
-                    friendly_name=_marker(number),
+                    friendly_name=callerids.marker(number),
                     status_callback=self.callback_url,
                 )
             except ProviderError as exc:
@@ -226,20 +212,10 @@ class TwilioPlugin:
                     raise
                 # Verified meanwhile, by this validation or another: only ours proves it.
                 record = await self._caller_id(number.phone_e164)
-                if record is not None and _proves(record, number):
-                    return _verified(record)
+                if record is not None and callerids.proves(record, number):
+                    return callerids.verified(record)
                 raise
-            _same_number("verify_cli", number.phone_e164, started.phone_number)
-            code = started.validation_code
-            if code is None or not str(code).strip().isdigit():
-                raise errors.malformed("validation request without a validation_code")
-            return VerificationResult(
-                status="pending",
-                next_step="answer_call_and_enter_code",
-                display_code=str(code).strip().zfill(6),
-                provider_ref=started.call_sid,
-                detail="Answer Twilio's call and type the code shown.",
-            )
+            return callerids.pending(number, started)
 
     async def _caller_id(self, phone: str) -> Any:
         """The account's Outgoing Caller ID record for ``phone``, or None."""
@@ -248,69 +224,7 @@ class TwilioPlugin:
 
     @hookimpl
     def parse_webhook(self, request: WebhookRequest) -> list[ProviderEvent]:
-        if self.settings.auth_token is None:
-            raise WebhookSignatureError("Twilio is not configured: no auth token to check with")
-        signature = request.headers.get("x-twilio-signature")
-        if not signature:
-            raise WebhookSignatureError("missing X-Twilio-Signature")
-        text = request.body.decode("utf-8", errors="replace")
-        validator = RequestValidator(self.settings.auth_token.get_secret_value())
-        if request.headers.get("content-type", "").startswith("application/json"):
-            # JSON bodies are signed through ``bodySHA256`` in the URL's query; without it the
-            # SDK would take the body for form parameters (and fail on a string).
-            if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
-                raise WebhookSignatureError("a JSON body is signed through bodySHA256 in the URL")
-            if not validator.validate(request.url, text, signature):
-                raise WebhookSignatureError("X-Twilio-Signature does not match")
-            try:
-                loaded = json.loads(text)
-            except ValueError:
-                raise WebhookMalformed("twilio: the JSON callback body is not JSON") from None
-            if not isinstance(loaded, dict):
-                raise WebhookMalformed("twilio: the JSON callback body is not an object")
-            form = {str(k): str(v) for k, v in loaded.items()}
-        else:
-            form = dict(parse_qsl(text, keep_blank_values=True))
-            if not validator.validate(request.url, form, signature):
-                raise WebhookSignatureError("X-Twilio-Signature does not match")
-        return self._events(form)
-
-    def _events(self, form: dict[str, str]) -> list[ProviderEvent]:
-        status = form.get("VerificationStatus")
-        if status is not None:
-            # An Outgoing Caller ID validation: VerificationStatus, OutgoingCallerIdSid, To...
-            phone = form.get("To") or form.get("Called") or form.get("PhoneNumber")
-            kind: Any = (
-                "verification_succeeded" if status.lower() == "success" else "verification_failed"
-            )
-            return [
-                ProviderEvent(
-                    provider=PROVIDER,
-                    kind=kind,
-                    phone_e164=phone,
-                    provider_ref=form.get("CallSid"),
-                    data={
-                        "outgoing_caller_id_sid": form.get("OutgoingCallerIdSid"),
-                        "verification_status": status,
-                        "detail": f"Twilio verification {status}",
-                    },
-                )
-            ]
-        if form.get("CallStatus") and form.get("CallSid"):
-            data = {"status": form["CallStatus"]}
-            for key, name in (("CallDuration", "duration"), ("ErrorCode", "error_code")):
-                if form.get(key):
-                    data[name] = form[key]
-            return [
-                ProviderEvent(
-                    provider=PROVIDER,
-                    kind="call_status",
-                    phone_e164=form.get("To") or None,
-                    provider_ref=form["CallSid"],
-                    data=data,
-                )
-            ]
-        return []
+        return webhooks.parse(request, self.settings.auth_token)
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -324,7 +238,7 @@ class TwilioPlugin:
                 cached = [
                     {
                         "country": str(c.country_code).upper(),
-                        "types": [t for t in _LIST_TYPES if t in (c.subresource_uris or {})],
+                        "types": [t for t in NUMBER_TYPES if t in (c.subresource_uris or {})],
                     }
                     for c in countries
                     if c.country_code
@@ -357,9 +271,7 @@ class TwilioPlugin:
             filters[f"{feature}_enabled"] = True
         cc = query.country.upper()
         async with self._call("search_numbers"):
-            listing = getattr(
-                self._account().available_phone_numbers(cc), _LIST_TYPES[query.number_type]
-            )
+            listing = getattr(self._account().available_phone_numbers(cc), query.number_type)
             found = await listing.list_async(**filters)
             rows = [(n.phone_number, n.capabilities, n.locality, n.region) for n in found]
         price, currency = await self._monthly_price(cc, query.number_type)
@@ -442,7 +354,7 @@ class TwilioPlugin:
                 ]
             await self.context.cache.set(key, cached, self.settings.regulations_ttl_seconds)
         try:
-            return [req for reg in cached for req in _requirements(cc, reg)]
+            return [req for reg in cached for req in regulations.requirements(cc, reg)]
         except (AttributeError, TypeError, ValueError) as exc:
             raise errors.malformed(f"regulations: {type(exc).__name__}") from None
 
@@ -472,7 +384,7 @@ class TwilioPlugin:
             if not bought.sid:
                 raise errors.malformed("purchase answered without a sid")
             try:
-                _same_number("purchase_number", e164, bought.phone_number)
+                errors.check_same_number("purchase_number", e164, bought.phone_number)
             except ProviderError:
                 # Twilio may now hold a number nobody records: an operator must look.
                 self.context.logger.error(
@@ -556,139 +468,4 @@ class TwilioPlugin:
         """The account's Voice dialing permissions (Geo Permissions), every page of them."""
         async with self._call("fetch_outbound_permissions") as client:
             rows = await client.voice.v1.dialing_permissions.countries.list_async(page_size=1000)
-        return _permissions(rows)
-
-
-def _permissions(rows: list[Any]) -> list[CountryPermission]:
-    """Twilio's dialing-permission countries as :class:`CountryPermission` items.
-
-    ``low_risk_numbers_enabled`` -> ``allowed``; ``high_risk_special_numbers_enabled`` ->
-    ``high_risk_allowed``. One Twilio entry may stand for several ISO regions ("United
-    States/Canada" is ``US`` with ``+1``): the main region of a calling code lends its
-    permission to that code's regions that have no entry of their own.
-    """
-    found: dict[str, CountryPermission] = {}
-    main: list[tuple[CountryPermission, list[str]]] = []
-    for row in rows:
-        iso = str(row.iso_code or "").upper()
-        if iso not in phonenumbers.SUPPORTED_REGIONS:
-            continue
-        permission = CountryPermission(
-            country_code=iso,
-            allowed=bool(row.low_risk_numbers_enabled),
-            high_risk_allowed=bool(row.high_risk_special_numbers_enabled),
-        )
-        found[iso] = permission
-        main.append((permission, list(row.country_codes or [])))
-    for permission, codes in main:
-        for text in codes:
-            digits = str(text).lstrip("+")
-            if not digits.isdigit():
-                continue
-            code = int(digits)
-            if phonenumbers.region_code_for_country_code(code) != permission.country_code:
-                continue
-            for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
-                if region not in found:
-                    found[region] = permission.model_copy(update={"country_code": region})
-    return sorted(found.values(), key=lambda p: p.country_code)
-
-
-def _marker(number: NumberRef) -> str:
-    """The FriendlyName a validation gives the caller ID it creates: names the number record
-    (unique in the deployment) whose verification made it."""
-    return f"Trunkline {number.id}"
-
-
-def _proves(record: Any, number: NumberRef) -> bool:
-    """Whether an Outgoing Caller ID record was made by ``number``'s own verification: its
-    sid is the stored reference, or it carries the number's marker."""
-    ref = number.verification_ref
-    return bool(ref and record.sid == ref) or record.friendly_name == _marker(number)
-
-
-def _verified(record: Any) -> VerificationResult:
-    return VerificationResult(status="verified", provider_ref=record.sid, detail="listed by Twilio")
-
-
-_same_number = errors.check_same_number
-
-
-def _number_type(value: Any) -> Any:
-    text = str(value or "local").lower().replace(" ", "_").replace("-", "_")
-    if text in ("local", "mobile", "toll_free", "national"):
-        return text
-    return "toll_free" if "toll" in text else "local"
-
-
-def _document_kind(doc: dict[str, Any]) -> Any:
-    """``address`` when every accepted document is an address (or the name says so)."""
-    accepted = [a for a in doc.get("accepted_documents") or [] if isinstance(a, dict)]
-    if accepted and all(a.get("type") == "address" for a in accepted):
-        return "address"
-    if "address" in str(doc.get("requirement_name") or doc.get("name") or "").lower():
-        return "address"
-    return "document"
-
-
-def _fields(item: dict[str, Any]) -> str:
-    detailed = [
-        f.get("friendly_name") or f.get("machine_name")
-        for f in item.get("detailed_fields") or []
-        if isinstance(f, dict)
-    ]
-    names = [n for n in detailed if n] or [str(f) for f in item.get("fields") or []]
-    return ", ".join(names)
-
-
-def _requirements(country: str, regulation: dict[str, Any]) -> list[Requirement]:
-    """One Twilio regulation as core requirements.
-
-    Twilio's ``requirements.end_user`` lists the end-user information (``group = end_user``);
-    ``requirements.supporting_document`` is a list of groups, each a list of documents:
-    every group must be satisfied, and the documents of one group are alternatives
-    (``group = supporting_document_N``).
-    """
-    number_type = _number_type(regulation.get("number_type"))
-    end_user: Any = regulation.get("end_user_type") or "any"
-    if end_user not in ("individual", "business"):
-        end_user = "any"
-    reqs = regulation.get("requirements") or {}
-    out: list[Requirement] = []
-    for item in reqs.get("end_user") or []:
-        fields = _fields(item)
-        out.append(
-            Requirement(
-                provider=PROVIDER,
-                country_code=country,
-                number_type=number_type,
-                end_user_type=end_user,
-                name=str(item.get("name") or item.get("requirement_name") or "End user"),
-                kind="identity" if item.get("type") in ("individual", "business") else "textual",
-                description=f"Fields: {fields}." if fields else "",
-                group="end_user",
-            )
-        )
-    for index, group in enumerate(reqs.get("supporting_document") or [], start=1):
-        for doc in group if isinstance(group, list) else [group]:
-            accepted = [
-                str(a.get("name"))
-                for a in doc.get("accepted_documents") or []
-                if isinstance(a, dict) and a.get("name")
-            ]
-            description = str(doc.get("description") or "").strip()
-            if accepted:
-                description = f"{description} Accepted: {', '.join(accepted)}.".strip()
-            out.append(
-                Requirement(
-                    provider=PROVIDER,
-                    country_code=country,
-                    number_type=number_type,
-                    end_user_type=end_user,
-                    name=str(doc.get("name") or doc.get("requirement_name") or "Document"),
-                    kind=_document_kind(doc),
-                    description=description,
-                    group=f"supporting_document_{index}",
-                )
-            )
-    return out
+        return permissions.from_countries(rows)

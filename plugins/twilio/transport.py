@@ -1,28 +1,29 @@
 """The Twilio SDK's HTTP, over httpx: pooled, with explicit timeouts and a bounded retry.
 
-The SDK hands every request to an ``HttpClient`` (``request``) or, for its ``*_async``
-methods, to an ``AsyncHttpClient`` (``await request``). Both are implemented here over one
-pooled httpx client each; the host only ever uses :class:`HttpxAsyncHttpClient`, so the event
-loop never waits on Twilio.
+The plugin calls only the SDK's ``*_async`` methods, which hand every request to an
+``AsyncHttpClient`` (``await request``): :class:`HttpxAsyncHttpClient`, over one pooled
+``httpx.AsyncClient``, so the event loop never waits on Twilio. There is no synchronous client:
+nothing in Trunkline calls Twilio synchronously.
 
 Only 429 and 5xx answers are retried: at most ``max_retries`` times, waiting
-``backoff * 2**attempt`` seconds, or ``Retry-After`` when Twilio says more, never longer than
-``max_wait``. An answer that is still an error, and any transport failure, is raised as the
-core error :mod:`plugins.twilio.errors` maps it to, so every Twilio failure reaches the host
-through that one mapping. Nothing here logs a header, a body or the credentials.
+``backoff * 2**attempt`` seconds, or ``Retry-After`` (seconds or an HTTP date) when Twilio says
+more, never longer than ``max_wait``. An answer that is still an error, and any transport
+failure, is raised as the core error :mod:`plugins.twilio.errors` maps it to, so every Twilio
+failure reaches the host through that one mapping. Nothing here logs a header, a body or the
+credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from logging import Logger, getLogger
 from typing import Any
 
 import httpx
-from twilio.http import AsyncHttpClient, HttpClient
+from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
+
+from trunkline import parse_retry_after
 
 from . import errors
 
@@ -56,10 +57,9 @@ class RetryPolicy:
         if response.status_code != 429 and response.status_code < 500:
             return None
         wait = self.backoff * (2**attempt)
-        header = response.headers.get("retry-after")
-        if header is not None:
-            with contextlib.suppress(ValueError):
-                wait = max(wait, float(header))
+        asked = parse_retry_after(response.headers.get("retry-after"))
+        if asked is not None:
+            wait = max(wait, asked)
         return max(0.0, min(wait, self.max_wait))
 
     @staticmethod
@@ -68,34 +68,6 @@ class RetryPolicy:
         if response.status_code >= 400:
             raise errors.from_response(response.status_code, response.text, response.headers)
         return Response(response.status_code, response.text, dict(response.headers))
-
-
-def _request_args(
-    method: str,
-    uri: str,
-    params: dict[str, object] | None,
-    data: dict[str, object] | None,
-    headers: dict[str, str] | None,
-    auth: tuple[str, str] | None,
-    timeout: float | None,
-    allow_redirects: bool,
-) -> dict[str, Any]:
-    return {
-        "method": method.upper(),
-        "url": uri,
-        "params": _clean(params),
-        "data": _clean(data),
-        "headers": headers,
-        "auth": auth,
-        "timeout": timeout,
-        "follow_redirects": allow_redirects,
-    }
-
-
-def _transport_error(exc: httpx.TransportError, timeout: float | None) -> Exception:
-    if isinstance(exc, httpx.TimeoutException):
-        return errors.unreachable(f"{type(exc).__name__} after {timeout} s")
-    return errors.unreachable(f"{type(exc).__name__}: {exc}")
 
 
 class HttpxAsyncHttpClient(AsyncHttpClient):
@@ -127,13 +99,24 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         timeout = timeout or self.timeout
-        args = _request_args(method, uri, params, data, headers, auth, timeout, allow_redirects)
+        method = method.upper()
         attempt = 0
         while True:
             try:
-                response = await self.client.request(**args)
+                response = await self.client.request(
+                    method,
+                    uri,
+                    params=_clean(params),
+                    data=_clean(data),
+                    headers=headers,
+                    auth=auth,
+                    timeout=timeout,
+                    follow_redirects=allow_redirects,
+                )
+            except httpx.TimeoutException as exc:
+                raise errors.unreachable(f"{type(exc).__name__} after {timeout} s") from None
             except httpx.TransportError as exc:
-                raise _transport_error(exc, timeout) from None
+                raise errors.unreachable(f"{type(exc).__name__}: {exc}") from None
             wait = self.retry.wait(attempt, response)
             if wait is None:
                 return self.retry.result(response)
@@ -141,7 +124,7 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
             self.logger.info(
                 "twilio answered %s to %s %s; retry %d in %.2f s",
                 response.status_code,
-                args["method"],
+                method,
                 httpx.URL(uri).path,
                 attempt,
                 wait,
@@ -150,50 +133,3 @@ class HttpxAsyncHttpClient(AsyncHttpClient):
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-class HttpxHttpClient(HttpClient):
-    """``twilio.http.HttpClient`` over a pooled ``httpx.Client``, for synchronous callers
-    (scripts, the command line). Same retries and error mapping as the async client."""
-
-    def __init__(
-        self,
-        *,
-        timeout: float = 10.0,
-        max_retries: int = 2,
-        backoff: float = 0.5,
-        max_wait: float = 5.0,
-        logger: Logger = log,
-        client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(logger, False, timeout)
-        self.client = client or httpx.Client(timeout=httpx.Timeout(timeout))
-        self.retry = RetryPolicy(max_retries, backoff, max_wait)
-
-    def request(
-        self,
-        method: str,
-        uri: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        timeout = timeout or self.timeout
-        args = _request_args(method, uri, params, data, headers, auth, timeout, allow_redirects)
-        attempt = 0
-        while True:
-            try:
-                response = self.client.request(**args)
-            except httpx.TransportError as exc:
-                raise _transport_error(exc, timeout) from None
-            wait = self.retry.wait(attempt, response)
-            if wait is None:
-                return self.retry.result(response)
-            attempt += 1
-            time.sleep(wait)
-
-    def close(self) -> None:
-        self.client.close()

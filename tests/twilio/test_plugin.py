@@ -38,7 +38,7 @@ from core import (
 from core.cache import MemoryCache
 from plugins.twilio.plugin import TwilioPlugin
 from plugins.twilio.settings import TwilioSettings
-from plugins.twilio.transport import HttpxAsyncHttpClient, HttpxHttpClient, RetryPolicy
+from plugins.twilio.transport import HttpxAsyncHttpClient, RetryPolicy
 from tests.twilio.fake_twilio import FakeTwilio, twilio_signature
 
 SID = "AC" + "c" * 32
@@ -1026,11 +1026,11 @@ async def test_the_token_never_reaches_an_error_or_a_log(
     assert TOKEN not in logged and BASIC.split()[1] not in logged
 
 
-# -- the synchronous HttpClient (for scripts and the command line) ------------------------------
+# -- the HTTP client under the SDK ----------------------------------------------------------------
 
 
-def test_sync_http_client_same_wire_retries_and_errors() -> None:
-    http = HttpxHttpClient(max_retries=1, backoff=0, max_wait=0)
+async def test_http_client_same_wire_retries_and_errors() -> None:
+    http = HttpxAsyncHttpClient(max_retries=1, backoff=0, max_wait=0)
     client = Client(SID, TOKEN, http_client=http, environment={})
     with respx.mock() as mock:
         route = mock.get(f"{API}/OutgoingCallerIds.json").mock(
@@ -1041,14 +1041,16 @@ def test_sync_http_client_same_wire_retries_and_errors() -> None:
                 ),
             ]
         )
-        (listed,) = client.outgoing_caller_ids.list(phone_number=PHONE, limit=1)
+        (listed,) = await client.outgoing_caller_ids.list_async(phone_number=PHONE, limit=1)
         assert listed.sid == "PN1" and route.call_count == 2
         _authed(route)
         mock.post(f"{API}/Calls.json").respond(400, json={"code": 21215, "message": "geo"})
         with pytest.raises(ProviderRejected) as info:
-            client.calls.create(to="+14155550111", from_="+12125550123", twiml="<Response/>")
+            await client.calls.create_async(
+                to="+14155550111", from_="+12125550123", twiml="<Response/>"
+            )
     assert info.value.provider_code == "21215"
-    http.close()
+    await http.aclose()
     assert http.client.is_closed
 
 
