@@ -295,11 +295,13 @@ class LookupOut(BaseModel):
 
 
 class DestinationOut(BaseModel):
-    """Where the destination is: country, region (US state, CA province), candidate zones."""
+    """Where the destination is: country, region (US state, CA province), candidate zones, and
+    its line type when a lookup told it (``None``: not looked up, or the lookup failed)."""
 
     country_code: str | None
     region: str | None
     time_zones: list[str]
+    line_type: str | None = None
 
 
 class OutboundCheckOut(BaseModel):
