@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -12,13 +13,13 @@ from . import audit
 from .auth import Principal
 from .calls import normalise_status
 from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
+from .lookups import LookupOutcome
 from .models import CallOptions, PlacedCall
 from .numbers import find_by_e164
 from .outbound_policy import CompiledPolicy, load_workspace_policy
-from .lookups import LookupOutcome
 from .phone import parse_e164
-from .preflight import decide
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
+from .preflight import decide
 from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
@@ -235,7 +236,14 @@ def attestation_warning(number: Number | None, workspace: CompiledPolicy) -> str
 
 
 async def test_call(
-    rt: Runtime, session: AsyncSession, principal: Principal, cid: Any, to: str
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    cid: Any,
+    to: str,
+    *,
+    lookup: bool | None = None,
+    last_verified_date: date | None = None,
 ) -> Call:
     """Enforce the policy for ``to``, place the call through the carrier, record it.
 
@@ -279,6 +287,8 @@ async def test_call(
         destination=to_e164,
         destination_country=to_country,
         workspace=workspace,
+        lookup=lookup,
+        last_verified_date=last_verified_date,
     )
     if not verdict.allowed:
         refuse("refused", list(verdict.reasons), verdict.lookup)

@@ -155,6 +155,14 @@ async def test_call(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> CallOut:
-    call = await service.test_call(rt, session, principal, cid, body.to)
+    call = await service.test_call(
+        rt,
+        session,
+        principal,
+        cid,
+        body.to,
+        lookup=body.lookup,
+        last_verified_date=body.last_verified_date,
+    )
     set_location(request, response, "get_call", call_id=str(call.id))
     return CallOut.of(call)

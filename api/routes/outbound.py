@@ -160,7 +160,9 @@ async def outbound_check_batch(
     ws_policy = compile_policy(state.outbound_policy if state is not None else None)
     if any(
         isinstance(item, dict)
-        and wants_lookup(ws_policy, item["lookup"] if isinstance(item.get("lookup"), bool) else None)
+        and wants_lookup(
+            ws_policy, item["lookup"] if isinstance(item.get("lookup"), bool) else None
+        )
         for item in body.checks
     ):
         # Lookups wait on carriers: the checks run together (answers stay in order); the
