@@ -2,16 +2,17 @@
 ``min_attestation`` (reason 8, ``attestation_below_minimum``, US and CA destinations only) and its
 lookup policy (``lookup.enabled``, ``deny_line_types`` -> reason 9, ``check_reassigned`` ->
 reason 10), in the preflight, its batch and the campaign test call, which decide through one gate
-(``core.preflight.decide``) and so agree on every input (a hypothesis test), and in the
-campaigns' warnings."""
+(``core.preflight.decide``) and so agree on every input (a hypothesis test over random policies
+and requests: reasons 5 to 10), and in the campaigns' warnings."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 
@@ -440,11 +441,18 @@ def test_a_failing_lookup_does_not_stop_the_test_call(api: Any) -> None:
 
 # -- the preflight and the test call agree on every input --------------------------------------------
 
-DESTINATIONS = [NY, LANDLINE, PREMIUM, MOVED, TORONTO, LONDON, PARIS, SAN_JUAN]
+DESTINATIONS = [NY, LANDLINE, PREMIUM, MOVED, MOVED, TORONTO, LONDON, PARIS, SAN_JUAN]
 LINE_TYPES = ["mobile", "landline", "premium"]
 POLICIES = st.fixed_dictionaries(
     {
         "allowed_countries": st.sampled_from([[], ["US"], ["US", "CA", "GB"]]),
+        "calling_hours": st.sampled_from(
+            [
+                None,
+                {"rules": ["us_federal", "fr"]},
+                {"rules": [], "windows": [{"days": ["wed"], "start": "09:00", "end": "17:00"}]},
+            ]
+        ),
         "min_attestation": st.sampled_from([None, "A", "B", "C"]),
         "lookup": st.fixed_dictionaries(
             {
@@ -473,7 +481,13 @@ def _verdict(r: Any) -> tuple[Any, ...]:
     return (r.status_code, body.get("code"))
 
 
-def test_preflight_and_test_call_agree_on_trust_reasons(api: Any) -> None:
+def test_preflight_and_test_call_agree_on_trust_reasons(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.policy
+
+    # both decide "now": Wednesday 06:00 in New York and Toronto, 11:00 in London, 12:00 in Paris
+    monkeypatch.setattr(core.policy, "now", lambda: datetime(2026, 7, 15, 10, 0, tzinfo=UTC))
     api.run(api.runtime.permissions.refresh_all)  # the sandbox refuses FR
     campaigns = {level: campaign(api, level) for level in CALLERS}
     sandbox = api.host.pm.get_plugin("sandbox")
@@ -490,6 +504,31 @@ def test_preflight_and_test_call_agree_on_trust_reasons(api: Any) -> None:
         request=REQUESTS,
         level=st.sampled_from(list(CALLERS)),
         fault=st.sampled_from([None, None, None, "unavailable"]),
+    )
+    # each reason at least once, whatever the generated examples reach
+    @example(
+        policy={"lookup": {"check_reassigned": True}, "min_attestation": "A"},
+        request={"to": MOVED, "lookup": True, "last_verified_date": "2026-01-15"},
+        level="B",
+        fault=None,
+    )
+    @example(
+        policy={"lookup": {"enabled": True, "deny_line_types": ["landline"]}},
+        request={"to": LANDLINE},
+        level="A",
+        fault=None,
+    )
+    @example(
+        policy={"allowed_countries": ["US"], "calling_hours": {"rules": ["us_federal"]}},
+        request={"to": PARIS},
+        level="A",
+        fault=None,
+    )
+    @example(
+        policy={"calling_hours": {"rules": ["us_federal"]}},
+        request={"to": NY},
+        level=None,
+        fault=None,
     )
     def agree(
         policy: dict[str, Any], request: dict[str, Any], level: str | None, fault: str | None
@@ -508,6 +547,7 @@ def test_preflight_and_test_call_agree_on_trust_reasons(api: Any) -> None:
         "allowed",
         "carrier_country_disabled",
         "country_not_allowed",
+        "outside_calling_hours",
         "attestation_below_minimum",
         "line_type_not_allowed",
         "number_reassigned",
