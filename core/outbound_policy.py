@@ -154,8 +154,8 @@ class CompiledPolicy:
     allowed_countries: frozenset[str]
     calling_hours: CompiledHours | None
     min_attestation: str | None = None
-    #: Destination lookups: on by default for every preflight, the refused line types, and
-    #: whether a ``last_verified_date`` asks the reassigned question.
+    #: Destination lookups: whether a preflight looks up when it does not say, the refused
+    #: line types, and whether a ``last_verified_date`` asks the reassigned question.
     lookup_enabled: bool = False
     deny_line_types: frozenset[str] = frozenset()
     check_reassigned: bool = False
