@@ -238,6 +238,19 @@ class PurchaseIn(In):
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
+def iso_date(value: Any) -> date | None:
+    """A ``YYYY-MM-DD`` string as a date (parsed here: strict validation takes no string for a
+    date); anything else is refused."""
+    if value is not None and not (
+        isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
+    ):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value) if value is not None else None
+    except ValueError:
+        raise ValueError("must be a date, YYYY-MM-DD") from None
+
+
 class OutboundCheckIn(In):
     from_: str | None = phone_field(None, alias="from")
     number_id: Text | None = Field(default=None, max_length=64)
@@ -257,14 +270,7 @@ class OutboundCheckIn(In):
     @field_validator("last_verified_date", mode="before")
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
-        if value is not None and not (
-            isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)
-        ):
-            raise ValueError("must be a date, YYYY-MM-DD")
-        try:  # parsed here: strict validation takes no string for a date
-            return date.fromisoformat(value) if value is not None else None
-        except ValueError:
-            raise ValueError("must be a date, YYYY-MM-DD") from None
+        return iso_date(value)
 
     @field_validator("at", mode="before")
     @classmethod
@@ -295,11 +301,13 @@ class LookupOut(BaseModel):
 
 
 class DestinationOut(BaseModel):
-    """Where the destination is: country, region (US state, CA province), candidate zones."""
+    """Where the destination is: country, region (US state, CA province), candidate zones, and
+    its line type when a lookup told it (``None``: not looked up, or the lookup failed)."""
 
     country_code: str | None
     region: str | None
     time_zones: list[str]
+    line_type: str | None = None
 
 
 class OutboundCheckOut(BaseModel):
@@ -356,7 +364,19 @@ class FromNumberIn(In):
 
 
 class TestCallIn(In):
+    """The preflight's ``to``, and its optional ``lookup`` and ``last_verified_date``: the test
+    call is decided as ``POST /outbound/check`` would decide the same fields, now."""
+
     to: str = phone_field()
+    #: Look the destination up (``None``: the workspace's ``lookup.enabled``).
+    lookup: bool | None = Field(default=None, strict=True)
+    #: With a lookup: refuse ``to`` when it was reassigned since this day.
+    last_verified_date: date | None = Field(default=None, examples=["2026-01-15"])
+
+    @field_validator("last_verified_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        return iso_date(value)
 
 
 class CampaignWarning(BaseModel):

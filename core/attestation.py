@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import TrunklineError
-from .models import ATTESTATION_LEVELS, AttestationEstimate
+from .models import AttestationEstimate
 from .numbers import as_ref
+from .policy import attestation_below as below
+from .policy import attestation_rank as rank
 from .tables import Number, utcnow
 
 if TYPE_CHECKING:
@@ -26,18 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trunkline.attestation")
 
-
-def rank(level: str | None) -> int:
-    """0 for ``A`` up to 3 for ``unknown``; a number never asked ranks as ``unknown``."""
-    try:
-        return ATTESTATION_LEVELS.index(level or "unknown")
-    except ValueError:
-        return len(ATTESTATION_LEVELS) - 1
-
-
-def below(level: str | None, minimum: str | None) -> bool:
-    """True when ``level`` is less trusted than ``minimum`` (``None``: no minimum)."""
-    return minimum is not None and rank(level) > rank(minimum)
+__all__ = ["RefreshReport", "below", "rank", "refresh", "refresh_all", "refresh_ids"]
 
 
 async def _estimate(rt: Runtime, number: Number) -> AttestationEstimate:

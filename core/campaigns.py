@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -13,11 +14,13 @@ from .auth import Principal
 from .calls import normalise_status
 from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
 from .events import settle_early_statuses
+from .lookups import LookupOutcome
 from .models import CallOptions, PlacedCall
 from .numbers import find_by_e164
-from .outbound_policy import load_workspace_policy
+from .outbound_policy import CompiledPolicy, load_workspace_policy
 from .phone import parse_e164
-from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED
+from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
+from .preflight import decide
 from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
@@ -218,21 +221,47 @@ def caller_id_warnings(rt: Runtime, number: Number | None) -> list[str]:
     return [r for r in decision.reasons if r != DEMO_MODE]
 
 
+def attestation_warning(number: Number | None, workspace: CompiledPolicy) -> str | None:
+    """In words, why calls from this caller ID to US and Canadian destinations will be refused
+    (``attestation_below_minimum``), or ``None`` when its expected attestation meets the
+    workspace's ``min_attestation`` (or there is none). Calls elsewhere are not affected."""
+    minimum = workspace.min_attestation
+    if number is None or not attestation_below(number.attestation_level, minimum):
+        return None
+    level = number.attestation_level
+    said = f"attestation {level}" if level else "attestation, never estimated,"
+    return (
+        f"Calls to US and Canadian numbers will be refused: the caller ID's expected {said} is "
+        f"below this workspace's minimum, {minimum}."
+    )
+
+
 async def test_call(
-    rt: Runtime, session: AsyncSession, principal: Principal, cid: Any, to: str
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    cid: Any,
+    to: str,
+    *,
+    lookup: bool | None = None,
+    last_verified_date: date | None = None,
 ) -> Call:
     """Enforce the policy for ``to``, place the call through the carrier, record it.
 
-    The decision is taken on what the request read; no transaction is open during the
-    carrier call, and the call and its audit event are committed together afterwards.
+    The decision is the preflight's (``core.preflight.decide`` with the workspace's settings,
+    lookups included), taken on what the request read; no transaction is open during a lookup
+    or the carrier call, and the call and its audit event are committed together afterwards.
     """
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    to_e164, _ = parse_e164(to, "to")
+    to_e164, to_country = parse_e164(to, "to")
     number = await caller_id_of(session, campaign)
     if number is None:
         raise NoCallerId("set the campaign's caller ID before placing a test call")
 
-    def refuse(code: str, reasons: list[str]) -> None:
+    def refuse(code: str, reasons: list[str], lookup: LookupOutcome | None = None) -> None:
+        detail: dict[str, Any] = {"to": to_e164, "reasons": reasons}
+        if lookup is not None:
+            detail["lookup"] = lookup.status
         audit.record(
             session,
             action="test_call",
@@ -242,21 +271,32 @@ async def test_call(
             subject_type="campaign",
             subject_id=campaign.id,
             provider=number.provider,
-            detail={"to": to_e164, "reasons": reasons},
+            detail=detail,
         )
 
-    # The same policy as the preflight: the workspace's allow-list and calling hours too.
+    # The preflight's own gate (``core.preflight.decide``): the workspace's allow-list, calling
+    # hours, minimum attestation and destination lookups too.
     workspace = await load_workspace_policy(session, principal.workspace_id)
-    decision = rt.policy.evaluate(number, to_e164, workspace=workspace)
-    if not decision.allowed:
-        refuse("refused", list(decision.reasons))
+    # End the read transaction before a lookup or the carrier call (either may take seconds):
+    # no database connection is held meanwhile. The objects stay loaded (the sessions don't
+    # expire them).
+    await session.commit()
+    verdict = await decide(
+        rt,
+        workspace_id=principal.workspace_id,
+        number=number,
+        destination=to_e164,
+        destination_country=to_country,
+        workspace=workspace,
+        lookup=lookup,
+        last_verified_date=last_verified_date,
+    )
+    if not verdict.allowed:
+        refuse("refused", list(verdict.reasons), verdict.lookup)
         await session.commit()
         if rt.settings.demo_mode:
-            raise DemoMode("DEMO_MODE is on: no call is placed", reasons=list(decision.reasons))
-        raise PolicyDenied(list(decision.reasons), next_allowed_at=decision.next_allowed_at)
-    # End the read transaction before the carrier call (which may take seconds): no database
-    # connection is held meanwhile. The objects stay loaded (the sessions don't expire them).
-    await session.commit()
+            raise DemoMode("DEMO_MODE is on: no call is placed", reasons=list(verdict.reasons))
+        raise PolicyDenied(list(verdict.reasons), next_allowed_at=verdict.next_allowed_at)
     try:
         placed: PlacedCall = await rt.host.call_provider(
             "place_call",

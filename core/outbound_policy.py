@@ -15,9 +15,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -26,7 +26,7 @@ from .auth import Principal
 from .calling_hours import Rule, bundled_rule_ids, minutes
 from .countries import ALIASES, KNOWN
 from .errors import InvalidInput
-from .models import CLOCK_PATTERN, DAYS, Day
+from .models import CLOCK_PATTERN, DAYS, LINE_TYPES, Day, LineType
 from .tables import Workspace
 
 #: The rule id of a workspace's own windows.
@@ -88,6 +88,37 @@ class CallingHoursIn(BaseModel):
         return list(dict.fromkeys(value))
 
 
+#: The minimum SHAKEN/STIR attestation a workspace may ask of its caller IDs (``C`` refuses
+#: only the numbers whose attestation is ``unknown`` or was never asked).
+MinAttestation = Literal["A", "B", "C"]
+#: The destinations the minimum attestation applies to: SHAKEN/STIR is signed in these.
+ATTESTATION_COUNTRIES = frozenset({"US", "CA"})
+
+
+class LookupPolicyIn(BaseModel):
+    """Destination lookups (they cost money, so off by default).
+
+    ``enabled``: every preflight with a ``to`` (and every test call) looks the destination up,
+    unless the preflight says ``lookup: false``. ``deny_line_types``: a looked-up line type
+    among these is ``line_type_not_allowed``. ``check_reassigned``: a preflight that gives
+    ``last_verified_date`` also asks whether the destination was reassigned since (a
+    preflight's own ``lookup: true`` always asks it when it gives the date).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool = False
+    deny_line_types: list[LineType] = Field(
+        default_factory=list, max_length=len(LINE_TYPES), examples=[["premium", "pager"]]
+    )
+    check_reassigned: StrictBool = False
+
+    @field_validator("deny_line_types")
+    @classmethod
+    def _ordered(cls, value: list[str]) -> list[str]:
+        return sorted(set(value), key=LINE_TYPES.index)
+
+
 class OutboundPolicySettings(BaseModel):
     """The workspace's outbound policy, as ``GET``/``PUT /settings/telephony/outbound-policy``
     exchange it. Fields may grow; every field has a default that restricts nothing."""
@@ -96,6 +127,10 @@ class OutboundPolicySettings(BaseModel):
 
     allowed_countries: list[str] = Field(default_factory=list, max_length=300)
     calling_hours: CallingHoursIn | None = None
+    #: The least trusted attestation a caller ID may have to call US and CA destinations
+    #: (``None``: any).
+    min_attestation: MinAttestation | None = None
+    lookup: LookupPolicyIn = Field(default_factory=LookupPolicyIn)
 
     @field_validator("allowed_countries")
     @classmethod
@@ -118,6 +153,12 @@ class CompiledPolicy:
     settings: OutboundPolicySettings
     allowed_countries: frozenset[str]
     calling_hours: CompiledHours | None
+    min_attestation: str | None = None
+    #: Destination lookups: whether a preflight looks up when it does not say, the refused
+    #: line types, and whether a ``last_verified_date`` asks the reassigned question.
+    lookup_enabled: bool = False
+    deny_line_types: frozenset[str] = frozenset()
+    check_reassigned: bool = False
 
 
 def compile_settings(settings: OutboundPolicySettings) -> CompiledPolicy:
@@ -139,6 +180,10 @@ def compile_settings(settings: OutboundPolicySettings) -> CompiledPolicy:
         settings=settings,
         allowed_countries=frozenset(settings.allowed_countries),
         calling_hours=hours,
+        min_attestation=settings.min_attestation,
+        lookup_enabled=settings.lookup.enabled,
+        deny_line_types=frozenset(settings.lookup.deny_line_types),
+        check_reassigned=settings.lookup.check_reassigned,
     )
 
 

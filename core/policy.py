@@ -17,8 +17,8 @@ from typing import Protocol
 from .calling_hours import Rule, RuleSet, as_datetime, bundled_windows, rules_from_windows
 from .destinations import place_of
 from .errors import PolicyDenied
-from .models import CountryPermission
-from .outbound_policy import CompiledHours, CompiledPolicy
+from .models import ATTESTATION_LEVELS, CountryPermission
+from .outbound_policy import ATTESTATION_COUNTRIES, CompiledHours, CompiledPolicy
 from .phone import country_of
 
 DEMO_MODE = "demo_mode"
@@ -28,6 +28,7 @@ COUNTRY_BLOCKED = "country_blocked"
 CARRIER_COUNTRY_DISABLED = "carrier_country_disabled"
 COUNTRY_NOT_ALLOWED = "country_not_allowed"
 OUTSIDE_CALLING_HOURS = "outside_calling_hours"
+ATTESTATION_BELOW_MINIMUM = "attestation_below_minimum"
 LINE_TYPE_NOT_ALLOWED = "line_type_not_allowed"
 NUMBER_REASSIGNED = "number_reassigned"
 #: Every reason, in the order a decision lists them.
@@ -39,6 +40,7 @@ REASONS: tuple[str, ...] = (
     CARRIER_COUNTRY_DISABLED,
     COUNTRY_NOT_ALLOWED,
     OUTSIDE_CALLING_HOURS,
+    ATTESTATION_BELOW_MINIMUM,
     LINE_TYPE_NOT_ALLOWED,
     NUMBER_REASSIGNED,
 )
@@ -53,6 +55,8 @@ REASON_TEXT: dict[str, str] = {
     "workspace's allow-list.",
     OUTSIDE_CALLING_HOURS: "The call would fall outside the calling hours in the callee's "
     "local time.",
+    ATTESTATION_BELOW_MINIMUM: "The caller ID's expected SHAKEN/STIR attestation is below the "
+    "workspace's minimum for US and Canadian destinations.",
     LINE_TYPE_NOT_ALLOWED: "The destination's line type is one the workspace refuses.",
     NUMBER_REASSIGNED: "The destination was reassigned since the consent was given.",
 }
@@ -61,7 +65,9 @@ REASON_TEXT: dict[str, str] = {
 class PolicyNumber(Protocol):
     """What the policy reads of a number (a stored row or a ``NumberRef`` both fit).
 
-    ``allowed_countries`` (optional) is the number's own country allow-list.
+    ``allowed_countries`` (optional) is the number's own country allow-list;
+    ``attestation_level`` (optional) its stored expected attestation (absent or ``None``:
+    never asked, which counts as ``unknown``).
     """
 
     provider: str
@@ -109,6 +115,19 @@ _UNKNOWN = RuleSet(())  # a cache miss (never a real rule set)
 def now() -> datetime:
     """The current instant (one place, so tests can fix the clock)."""
     return datetime.now(UTC)
+
+
+def attestation_rank(level: str | None) -> int:
+    """0 for ``A`` up to 3 for ``unknown``; a number never asked ranks as ``unknown``."""
+    try:
+        return ATTESTATION_LEVELS.index(level or "unknown")
+    except ValueError:
+        return len(ATTESTATION_LEVELS) - 1
+
+
+def attestation_below(level: str | None, minimum: str | None) -> bool:
+    """True when ``level`` is less trusted than ``minimum`` (``None``: no minimum)."""
+    return minimum is not None and attestation_rank(level) > attestation_rank(minimum)
 
 
 def describe_destination(e164: str, time_zone: str | None = None) -> Destination:
@@ -195,7 +214,8 @@ class OutboundPolicy:
             hours.
         :param destination_country: the callee's ISO country when the caller already knows it.
         :param check_binding: False to ask only "may this number be a caller ID" (binding checks).
-        :param workspace: the workspace's compiled outbound policy (allow-list, calling hours).
+        :param workspace: the workspace's compiled outbound policy (allow-list, calling hours,
+            the minimum attestation for US and CA destinations).
         :param at: when the call would be placed (aware); default now.
         :param time_zone: the callee's IANA time zone, when the caller knows it better than
             the number's prefix does.
@@ -255,6 +275,13 @@ class OutboundPolicy:
                         reasons.append(OUTSIDE_CALLING_HOURS)
                         found = ruleset.next_allowed(zones, ts)
                         next_at = as_datetime(found) if found is not None else None
+            minimum = workspace.min_attestation if workspace is not None else None
+            if (
+                minimum is not None
+                and country in ATTESTATION_COUNTRIES
+                and attestation_below(getattr(number, "attestation_level", None), minimum)
+            ):
+                reasons.append(ATTESTATION_BELOW_MINIMUM)
         if not reasons:
             return ALLOWED
         return PolicyDecision(False, tuple(reasons), next_at)

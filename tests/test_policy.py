@@ -142,7 +142,12 @@ def test_outbound_check_over_http(make_api: Any) -> None:
         "reasons": [],
         "number_id": hosted["id"],
         "next_allowed_at": None,
-        "destination": {"country_code": "GB", "region": None, "time_zones": ["Europe/London"]},
+        "destination": {
+            "country_code": "GB",
+            "region": None,
+            "time_zones": ["Europe/London"],
+            "line_type": None,
+        },
         "attestation": None,  # added directly: never asked of its carrier
         "lookup": None,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.calling_hours import bundled_rule_ids, rule_pack
+from core.models import LINE_TYPES
 from core.outbound_policy import OutboundPolicySettings
 from core.runtime import Runtime
 
@@ -77,7 +78,39 @@ def workspace_policy_form(settings: OutboundPolicySettings) -> dict[str, Any]:
         "windows": "\n".join(
             f"{','.join(w.days)} {w.start}-{w.end}" for w in (hours.windows if hours else [])
         ),
+        "min_attestation": settings.min_attestation or "",
+        "lookup_enabled": settings.lookup.enabled,
+        "deny_line_types": set(settings.lookup.deny_line_types),
+        "check_reassigned": settings.lookup.check_reassigned,
     }
+
+
+#: The minimum attestation's choices: (value, words); ``""`` is no minimum.
+ATTESTATION_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "No minimum"),
+    ("A", "A: only numbers the carrier hosts and vouches for"),
+    ("B", "B or better: verified caller IDs too"),
+    ("C", "C or better: refuse only numbers whose attestation is unknown"),
+)
+
+#: Words for each line type a lookup may tell (``core.models.LINE_TYPES``).
+LINE_TYPE_LABELS: dict[str, str] = {
+    "mobile": "Mobile",
+    "landline": "Landline",
+    "fixed_voip": "Fixed VoIP",
+    "non_fixed_voip": "Non-fixed VoIP",
+    "toll_free": "Toll-free",
+    "premium": "Premium rate",
+    "shared_cost": "Shared cost",
+    "voicemail": "Voicemail",
+    "pager": "Pager",
+    "unknown": "Unknown",
+}
+
+
+def line_type_choices() -> list[dict[str, str]]:
+    """Every line type, in the design's order, with its words."""
+    return [{"id": t, "label": LINE_TYPE_LABELS.get(t, t)} for t in LINE_TYPES]
 
 
 def calling_rule_choices() -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from core import campaigns as campaigns_service
 from core import numbers as numbers_service
 from core.auth import Principal, authenticate_cached
 from core.errors import InvalidPhoneNumber, NotFound, TrunklineError, Unauthorized
-from core.outbound_policy import load_workspace_policy
+from core.outbound_policy import CompiledPolicy, load_workspace_policy
 from core.phone import parse_digit_filter
 from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
 from core.runtime import Runtime
@@ -40,7 +40,9 @@ from ..catalog import gather, search_numbers
 from ..deps import CSRF_COOKIE, SESSION_COOKIE, RuntimeDep, key_cache
 from ..schemas import CatalogOut, NumberOut
 from .policy_view import (
+    ATTESTATION_CHOICES,
     calling_rule_choices,
+    line_type_choices,
     permissions_view,
     policy_view,
     setting_lines,
@@ -520,6 +522,8 @@ async def telephony(request: Request, rt: RuntimeDep) -> Response:
     ctx: dict[str, Any] = {
         "policy": workspace_policy_form(policy.settings),
         "calling_rules": calling_rule_choices(),
+        "attestation_choices": ATTESTATION_CHOICES,
+        "line_types": line_type_choices(),
         "providers": provider_rows(rt),
         "deployment_policy": policy_view(rt),
         "provider_names": providers,
@@ -685,9 +689,13 @@ async def number_page(number_id: str, request: Request, rt: RuntimeDep) -> Respo
 # -- campaigns, CampaignCreateDialog ----------------------------------------------------------
 
 
-def campaign_row(rt: Runtime, campaign: Any, number: Number | None) -> dict[str, Any]:
+def campaign_row(
+    rt: Runtime, campaign: Any, number: Number | None, workspace: CompiledPolicy
+) -> dict[str, Any]:
     """A campaign as the list shows it: its caller ID, the policy's warnings about it, and why
-    a test call would be refused (``blocked``), if the console knows it will be."""
+    a test call would be refused (``blocked``), if the console knows it will be. A caller ID
+    below the workspace's minimum attestation is warned about (``below``) without blocking:
+    only its calls to US and CA destinations are refused."""
     warnings = [
         {"code": r, "detail": REASON_TEXT.get(r, r)}
         for r in campaigns_service.caller_id_warnings(rt, number)
@@ -698,6 +706,7 @@ def campaign_row(rt: Runtime, campaign: Any, number: Number | None) -> dict[str,
     elif warnings:
         blocked = "Its caller ID is refused: " + " ".join(w["detail"] for w in warnings)
     return {
+        "below": campaigns_service.attestation_warning(number, workspace),
         "id": str(campaign.id),
         "name": campaign.name,
         "from_e164": number.phone_e164 if number else None,
@@ -719,8 +728,11 @@ async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
             session, ws, limit=PAGE_SIZE, offset=0
         )
         callers = await campaigns_service.caller_ids_of(session, campaigns)
+        workspace = await load_workspace_policy(session, ws)
         rows = [
-            campaign_row(rt, c, callers.get(c.from_number_id) if c.from_number_id else None)
+            campaign_row(
+                rt, c, callers.get(c.from_number_id) if c.from_number_id else None, workspace
+            )
             for c in campaigns
         ]
         options = [

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request, Response
 
 from core import campaigns as service
-from core.policy import REASON_TEXT
+from core.outbound_policy import CompiledPolicy, load_workspace_policy
+from core.policy import ATTESTATION_BELOW_MINIMUM, REASON_TEXT
 from core.runtime import Runtime
 from core.tables import Campaign, Number
 
@@ -28,17 +31,30 @@ from ..schemas import (
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-def campaign_out(rt: Runtime, campaign: Campaign, number: Number | None) -> CampaignOut:
-    """A campaign as the API shows it, with a warning for each reason its caller ID is refused."""
+def campaign_out(
+    rt: Runtime, campaign: Campaign, number: Number | None, workspace: CompiledPolicy
+) -> CampaignOut:
+    """A campaign as the API shows it, with a warning for each reason its caller ID is refused
+    (every call), and ``attestation_below_minimum`` when calls to US and CA destinations are."""
     warnings = [
         CampaignWarning(code=reason, detail=REASON_TEXT.get(reason, reason))
         for reason in service.caller_id_warnings(rt, number)
     ]
+    below = service.attestation_warning(number, workspace)
+    if below is not None:
+        warnings.append(CampaignWarning(code=ATTESTATION_BELOW_MINIMUM, detail=below))
     return CampaignOut.of(campaign, number.phone_e164 if number else None, warnings)
 
 
-async def _out(rt: Runtime, session: SessionDep, campaign: Campaign) -> CampaignOut:
-    return campaign_out(rt, campaign, await service.caller_id_of(session, campaign))
+async def _out(
+    rt: Runtime, session: SessionDep, campaign: Campaign, workspace_id: uuid.UUID
+) -> CampaignOut:
+    return campaign_out(
+        rt,
+        campaign,
+        await service.caller_id_of(session, campaign),
+        await load_workspace_policy(session, workspace_id),
+    )
 
 
 @router.post(
@@ -59,7 +75,7 @@ async def create_campaign(
         rt, session, principal, name=body.name, from_e164=body.from_e164
     )
     set_location(request, response, "get_campaign", cid=str(campaign.id))
-    return await _out(rt, session, campaign)
+    return await _out(rt, session, campaign, principal.workspace_id)
 
 
 @router.get(
@@ -74,9 +90,12 @@ async def list_campaigns(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
     )
     numbers = await service.caller_ids_of(session, rows)
+    workspace = await load_workspace_policy(session, principal.workspace_id)
     return PageOut(
         items=[
-            campaign_out(rt, c, numbers.get(c.from_number_id) if c.from_number_id else None)
+            campaign_out(
+                rt, c, numbers.get(c.from_number_id) if c.from_number_id else None, workspace
+            )
             for c in rows
         ],
         total=total,
@@ -90,7 +109,7 @@ async def get_campaign(
     cid: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
     campaign = await service.get_campaign(session, principal.workspace_id, cid)
-    return await _out(rt, session, campaign)
+    return await _out(rt, session, campaign, principal.workspace_id)
 
 
 @router.patch(
@@ -100,7 +119,7 @@ async def update_campaign(
     cid: str, body: CampaignUpdate, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
     campaign = await service.rename_campaign(session, principal, cid, body.name)
-    return await _out(rt, session, campaign)
+    return await _out(rt, session, campaign, principal.workspace_id)
 
 
 @router.delete("/{cid}", status_code=204, responses=problems(401, 403, 404))
@@ -118,7 +137,7 @@ async def set_from_number(
     cid: str, body: FromNumberIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> CampaignOut:
     campaign = await service.set_caller_id(rt, session, principal, cid, body.e164)
-    return await _out(rt, session, campaign)
+    return await _out(rt, session, campaign, principal.workspace_id)
 
 
 @router.post(
@@ -136,6 +155,14 @@ async def test_call(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> CallOut:
-    call = await service.test_call(rt, session, principal, cid, body.to)
+    call = await service.test_call(
+        rt,
+        session,
+        principal,
+        cid,
+        body.to,
+        lookup=body.lookup,
+        last_verified_date=body.last_verified_date,
+    )
     set_location(request, response, "get_call", call_id=str(call.id))
     return CallOut.of(call)

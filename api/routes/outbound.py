@@ -11,13 +11,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from core import lookups
 from core.destinations import zone
 from core.errors import InvalidInput, InvalidTimeZone, NotFound, TrunklineError
 from core.numbers import parse_uuid
 from core.outbound_policy import compile_policy
 from core.phone import parse_e164
-from core.policy import describe_destination, lookup_reasons
+from core.policy import describe_destination
+from core.preflight import decide, wants_lookup
 from core.runtime import Runtime
 
 from ..deps import PrincipalDep
@@ -48,7 +48,8 @@ async def check_one(
     them); raises the problem a single check answers. Its reasons are counted in ``seen``
     when given (a batch observes its metric once), else observed at once. A destination
     lookup, when asked, goes to the caller ID's carrier (or its cache) before the decision;
-    its failure is said in the answer, never raised."""
+    its failure is said in the answer, never raised. The verdict is ``core.preflight.decide``'s,
+    the test call's own gate."""
     if body.number_id is not None and body.from_ is not None:
         raise InvalidInput("give 'from' or 'number_id', not both", field="from")
     if body.number_id is not None:
@@ -70,26 +71,19 @@ async def check_one(
     if row is None:
         raise NotFound("number not found")
     state = await numbers.policy()
-    decision = rt.policy.evaluate(
-        row,
-        destination,
+    verdict = await decide(
+        rt,
+        workspace_id=workspace_id,
+        number=row,
+        destination=destination,
         destination_country=destination_country,
         workspace=compile_policy(state.outbound_policy if state is not None else None),
         at=body.at,
         time_zone=time_zone,
+        lookup=body.lookup,
+        last_verified_date=body.last_verified_date,
     )
-    looked = None
-    if destination is not None and destination_country is not None:
-        looked = await lookups.for_preflight(
-            rt,
-            workspace_id=workspace_id,
-            number=row,
-            destination=destination,
-            enabled=body.lookup is True,
-            check_reassigned=True,
-            last_verified_date=body.last_verified_date,
-        )
-    reasons = decision.reasons + lookup_reasons(looked)
+    reasons = verdict.reasons
     if seen is not None:
         seen[reasons] += 1
     else:
@@ -103,15 +97,16 @@ async def check_one(
             country_code=facts.country_code,
             region=facts.region,
             time_zones=list(facts.time_zones),
+            line_type=verdict.line_type,
         )
     return OutboundCheckOut(
         allowed=not reasons,
         reasons=list(reasons),
         number_id=str(row.id),
-        next_allowed_at=decision.next_allowed_at,
+        next_allowed_at=verdict.next_allowed_at,
         destination=where,
         attestation=row.attestation_level,
-        lookup=None if looked is None else LookupOut(**vars(looked)),
+        lookup=None if verdict.lookup is None else LookupOut(**vars(verdict.lookup)),
     )
 
 
@@ -161,7 +156,15 @@ async def outbound_check_batch(
         except TrunklineError as exc:
             return {"error": error_body(exc, path)}
 
-    if any(isinstance(item, dict) and item.get("lookup") is True for item in body.checks):
+    state = await numbers.policy()
+    ws_policy = compile_policy(state.outbound_policy if state is not None else None)
+    if any(
+        isinstance(item, dict)
+        and wants_lookup(
+            ws_policy, item["lookup"] if isinstance(item.get("lookup"), bool) else None
+        )
+        for item in body.checks
+    ):
         # Lookups wait on carriers: the checks run together (answers stay in order); the
         # lookup service asks each destination once and bounds the carrier requests in flight.
         results = list(await asyncio.gather(*(one(item) for item in body.checks)))

@@ -48,7 +48,12 @@ def test_batch_answers_each_check_in_order_as_the_single_route_would(make_api: A
         "reasons": [],
         "number_id": hosted["id"],
         "next_allowed_at": None,
-        "destination": {"country_code": "GB", "region": None, "time_zones": ["Europe/London"]},
+        "destination": {
+            "country_code": "GB",
+            "region": None,
+            "time_zones": ["Europe/London"],
+            "line_type": None,
+        },
         "attestation": None,
         "lookup": None,
     }

@@ -248,6 +248,22 @@ def test_twilio_line_types_through_the_preflight(twilio: Any, theirs: str, ours:
     assert _lookups(twilio)[0]["metadata"]["carrier_cost"] is None  # Twilio says no price
 
 
+def test_twilio_under_the_workspace_lookup_policy(twilio: Any) -> None:
+    r = twilio.client.put(
+        "/settings/telephony/outbound-policy",
+        json={"lookup": {"enabled": True, "deny_line_types": ["non_fixed_voip"]}},
+    )
+    assert r.status_code == 200, r.text
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get(TW_LOOKUP).mock(side_effect=_twilio_answer("nonFixedVoip", "yes"))
+        refused = _check(twilio, DEST, last_verified_date="2026-01-15")
+        skipped = _check(twilio, LANDLINE, lookup=False)
+    assert refused["reasons"] == ["line_type_not_allowed"]  # check_reassigned is off
+    assert refused["destination"]["line_type"] == "non_fixed_voip"
+    assert skipped["lookup"] is None and route.call_count == 1
+    assert route.calls.last.request.url.params["Fields"] == "line_type_intelligence"
+
+
 @pytest.mark.parametrize(
     ("said", "reasons", "ours"),
     [("yes", ["number_reassigned"], "yes"), ("no", [], "no"), ("no_data_available", [], "unknown")],

@@ -58,6 +58,7 @@ def test_answer_describes_the_destination(api: Any) -> None:
         "country_code": "US",
         "region": "NY",
         "time_zones": ["America/New_York"],
+        "line_type": None,  # not looked up
     }
     out = check(api, to=NY, time_zone="America/Chicago")
     assert out["destination"]["time_zones"] == ["America/Chicago"]
@@ -283,7 +284,12 @@ def test_reasons_in_order_when_several_apply(api: Any) -> None:
 def test_outbound_policy_get_put_and_audit(api: Any) -> None:
     r = api.client.get("/settings/telephony/outbound-policy")
     assert r.status_code == 200
-    assert r.json() == {"allowed_countries": [], "calling_hours": None}
+    assert r.json() == {
+        "allowed_countries": [],
+        "calling_hours": None,
+        "min_attestation": None,
+        "lookup": {"enabled": False, "deny_line_types": [], "check_reassigned": False},
+    }
     saved = put_policy(
         api,
         {
@@ -299,6 +305,8 @@ def test_outbound_policy_get_put_and_audit(api: Any) -> None:
             "rules": ["us_federal", "us_states", "fr"],
             "windows": [{"days": ["mon", "tue"], "start": "09:00", "end": "18:00"}],
         },
+        "min_attestation": None,
+        "lookup": {"enabled": False, "deny_line_types": [], "check_reassigned": False},
     }
     assert api.client.get("/settings/telephony/outbound-policy").json() == saved
     assert api.client_b.get("/settings/telephony/outbound-policy").json()["allowed_countries"] == []
@@ -402,6 +410,7 @@ def test_the_batch_answers_the_same_fields(api: Any) -> None:
         "country_code": "FR",
         "region": None,
         "time_zones": ["Europe/Paris"],
+        "line_type": None,
     }
     assert second["reasons"] == ["country_not_allowed"]
     assert third["error"]["code"] == "invalid_time_zone"

@@ -480,6 +480,12 @@
                 windows: windowList(form.elements.windows.value),
               }
             : null,
+          min_attestation: form.elements.min_attestation.value || null,
+          lookup: {
+            enabled: form.elements.lookup_enabled.checked,
+            deny_line_types: Array.from(form.querySelectorAll('input[name="deny_line_type"]:checked')).map((i) => i.value),
+            check_reassigned: form.elements.check_reassigned.checked,
+          },
         };
       } catch (err) {
         show(errorBox, err.message);
