@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from .calling_hours import Rule, RuleSet, as_datetime, bundled_windows, rules_from_windows
@@ -111,8 +112,10 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=65_536)
 def describe_destination(e164: str, time_zone: str | None = None) -> Destination:
-    """The destination part of a preflight answer (from the per-prefix caches)."""
+    """The destination part of a preflight answer (from the per-prefix caches; the answer
+    itself cached per number and hint, as a batch asks it once per check)."""
     place = place_of(e164)
     zones = (time_zone,) if time_zone else place.time_zones
     return Destination(country_of(e164), place.region, zones)
