@@ -126,7 +126,9 @@ class OutboundPolicy:
 
     __slots__ = (
         "_blocked",
+        "_blocked_answers",
         "_bundled",
+        "_last_at",
         "_permission",
         "_rules",
         "_rulesets",
@@ -144,6 +146,10 @@ class OutboundPolicy:
     ) -> None:
         self._rules = rules
         self._blocked = rules.is_country_blocked  # bound once: this is the hot path
+        #: The rules' own cache of answers, read without a call when they expose it (a
+        #: ``PluginHost``); asked through ``is_country_blocked`` on a miss.
+        self._blocked_answers: dict[tuple[str, str], bool] = getattr(rules, "country_answers", {})
+        self._last_at: tuple[datetime | None, float] = (None, 0.0)
         self._permission = permissions.lookup if permissions is not None else None
         #: (country, region, workspace hours) -> the rule set, or None when no rule applies.
         self._rulesets: dict[tuple[str, str | None, CompiledHours], RuleSet | None] = {}
@@ -211,14 +217,23 @@ class OutboundPolicy:
         if not (number.hosted or (number.verified_cli and self.verified_enabled)):
             reasons.append(CALLER_ID_NOT_ALLOWED)
         provider = number.provider
-        blocked = self._blocked(number.country_code, provider)
+        answers = self._blocked_answers
+        key = (number.country_code, provider)
+        blocked = answers.get(key)
+        if blocked is None:
+            blocked = self._blocked(*key)
         if destination is None and destination_country is None:
             if blocked:
                 reasons.append(COUNTRY_BLOCKED)
             return PolicyDecision(False, tuple(reasons)) if reasons else ALLOWED
         country = destination_country or country_of(destination or "")
         if not blocked:
-            blocked = country is None or self._blocked(country, provider)
+            if country is None:
+                blocked = True
+            else:
+                blocked = answers.get((country, provider))
+                if blocked is None:
+                    blocked = self._blocked(country, provider)
         if blocked:
             reasons.append(COUNTRY_BLOCKED)
         next_at = None
@@ -251,7 +266,15 @@ class OutboundPolicy:
                     ruleset = self.ruleset(country, place.region, hours)
                 if ruleset is not None:
                     zones = (time_zone,) if time_zone else place.time_zones
-                    ts = (at or now()).timestamp()
+                    if at is None:
+                        ts = now().timestamp()
+                    else:
+                        last = self._last_at  # a campaign's checks share one instant
+                        if last[0] is at:
+                            ts = last[1]
+                        else:
+                            ts = at.timestamp()
+                            self._last_at = (at, ts)
                     if not zones:
                         reasons.append(OUTSIDE_CALLING_HOURS)  # nowhere to tell the time
                     elif not ruleset.allows(zones, ts):
