@@ -116,7 +116,16 @@ class WorkspaceState:
     phone, and its policy. ``held`` is False for a workspace over :data:`WORKSPACE_CAP`,
     whose numbers are then read per lookup."""
 
-    __slots__ = ("_ids", "_phones", "_reader", "held", "loaded_at", "policy_state", "size")
+    __slots__ = (
+        "_ids",
+        "_phones",
+        "_reader",
+        "held",
+        "loaded_at",
+        "policy_state",
+        "size",
+        "used_at",
+    )
 
     def __init__(
         self,
@@ -132,6 +141,7 @@ class WorkspaceState:
         self.policy_state = policy
         self.loaded_at = loaded_at
         self.size = len(self._ids)
+        self.used_at = -1e18  # when a preflight last read it (``time.monotonic``)
 
     async def by_id(self, number_id: uuid.UUID) -> Any | None:
         if self.held:
@@ -204,7 +214,9 @@ class Snapshot:
             return ReadThrough(self._engine, workspace_id)
         state = self._states.get(workspace_id)
         if state is not None:
-            age = time.monotonic() - state.loaded_at
+            now = time.monotonic()
+            state.used_at = now
+            age = now - state.loaded_at
             if age < self.ttl:
                 self._states.move_to_end(workspace_id)
                 if age >= self.ttl * REFRESH_AFTER and workspace_id not in self._loading:
@@ -214,7 +226,9 @@ class Snapshot:
         # a load that an invalidation overlapped is no longer here: a request that comes
         # after the invalidation never waits for what was read before it
         load = self._loading.get(workspace_id) or self._start(workspace_id)
-        return await asyncio.shield(load.future)
+        state = await asyncio.shield(load.future)
+        state.used_at = time.monotonic()
+        return state
 
     def _start(self, workspace_id: uuid.UUID, reload: bool = False) -> _Load:
         load = self._loading[workspace_id] = _Load(reload)
@@ -270,12 +284,19 @@ class Snapshot:
         load = self._loading.pop(workspace_id, None)
         if load is not None:
             load.stale = True
-        if not reload or not self.live or (state is None and load is None):
+        if not reload or not self.live:
             return
-        # The workspace was in use: read it again now, not when its next preflight comes
-        # (which then waits on this read, already under way, instead of starting its own).
-        # At most one such reload per workspace at a time: announcements that come while one
-        # reads are followed by one more when it ends.
+        in_use = (load is not None and not load.reload) or (
+            state is not None and time.monotonic() - state.used_at < self.ttl
+        )
+        if not in_use and (load is None or not load.reload):
+            return
+        # The workspace is in use (read by a preflight within the TTL, or being loaded for
+        # one): read it again now, not when its next preflight comes (which then waits on
+        # this read, already under way, instead of starting its own). At most one such
+        # reload per workspace at a time: announcements that come while one reads are
+        # followed by one more when it ends; a reloaded workspace that no preflight reads is
+        # not read again on the next announcement.
         if load is not None and load.reload and not load.future.done():
             self._again.add(workspace_id)
         else:

@@ -234,6 +234,14 @@ def test_an_announcement_reads_a_held_workspace_again_at_once(sqlite_url: str) -
             loads = snap.loads
             snap.invalidate([f"w:{held}"])
             assert not snap._loading and held not in snap._states and snap.loads == loads
+            # a workspace read again that no preflight has read since is not read again
+            await snap.view(held)
+            snap.invalidate([f"w:{held}"], reload=True)
+            while snap._loading:
+                await asyncio.sleep(0.01)
+            assert held in snap._states
+            snap.invalidate([f"w:{held}"], reload=True)
+            assert not snap._loading and held not in snap._states
         finally:
             snap.close()
             await engine.dispose()
