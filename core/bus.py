@@ -107,7 +107,7 @@ class Bus:
                     elif message["type"] == "message":
                         data = message["data"]
                         text = data.decode() if isinstance(data, bytes) else str(data)
-                        self.snapshot.invalidate(invalidation.parse_payload(text))
+                        self.snapshot.invalidate(invalidation.parse_payload(text), reload=True)
         finally:
             await client.aclose()
 
@@ -120,7 +120,7 @@ class Bus:
             await conn.execute(f"LISTEN {self.channel}")
             self.snapshot.set_live(True)
             async for notify in conn.notifies():
-                self.snapshot.invalidate(invalidation.parse_payload(notify.payload))
+                self.snapshot.invalidate(invalidation.parse_payload(notify.payload), reload=True)
 
     async def aclose(self) -> None:
         if self._task is not None:

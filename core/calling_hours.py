@@ -167,7 +167,11 @@ class RuleSet:
 
     def allows(self, zones: tuple[str, ...], ts: float) -> bool:
         """Whether UNIX time ``ts`` is inside every rule in every zone."""
-        for start, end in self.intervals(zones, int(ts // _DAY)):  # noqa: SIM110 (hot path)
+        day = int(ts // _DAY)
+        spans = self._days.get((zones, day))  # the cache read without a call (hot path)
+        if spans is None:
+            spans = self.intervals(zones, day)
+        for start, end in spans:  # noqa: SIM110 (hot path)
             if start <= ts < end:
                 return True
         return False

@@ -527,6 +527,12 @@ class PluginHost:
         status = next((r for r in results if r is not None), None) or {"configured": True}
         return {"configured": bool(status.get("configured", True)), "detail": status.get("detail")}
 
+    @property
+    def country_answers(self) -> dict[tuple[str, str], bool]:
+        """The cached answers of :meth:`is_country_blocked` by (country, provider), for the
+        policy to read without a call (cleared in place by :meth:`clear_caches`)."""
+        return self._country_cache
+
     def is_country_blocked(self, country_code: str, provider: str) -> bool:
         """Any plugin's veto blocks; answers are cached per (country, provider)."""
         key = (country_code, provider)

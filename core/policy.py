@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from .calling_hours import Rule, RuleSet, as_datetime, bundled_windows, rules_from_windows
@@ -130,8 +131,10 @@ def attestation_below(level: str | None, minimum: str | None) -> bool:
     return minimum is not None and attestation_rank(level) > attestation_rank(minimum)
 
 
+@lru_cache(maxsize=65_536)
 def describe_destination(e164: str, time_zone: str | None = None) -> Destination:
-    """The destination part of a preflight answer (from the per-prefix caches)."""
+    """The destination part of a preflight answer (from the per-prefix caches; the answer
+    itself cached per number and hint, as a batch asks it once per check)."""
     place = place_of(e164)
     zones = (time_zone,) if time_zone else place.time_zones
     return Destination(country_of(e164), place.region, zones)
@@ -142,7 +145,9 @@ class OutboundPolicy:
 
     __slots__ = (
         "_blocked",
+        "_blocked_answers",
         "_bundled",
+        "_last_at",
         "_permission",
         "_rules",
         "_rulesets",
@@ -160,6 +165,10 @@ class OutboundPolicy:
     ) -> None:
         self._rules = rules
         self._blocked = rules.is_country_blocked  # bound once: this is the hot path
+        #: The rules' own cache of answers, read without a call when they expose it (a
+        #: ``PluginHost``); asked through ``is_country_blocked`` on a miss.
+        self._blocked_answers: dict[tuple[str, str], bool] = getattr(rules, "country_answers", {})
+        self._last_at: tuple[datetime | None, float] = (None, 0.0)
         self._permission = permissions.lookup if permissions is not None else None
         #: (country, region, workspace hours) -> the rule set, or None when no rule applies.
         self._rulesets: dict[tuple[str, str | None, CompiledHours], RuleSet | None] = {}
@@ -228,14 +237,23 @@ class OutboundPolicy:
         if not (number.hosted or (number.verified_cli and self.verified_enabled)):
             reasons.append(CALLER_ID_NOT_ALLOWED)
         provider = number.provider
-        blocked = self._blocked(number.country_code, provider)
+        answers = self._blocked_answers
+        key = (number.country_code, provider)
+        blocked = answers.get(key)
+        if blocked is None:
+            blocked = self._blocked(*key)
         if destination is None and destination_country is None:
             if blocked:
                 reasons.append(COUNTRY_BLOCKED)
             return PolicyDecision(False, tuple(reasons)) if reasons else ALLOWED
         country = destination_country or country_of(destination or "")
         if not blocked:
-            blocked = country is None or self._blocked(country, provider)
+            if country is None:
+                blocked = True
+            else:
+                blocked = answers.get((country, provider))
+                if blocked is None:
+                    blocked = self._blocked(country, provider)
         if blocked:
             reasons.append(COUNTRY_BLOCKED)
         next_at = None
@@ -268,7 +286,15 @@ class OutboundPolicy:
                     ruleset = self.ruleset(country, place.region, hours)
                 if ruleset is not None:
                     zones = (time_zone,) if time_zone else place.time_zones
-                    ts = (at or now()).timestamp()
+                    if at is None:
+                        ts = now().timestamp()
+                    else:
+                        last = self._last_at  # a campaign's checks share one instant
+                        if last[0] is at:
+                            ts = last[1]
+                        else:
+                            ts = at.timestamp()
+                            self._last_at = (at, ts)
                     if not zones:
                         reasons.append(OUTSIDE_CALLING_HOURS)  # nowhere to tell the time
                     elif not ruleset.allows(zones, ts):

@@ -116,7 +116,16 @@ class WorkspaceState:
     phone, and its policy. ``held`` is False for a workspace over :data:`WORKSPACE_CAP`,
     whose numbers are then read per lookup."""
 
-    __slots__ = ("_ids", "_phones", "_reader", "held", "loaded_at", "policy_state", "size")
+    __slots__ = (
+        "_ids",
+        "_phones",
+        "_reader",
+        "held",
+        "loaded_at",
+        "policy_state",
+        "size",
+        "used_at",
+    )
 
     def __init__(
         self,
@@ -132,6 +141,7 @@ class WorkspaceState:
         self.policy_state = policy
         self.loaded_at = loaded_at
         self.size = len(self._ids)
+        self.used_at = -1e18  # when a preflight last read it (``time.monotonic``)
 
     async def by_id(self, number_id: uuid.UUID) -> Any | None:
         if self.held:
@@ -150,12 +160,13 @@ class WorkspaceState:
 class _Load:
     """A workspace being loaded; ``stale`` once an invalidation overlapped it."""
 
-    __slots__ = ("future", "stale")
+    __slots__ = ("future", "reload", "stale")
 
     future: asyncio.Future[WorkspaceState]
 
-    def __init__(self) -> None:
+    def __init__(self, reload: bool = False) -> None:
         self.stale = False
+        self.reload = reload  # started by an announcement, not by a request
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
@@ -180,12 +191,14 @@ class Snapshot:
         workspace_cap: int = WORKSPACE_CAP,
     ) -> None:
         self._engine = engine
+        self._autocommit = engine.dialect.name == "postgresql"
         self.ttl = ttl
         self.max_numbers = max_numbers
         self.workspace_cap = workspace_cap
         self.numbers = 0  # numbers held, over every workspace
         self._states: OrderedDict[uuid.UUID, WorkspaceState] = OrderedDict()
         self._loading: dict[uuid.UUID, _Load] = {}
+        self._again: set[uuid.UUID] = set()  # reloads to repeat (see ``_drop``)
         self.keys = KeyCache(ttl=ttl)
         self.loads = 0  # workspace loads so far (for tests and metrics)
         self.live = False
@@ -201,7 +214,9 @@ class Snapshot:
             return ReadThrough(self._engine, workspace_id)
         state = self._states.get(workspace_id)
         if state is not None:
-            age = time.monotonic() - state.loaded_at
+            now = time.monotonic()
+            state.used_at = now
+            age = now - state.loaded_at
             if age < self.ttl:
                 self._states.move_to_end(workspace_id)
                 if age >= self.ttl * REFRESH_AFTER and workspace_id not in self._loading:
@@ -211,10 +226,12 @@ class Snapshot:
         # a load that an invalidation overlapped is no longer here: a request that comes
         # after the invalidation never waits for what was read before it
         load = self._loading.get(workspace_id) or self._start(workspace_id)
-        return await asyncio.shield(load.future)
+        state = await asyncio.shield(load.future)
+        state.used_at = time.monotonic()
+        return state
 
-    def _start(self, workspace_id: uuid.UUID) -> _Load:
-        load = self._loading[workspace_id] = _Load()
+    def _start(self, workspace_id: uuid.UUID, reload: bool = False) -> _Load:
+        load = self._loading[workspace_id] = _Load(reload)
         load.future = asyncio.ensure_future(self._load(workspace_id, load))
         load.future.add_done_callback(_retrieve)  # a background refresh may fail unawaited
         return load
@@ -225,6 +242,10 @@ class Snapshot:
         try:
             params = {"workspace_id": workspace_id, "limit": self.workspace_cap + 1}
             async with self._engine.connect() as conn:
+                # PostgreSQL in autocommit: two statements that change nothing need no
+                # transaction, and the connection goes back to the pool without a ROLLBACK
+                if self._autocommit:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 rows = (await conn.execute(_ALL, params)).all()
                 policy = (await conn.execute(_POLICY, params)).first()
             numbers = [_number(r) for r in rows] if len(rows) <= self.workspace_cap else None
@@ -238,6 +259,11 @@ class Snapshot:
         finally:
             if self._loading.get(workspace_id) is load:
                 del self._loading[workspace_id]
+            if load.reload and workspace_id in self._again:
+                # announcements came while this reload read: one more, after the last of them
+                self._again.discard(workspace_id)
+                if self.live and workspace_id not in self._loading:
+                    self._start(workspace_id, reload=True)
 
     def _keep(self, workspace_id: uuid.UUID, state: WorkspaceState) -> None:
         old = self._states.pop(workspace_id, None)
@@ -251,13 +277,30 @@ class Snapshot:
             _, old = self._states.popitem(last=False)  # least recently used first
             self.numbers -= old.size
 
-    def _drop(self, workspace_id: uuid.UUID) -> None:
+    def _drop(self, workspace_id: uuid.UUID, reload: bool = False) -> None:
         state = self._states.pop(workspace_id, None)
         if state is not None:
             self.numbers -= state.size
         load = self._loading.pop(workspace_id, None)
         if load is not None:
             load.stale = True
+        if not reload or not self.live:
+            return
+        in_use = (load is not None and not load.reload) or (
+            state is not None and time.monotonic() - state.used_at < self.ttl
+        )
+        if not in_use and (load is None or not load.reload):
+            return
+        # The workspace is in use (read by a preflight within the TTL, or being loaded for
+        # one): read it again now, not when its next preflight comes (which then waits on
+        # this read, already under way, instead of starting its own). At most one such
+        # reload per workspace at a time: announcements that come while one reads are
+        # followed by one more when it ends; a reloaded workspace that no preflight reads is
+        # not read again on the next announcement.
+        if load is not None and load.reload and not load.future.done():
+            self._again.add(workspace_id)
+        else:
+            self._start(workspace_id, reload=True)
 
     # -- invalidating -----------------------------------------------------------------------
 
@@ -268,15 +311,19 @@ class Snapshot:
         for load in self._loading.values():
             load.stale = True
         self._loading.clear()
+        self._again.clear()
         self.keys.clear()
 
-    def invalidate(self, tokens: Iterable[str]) -> None:
-        """Apply announced changes: ``w:<workspace id>``, ``k:<key hash>`` or ``*`` (all)."""
+    def invalidate(self, tokens: Iterable[str], *, reload: bool = False) -> None:
+        """Apply announced changes: ``w:<workspace id>``, ``k:<key hash>`` or ``*`` (all).
+
+        With ``reload`` (the bus's announcements, in the snapshot's own event loop), a
+        workspace that was held or being loaded is read again at once in the background."""
         for token in tokens:
             kind, _, value = token.partition(":")
             if kind == "w":
                 try:
-                    self._drop(uuid.UUID(value))
+                    self._drop(uuid.UUID(value), reload)
                 except ValueError:
                     self.clear()
             elif kind == "k":

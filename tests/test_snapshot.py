@@ -210,6 +210,45 @@ def test_a_load_overlapping_an_invalidation_is_not_kept(sqlite_url: str) -> None
     asyncio.run(scenario())
 
 
+def test_an_announcement_reads_a_held_workspace_again_at_once(sqlite_url: str) -> None:
+    async def scenario() -> None:
+        held, cold = await _workspaces(sqlite_url, [3, 2])
+        engine = make_engine(sqlite_url)
+        snap = Snapshot(engine, ttl=600, max_numbers=1000)
+        try:
+            first = await snap.view(held)
+            assert snap.loads == 1
+            # from the bus: the held workspace is read again before any preflight asks...
+            snap.invalidate([f"w:{held}", f"w:{cold}"], reload=True)
+            assert held in snap._loading and cold not in snap._loading  # ...a cold one is not
+            # announcements while it reads: one more read after it, not one each
+            for _ in range(5):
+                snap.invalidate([f"w:{held}"], reload=True)
+            again = await snap.view(held)  # a preflight after them waits for a fresh read
+            assert again is not first and again.size == 3
+            while snap._loading:
+                await asyncio.sleep(0.01)
+            assert 3 <= snap.loads <= 4
+            assert snap._states[held].loaded_at >= again.loaded_at
+            # a process's own commits (no ``reload``) only drop
+            loads = snap.loads
+            snap.invalidate([f"w:{held}"])
+            assert not snap._loading and held not in snap._states and snap.loads == loads
+            # a workspace read again that no preflight has read since is not read again
+            await snap.view(held)
+            snap.invalidate([f"w:{held}"], reload=True)
+            while snap._loading:
+                await asyncio.sleep(0.01)
+            assert held in snap._states
+            snap.invalidate([f"w:{held}"], reload=True)
+            assert not snap._loading and held not in snap._states
+        finally:
+            snap.close()
+            await engine.dispose()
+
+    asyncio.run(scenario())
+
+
 def test_every_commit_announces_what_it_changed_and_nothing_else(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
