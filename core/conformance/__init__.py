@@ -14,11 +14,13 @@ A provider plugin proves it keeps the Trunkline contract by subclassing
         def mock_carrier(self, scenario): ...   # a context manager (e.g. a respx router)
         def signed_webhook(self): ...           # a WebhookRequest the carrier would send
         def forged_webhook(self): ...           # the same with a bad signature
+        def sign_webhook(self, body, content_type): ...  # optional: any body, signed
 
 The kit loads the plugin through its entry point into a real host, the way ``trunkline serve``
 does, and checks: registration and settings model, hook signatures, imports, the verification
 state machine, coverage and regulation shapes, error mapping, provider status, webhook
-signature refusal, and (for plugins implementing them) the dialing permissions' and the
+signature refusal, signed but malformed webhook bodies (when ``sign_webhook`` is defined),
+and (for plugins implementing them) the dialing permissions' and the
 calling windows' shapes. Every failure is an :class:`ConformanceError` (an ``AssertionError``) whose
 message names what is wrong. The ``check_*`` functions may also be called directly.
 
@@ -28,6 +30,7 @@ classes that subclass :class:`ProviderConformance` carry its tests, and the opti
 
 The kit is a package along its seams: :mod:`.common` (scenarios, the failure type),
 :mod:`.static` (checks of the loaded plugin), :mod:`.results` (checks of a hook's answer),
+:mod:`.malformed` (the malformed webhook bodies),
 :mod:`.kit` (the real host), :mod:`.suite` (:class:`ProviderConformance`) and
 :mod:`.pytest_plugin` (the pytest hooks). Import its names from here, or from
 ``trunkline.testing``.
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 from .common import ERROR_SCENARIOS, SCENARIOS, ConformanceError
 from .kit import Kit
+from .malformed import MalformedBody, malformed_bodies
 from .pytest_plugin import pytest_addoption as pytest_addoption
 from .pytest_plugin import pytest_collection_modifyitems as pytest_collection_modifyitems
 from .results import (
@@ -53,6 +57,7 @@ from .results import (
     check_verification_refused,
     check_verification_started,
     check_webhook_accepted,
+    check_webhook_malformed,
     check_webhook_refused,
 )
 from .static import PRIVATE_PACKAGES as PRIVATE_PACKAGES
@@ -74,6 +79,7 @@ __all__ = [
     "SCENARIOS",
     "ConformanceError",
     "Kit",
+    "MalformedBody",
     "ProviderConformance",
     "check_attestation",
     "check_calling_windows",
@@ -94,7 +100,9 @@ __all__ = [
     "check_verification_refused",
     "check_verification_started",
     "check_webhook_accepted",
+    "check_webhook_malformed",
     "check_webhook_refused",
     "credential_fields",
     "hook_signature",
+    "malformed_bodies",
 ]

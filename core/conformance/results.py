@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ProviderRateLimited, WebhookSignatureError
+from ..errors import ProviderRateLimited, WebhookMalformed, WebhookSignatureError
 from ..models import (
     ATTESTATION_LEVELS,
     LINE_TYPES,
@@ -23,7 +23,7 @@ from ..models import (
     VerificationResult,
 )
 from ..plugins import HOOK_RESULTS
-from .common import ERROR_SCENARIOS, fail
+from .common import ERROR_SCENARIOS, ConformanceError, fail
 
 
 def check_result(hook: str, result: Any, provider: str | None = None) -> Any:
@@ -236,3 +236,39 @@ def check_webhook_refused(what: str, call: Callable[[], Any]) -> None:
             "WebhookSignatureError"
         )
     fail(f"parse_webhook accepted {what} (returned {result!r})")
+
+
+def check_webhook_malformed(
+    what: str, call: Callable[[], Any], provider: str | None = None
+) -> list[ProviderEvent]:
+    """``call()`` (parse_webhook on a correctly signed body that is not a callback of the
+    carrier: ``what`` names it) raises ``WebhookMalformed``, or answers a well-formed list of
+    ``ProviderEvent`` (``[]`` for a readable body that names nothing the core acts on). Any
+    other exception, and any other answer, fails. Returns the events (``[]`` when refused)."""
+    try:
+        result = call()
+    except WebhookMalformed:
+        return []
+    except WebhookSignatureError as exc:
+        fail(
+            f"parse_webhook raised WebhookSignatureError ({_short(exc)}) for {what}, which is "
+            "correctly signed: once the signature holds, a body it cannot read raises "
+            "WebhookMalformed"
+        )
+    except Exception as exc:
+        fail(
+            f"parse_webhook raised {type(exc).__module__}.{type(exc).__name__} ({_short(exc)}) "
+            f"for {what}, expected WebhookMalformed: a signed body that is not the carrier's "
+            "callback raises WebhookMalformed, never its parser's error"
+        )
+    try:
+        events: list[ProviderEvent] = check_result("parse_webhook", result, provider)
+    except ConformanceError as exc:
+        fail(f"for {what}: {_short(exc, 400)}")
+    return events
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message, cut short (a parser's may quote a whole enormous body)."""
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -17,7 +17,7 @@ from .. import hookspecs
 from ..errors import ProviderNotConfigured
 from ..models import CallOptions, NumberRef, NumberSearch, VerificationResult, WebhookRequest
 from ..plugins import HOOK_CAPABILITY
-from . import results, static
+from . import malformed, results, static
 from .common import ERROR_SCENARIOS, ConformanceError, fail
 from .kit import Kit, load_entry_point
 
@@ -30,6 +30,7 @@ class ProviderConformance:
 
     Set the attributes, and override :meth:`mock_carrier`, :meth:`signed_webhook`,
     :meth:`forged_webhook` (and :meth:`valid_code` when your carrier's code is not fixed).
+    Define :meth:`sign_webhook` too, to have signed but malformed bodies checked.
     While a test runs, ``self.host`` is the real host and ``self.plugin`` your plugin instance.
     """
 
@@ -84,6 +85,15 @@ class ProviderConformance:
     def forged_webhook(self) -> WebhookRequest:
         """The same callback with a signature that does not hold."""
         raise NotImplementedError(f"{type(self).__name__} must define forged_webhook()")
+
+    def sign_webhook(self, body: bytes, content_type: str) -> WebhookRequest:
+        """Optional: a callback carrying exactly ``body``, sent as ``content_type`` (the
+        ``content-type`` header), correctly signed with the test settings as the carrier signs.
+
+        Defined, ``test_webhook_signed_malformed_refused`` signs malformed bodies with it and
+        checks ``parse_webhook``'s answers; not defined, that test is skipped.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define sign_webhook()")
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -327,4 +337,40 @@ class ProviderConformance:
             results.check_webhook_refused(
                 what,
                 functools.partial(self._ask, trunkline_kit, None, "parse_webhook", request=request),
+            )
+
+    def _sign(self, body: bytes, content_type: str) -> WebhookRequest:
+        request = self.sign_webhook(body, content_type)
+        if not isinstance(request, WebhookRequest):
+            fail(f"sign_webhook() returned {type(request).__name__}, expected a WebhookRequest")
+        if request.body != body:
+            fail("sign_webhook(body, content_type) returned a request that does not carry body")
+        return request
+
+    def test_webhook_signed_malformed_refused(self, trunkline_kit: Kit) -> None:
+        """A correctly signed body that is not the carrier's callback raises
+        ``WebhookMalformed`` (or, readable but naming nothing, answers well-formed events),
+        never the parser's own error."""
+        self._capable("webhooks")
+        if type(self).sign_webhook is ProviderConformance.sign_webhook:
+            pytest.skip(
+                f"define {type(self).__name__}.sign_webhook(body, content_type) to check "
+                "parse_webhook on signed but malformed bodies"
+            )
+        ask = functools.partial(self._ask, trunkline_kit, None, "parse_webhook")
+        signed = self.signed_webhook()
+        content_type = signed.headers.get("content-type") or malformed.JSON
+        again = self._sign(signed.body, content_type)
+        try:
+            results.check_webhook_accepted(ask(request=again), self.provider)
+        except Exception as exc:
+            fail(
+                f"sign_webhook(signed_webhook().body, {content_type!r}) is not accepted as "
+                f"signed_webhook() is ({type(exc).__name__}: {exc}): it must sign as the "
+                "carrier does"
+            )
+        for case in malformed.malformed_bodies(signed.body, content_type):
+            request = self._sign(case.body, case.content_type)
+            results.check_webhook_malformed(
+                case.describe(), functools.partial(ask, request=request), self.provider
             )

@@ -4,6 +4,8 @@ Outgoing Caller ID validation's outcome, or a call's status."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -23,23 +25,29 @@ def parse(request: WebhookRequest, auth_token: SecretStr | None) -> list[Provide
     signature = request.headers.get("x-twilio-signature")
     if not signature:
         raise WebhookSignatureError("missing X-Twilio-Signature")
-    text = request.body.decode("utf-8", errors="replace")
     validator = RequestValidator(auth_token.get_secret_value())
     if request.headers.get("content-type", "").startswith("application/json"):
-        # JSON bodies are signed through ``bodySHA256`` in the URL's query; without it the
-        # SDK would take the body for form parameters (and fail on a string).
-        if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
+        # JSON bodies are signed through ``bodySHA256`` in the URL's query (the SHA-256 of the
+        # raw bytes, compared here: the SDK hashes a str, which bytes that are not UTF-8 are
+        # not), and the signature covers the URL alone.
+        hashes = parse_qs(urlsplit(request.url).query).get("bodySHA256")
+        if not hashes:
             raise WebhookSignatureError("a JSON body is signed through bodySHA256 in the URL")
-        if not validator.validate(request.url, text, signature):
+        digest = hashlib.sha256(request.body).hexdigest()
+        if not hmac.compare_digest(digest.encode(), hashes[0].encode()) or not validator.validate(
+            request.url, {}, signature
+        ):
             raise WebhookSignatureError("X-Twilio-Signature does not match")
         try:
-            loaded = json.loads(text)
-        except ValueError:
-            raise WebhookMalformed("twilio: the JSON callback body is not JSON") from None
+            loaded = json.loads(request.body.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
+            raise WebhookMalformed("twilio: the JSON callback body is not UTF-8 JSON") from None
         if not isinstance(loaded, dict):
             raise WebhookMalformed("twilio: the JSON callback body is not an object")
         form = {str(k): str(v) for k, v in loaded.items()}
     else:
+        # Form parameters as Twilio signs them, decoded (bytes that are not UTF-8 replaced).
+        text = request.body.decode("utf-8", errors="replace")
         form = dict(parse_qsl(text, keep_blank_values=True))
         if not validator.validate(request.url, form, signature):
             raise WebhookSignatureError("X-Twilio-Signature does not match")

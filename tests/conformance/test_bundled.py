@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import re
 import time
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import httpx
 import respx
@@ -44,6 +45,7 @@ class TestTwilioConformance(ProviderConformance):
     def _validate(self, request: httpx.Request) -> httpx.Response:
         self.friendly_name = parse_qs(request.content.decode()).get("FriendlyName", [""])[0]
         return httpx.Response(200, json={"call_sid": "CA" + "1" * 32, "validation_code": "123456"})
+
     hosted_ref = TW_PN
 
     @contextlib.contextmanager
@@ -146,6 +148,20 @@ class TestTwilioConformance(ProviderConformance):
     def signed_webhook(self) -> WebhookRequest:
         return self._request(TW_TOKEN)
 
+    def sign_webhook(self, body: bytes, content_type: str) -> WebhookRequest:
+        """As Twilio signs: a JSON body through ``bodySHA256`` (of the raw bytes) in the URL,
+        a form body through its parameters (as the plugin decodes them)."""
+        url = f"{PUBLIC}/webhooks/twilio"
+        params: dict[str, str] = {}
+        if content_type.startswith("application/json"):
+            url += f"?bodySHA256={hashlib.sha256(body).hexdigest()}"
+        else:
+            params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        sig = RequestValidator(TW_TOKEN).compute_signature(url, params)
+        return WebhookRequest(
+            url=url, body=body, headers={"x-twilio-signature": sig, "content-type": content_type}
+        )
+
     def forged_webhook(self) -> WebhookRequest:
         return self._request("not-the-token")
 
@@ -223,15 +239,17 @@ class TestTelnyxConformance(ProviderConformance):
                 )
             yield
 
-    def _request(self, signer: SigningKey) -> WebhookRequest:
-        body = json.dumps(
-            {"data": {"event_type": "call.hangup", "payload": {"call_control_id": "v3:x"}}}
-        )
+    def _request(self, signer: SigningKey, body: bytes | None = None) -> WebhookRequest:
+        if body is None:
+            body = json.dumps(
+                {"data": {"event_type": "call.hangup", "payload": {"call_control_id": "v3:x"}}}
+            ).encode()
         stamp = str(int(time.time()))
-        sig = base64.b64encode(signer.sign(f"{stamp}|{body}".encode()).signature).decode()
+        # What Telnyx signs: "{timestamp}|{raw body}", Ed25519, base64.
+        sig = base64.b64encode(signer.sign(stamp.encode() + b"|" + body).signature).decode()
         return WebhookRequest(
             url=f"{PUBLIC}/webhooks/telnyx",
-            body=body.encode(),
+            body=body,
             headers={"telnyx-signature-ed25519": sig, "telnyx-timestamp": stamp},
         )
 
@@ -240,3 +258,8 @@ class TestTelnyxConformance(ProviderConformance):
 
     def forged_webhook(self) -> WebhookRequest:
         return self._request(SigningKey.generate())
+
+    def sign_webhook(self, body: bytes, content_type: str) -> WebhookRequest:
+        request = self._request(TX_SIGNER, body)
+        request.headers["content-type"] = content_type
+        return request

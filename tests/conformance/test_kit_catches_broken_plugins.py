@@ -13,10 +13,12 @@ from pydantic import BaseModel
 from core import (
     NumberIntel,
     NumberRef,
+    ProviderEvent,
     ProviderInfo,
     ProviderUnavailable,
     SecretStr,
     VerificationResult,
+    WebhookMalformed,
     WebhookSignatureError,
     hookimpl,
 )
@@ -37,9 +39,11 @@ from core.conformance import (
     check_verification_refused,
     check_verification_started,
     check_webhook_accepted,
+    check_webhook_malformed,
     check_webhook_refused,
     credential_fields,
     hook_signature,
+    malformed_bodies,
 )
 from core.plugins import PluginHost
 
@@ -361,6 +365,66 @@ def test_swallowed_signature_check() -> None:
         check_webhook_accepted([], "p")
 
 
+def test_a_parser_error_on_a_signed_malformed_body() -> None:
+    what = "a signed body, JSON null: b'null' (application/json)"
+
+    def crashes() -> Any:
+        raise KeyError("kind")
+
+    with pytest.raises(
+        ConformanceError,
+        match=r"^parse_webhook raised builtins.KeyError \('kind'\) for a signed body, JSON null: "
+        r"b'null' \(application/json\), expected WebhookMalformed",
+    ):
+        check_webhook_malformed(what, crashes)
+
+    def refuses_as_unsigned() -> Any:
+        raise WebhookSignatureError("bad")
+
+    with pytest.raises(
+        ConformanceError, match="WebhookSignatureError .bad. for .*correctly signed"
+    ):
+        check_webhook_malformed(what, refuses_as_unsigned)
+
+    def answers_a_dict() -> Any:
+        return {"kind": "call_status"}
+
+    with pytest.raises(
+        ConformanceError, match="^for a signed body, JSON null.*: parse_webhook returned dict"
+    ):
+        check_webhook_malformed(what, answers_a_dict, "p")
+
+    def refuses() -> Any:
+        raise WebhookMalformed("not a callback")
+
+    assert check_webhook_malformed(what, refuses) == []
+    assert check_webhook_malformed(what, lambda: []) == []
+    event = ProviderEvent(provider="p", kind="call_status", provider_ref="c1")
+    assert check_webhook_malformed(what, lambda: [event], "p") == [event]
+
+
+def test_the_malformed_bodies_stay_within_what_the_core_lets_through() -> None:
+    """Every body the kit signs would reach a plugin through ``POST /webhooks/{provider}``:
+    under the size limit and the depth limit the route enforces first."""
+    from api.webhook_guard import MAX_WEBHOOK_BYTES, check_depth
+
+    sample = b'{"type": "x", "data": {"id": "c1", "items": [{"n": "1"}], "phone": "+1415"}}'
+    for sample_body, content_type in (
+        (sample, "application/json"),
+        (b"CallSid=CA1&CallStatus=ringing&To=%2B14155550100", "application/x-www-form-urlencoded"),
+    ):
+        cases = malformed_bodies(sample_body, content_type)
+        labels = {case.label for case in cases}
+        assert {"empty", "not UTF-8", "JSON null", "an empty JSON array"} <= labels
+        for case in cases:
+            assert len(case.body) <= MAX_WEBHOOK_BYTES, case.label
+            check_depth(case.body)  # raises WebhookMalformed past the core's depth
+    json_labels = {case.label for case in malformed_bodies(sample, "application/json")}
+    assert {"without data.id", "with data.items.0 set to null", "with every string enormous"} <= (
+        json_labels
+    )
+
+
 # -- the whole kit, run by pytest against a broken plugin installed with an entry point -----------
 
 BROKEN_PLUGIN = """
@@ -419,13 +483,20 @@ def test_unrelated():
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 
-def _install_broken(pytester: pytest.Pytester) -> None:
+def _install(pytester: pytest.Pytester, name: str, plugin: str, tests: str) -> None:
+    """``<name>_plugin`` installed with a ``trunkline`` entry point named ``name``, and its
+    kit tests in ``test_<name>.py``."""
     pytester.makeini(INI)
-    pytester.makepyfile(broken_plugin=BROKEN_PLUGIN, test_broken=BROKEN_TESTS)
-    info = pytester.path / "broken_plugin-0.1.dist-info"
+    pytester.makepyfile(**{f"{name}_plugin": plugin, f"test_{name}": tests})
+    info = pytester.path / f"{name}_plugin-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[trunkline]\nbroken = broken_plugin:BrokenPlugin\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-plugin\nVersion: 0.1\n")
+    entry = f"{name} = {name}_plugin:{name.capitalize()}Plugin"
+    (info / "entry_points.txt").write_text(f"[trunkline]\n{entry}\n")
+
+
+def _install_broken(pytester: pytest.Pytester) -> None:
+    _install(pytester, "broken", BROKEN_PLUGIN, BROKEN_TESTS)
 
 
 def test_kit_fails_a_broken_plugin_by_name(pytester: pytest.Pytester) -> None:
@@ -467,6 +538,91 @@ def test_inert_in_an_ordinary_run(pytester: pytest.Pytester) -> None:
     assert not [
         line for line in markers if line.startswith("@pytest.mark.") and "trunkline" in line
     ]
+
+
+CARELESS_PLUGIN = """
+import hashlib, hmac, json
+from core import ProviderEvent, ProviderInfo, WebhookMalformed, WebhookSignatureError, hookimpl
+from pydantic import BaseModel
+
+
+class Settings(BaseModel):
+    region: str = "eu"
+
+
+def sign(body):
+    return hmac.new(b"careless-secret", body, hashlib.sha256).hexdigest()
+
+
+class CarelessPlugin:
+    @hookimpl
+    def trunkline_register_providers(self, register):
+        register(ProviderInfo(name="careless", display_name="Careless",
+                              capabilities={"webhooks"}, settings_model=Settings))
+
+    @hookimpl
+    def parse_webhook(self, request):
+        given = request.headers.get("x-sig", "")
+        if not hmac.compare_digest(given, sign(request.body)):
+            raise WebhookSignatureError("bad signature")
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            raise WebhookMalformed("not JSON") from None
+        if not isinstance(payload, dict):
+            raise WebhookMalformed("not an object")
+        return [ProviderEvent(provider="careless", kind=payload["kind"])]   # KeyError escapes
+"""
+
+CARELESS_TESTS = """
+import json
+from careless_plugin import sign
+from core import WebhookRequest
+from core.conformance import ProviderConformance
+
+
+def _request(body, signature, content_type="application/json"):
+    return WebhookRequest(url="http://t/webhooks/careless", body=body,
+                          headers={"content-type": content_type, "x-sig": signature})
+
+
+class TestCarelessConformance(ProviderConformance):
+    plugin_name = "careless"
+    provider = "careless"
+
+    def signed_webhook(self):
+        body = json.dumps({"kind": "call_status"}).encode()
+        return _request(body, sign(body))
+
+    def forged_webhook(self):
+        return _request(self.signed_webhook().body, "0" * 64)
+
+    def sign_webhook(self, body, content_type):
+        return _request(body, sign(body), content_type)
+
+
+class TestCarelessWithoutSigner(TestCarelessConformance):
+    sign_webhook = ProviderConformance.sign_webhook     # as if never defined
+"""
+
+
+def test_kit_fails_a_parser_error_on_a_signed_malformed_body(pytester: pytest.Pytester) -> None:
+    _install(pytester, "careless", CARELESS_PLUGIN, CARELESS_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-rfs")
+    out = result.stdout.str()
+    failed = "test_careless.py::TestCarelessConformance::test_webhook_signed_malformed_refused"
+    assert f"FAILED {failed}" in out
+    assert (
+        "parse_webhook raised builtins.KeyError ('kind') for a signed body, an empty JSON "
+        "object: b'{}' (application/json), expected WebhookMalformed"
+    ) in out
+    # the signature checks it keeps still pass
+    for kept in ("test_webhook_signed_accepted", "test_webhook_forged_refused"):
+        assert f"FAILED test_careless.py::TestCarelessConformance::{kept}" not in out
+    # without sign_webhook the check is skipped, saying what to define
+    assert "define TestCarelessWithoutSigner.sign_webhook(body, content_type)" in out
+    assert "FAILED test_careless.py::TestCarelessWithoutSigner" not in out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 # -- one way to call a hook on one plugin ------------------------------------------------------

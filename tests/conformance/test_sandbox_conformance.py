@@ -44,14 +44,24 @@ class TestSandboxConformance(ProviderConformance):
     def invalid_code(self, started: VerificationResult) -> str:
         return "111111" if self.valid_code(started) == "000000" else "000000"
 
-    def _callback(self, secret: str) -> WebhookRequest:
-        body = json.dumps(
-            {"kind": "verification_succeeded", "phone_e164": self.number, "provider_ref": "SBV-1"}
-        ).encode()
+    def _callback(
+        self, secret: str, body: bytes | None = None, content_type: str = ""
+    ) -> WebhookRequest:
+        if body is None:
+            body = json.dumps(
+                {
+                    "kind": "verification_succeeded",
+                    "phone_e164": self.number,
+                    "provider_ref": "SBV-1",
+                }
+            ).encode()
         signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         return WebhookRequest(
             url="http://127.0.0.1:8000/webhooks/sandbox",
-            headers={"content-type": "application/json", "x-sandbox-signature": signature},
+            headers={
+                "content-type": content_type or "application/json",
+                "x-sandbox-signature": signature,
+            },
             body=body,
         )
 
@@ -60,6 +70,9 @@ class TestSandboxConformance(ProviderConformance):
 
     def forged_webhook(self) -> WebhookRequest:
         return self._callback("not-the-secret")
+
+    def sign_webhook(self, body: bytes, content_type: str) -> WebhookRequest:
+        return self._callback(SECRET, body, content_type)
 
 
 class TestSandboxCallStyleConformance(TestSandboxConformance):

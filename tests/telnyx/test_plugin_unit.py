@@ -806,7 +806,8 @@ def _garbled() -> WebhookRequest:
         lambda: _without("telnyx-timestamp"),
         lambda: _signed(_event("call.hangup"), signer=SigningKey.generate()),
         _garbled,
-        lambda: _signed(b"\xff\xfe not utf-8"),
+        lambda: _signed(b"\xff\xfe not utf-8", signer=SigningKey.generate()),
+        lambda: _signed(b"\xff\xfe not utf-8", ts=int(time.time()) - 301),
     ],
     ids=[
         "tampered",
@@ -816,7 +817,8 @@ def _garbled() -> WebhookRequest:
         "no-timestamp",
         "other-key",
         "garbled",
-        "binary",
+        "binary-other-key",
+        "binary-stale",
     ],
 )
 async def test_refused_signatures(plugin: TelnyxPlugin, make: Any) -> None:
@@ -836,7 +838,10 @@ async def test_signed_but_uninteresting_bodies_give_no_event(plugin: TelnyxPlugi
     assert plugin.parse_webhook(_signed(b'{"data": {"event_type": "call.hangup"}}')) == []
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": 1}', b'{"data": {"payload": []}}'])
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b'{"data": 1}', b'{"data": {"payload": []}}', b"\xff\xfe not utf-8"],
+)
 async def test_signed_bodies_that_are_not_events_are_malformed(
     plugin: TelnyxPlugin, body: bytes
 ) -> None:

@@ -32,6 +32,7 @@ from core import (
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
+    WebhookMalformed,
     WebhookRequest,
     WebhookSignatureError,
 )
@@ -457,6 +458,29 @@ def test_webhook_json_body_signed_with_body_sha256(plugin: TwilioPlugin) -> None
     bad = good.model_copy(update={"body": b'{"CallSid": "CA9", "CallStatus": "completed"}'})
     with pytest.raises(WebhookSignatureError):
         plugin.parse_webhook(bad)
+
+
+def test_webhook_json_body_not_utf8_signed_is_malformed(plugin: TwilioPlugin) -> None:
+    """``bodySHA256`` is the hash of the raw bytes: a signed body that is not UTF-8 is
+    malformed (422), not a bad signature."""
+    body = b'\xff\xfe{"CallSid": "CA9"}'
+    url = f"{CALLBACK}?bodySHA256={hashlib.sha256(body).hexdigest()}"
+    headers = {"content-type": "application/json"}
+    signed = WebhookRequest(
+        url=url,
+        body=body,
+        headers={**headers, "x-twilio-signature": twilio_signature(TOKEN, url, {})},
+    )
+    with pytest.raises(WebhookMalformed, match="not UTF-8 JSON"):
+        plugin.parse_webhook(signed)
+    other = f"{CALLBACK}?bodySHA256={hashlib.sha256(body + b' ').hexdigest()}"
+    forged = WebhookRequest(
+        url=other,
+        body=body,
+        headers={**headers, "x-twilio-signature": twilio_signature(TOKEN, other, {})},
+    )
+    with pytest.raises(WebhookSignatureError):
+        plugin.parse_webhook(forged)
 
 
 # -- coverage, search, regulations ---------------------------------------------------------------

@@ -74,15 +74,18 @@ class TestAcmeConformance(ProviderConformance):
             )
         return router
 
-    def _callback(self, secret: str) -> WebhookRequest:
-        body = json.dumps(
-            {"type": "caller_id.verified", "data": {"id": "cid_1", "phone_number": self.number}}
-        ).encode()
+    def _callback(
+        self, secret: str, body: bytes | None = None, content_type: str = "application/json"
+    ) -> WebhookRequest:
+        if body is None:
+            body = json.dumps(
+                {"type": "caller_id.verified", "data": {"id": "cid_1", "phone_number": self.number}}
+            ).encode()
         stamp = str(int(time.time()))
         return WebhookRequest(
             url="https://trunkline.test/webhooks/acme",
             headers={
-                "content-type": "application/json",
+                "content-type": content_type,
                 "acme-signature": f"t={stamp},v1={sign(secret, stamp, body)}",
             },
             body=body,
@@ -93,3 +96,7 @@ class TestAcmeConformance(ProviderConformance):
 
     def forged_webhook(self) -> WebhookRequest:
         return self._callback("not-the-secret")
+
+    def sign_webhook(self, body: bytes, content_type: str) -> WebhookRequest:
+        # optional: with it the kit also checks signed bodies that are not ACME's callbacks
+        return self._callback(SECRET, body, content_type)

@@ -285,12 +285,15 @@ class AcmePlugin:
             kind = "call_status"
         else:
             return []
+        phone, ref = data.get("phone_number"), data.get("id")
+        if not isinstance(phone, str | None) or not isinstance(ref, str | None):
+            raise WebhookMalformed("acme: data.id and data.phone_number are strings")
         return [
             ProviderEvent(
                 provider=PROVIDER,
                 kind=kind,
-                phone_e164=data.get("phone_number"),
-                provider_ref=data.get("id"),
+                phone_e164=phone,
+                provider_ref=ref,
                 data={"status": data["status"]} if "status" in data else {},
             )
         ]
