@@ -1,0 +1,103 @@
+"""Campaigns and the calls placed through them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from core.calls import normalise_status
+from core.tables import Call, Campaign
+
+from ..validation import Name
+from .common import In, phone_field
+
+
+class CampaignCreate(In):
+    name: Name = Field(min_length=1, max_length=200)
+    from_e164: str | None = phone_field(None)
+
+
+class CampaignUpdate(In):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class FromNumberIn(In):
+    """``e164`` is the new caller ID, or ``null`` to clear it (the key is required)."""
+
+    e164: str | None = phone_field()
+
+
+class TestCallIn(In):
+    to: str = phone_field()
+
+
+class CampaignWarning(BaseModel):
+    """Something about a campaign that will make its calls fail: ``code`` is a policy reason."""
+
+    code: str
+    detail: str
+
+
+class CampaignOut(BaseModel):
+    id: str
+    workspace_id: str
+    name: str
+    from_number_id: str | None
+    from_e164: str | None
+    warnings: list[CampaignWarning]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        campaign: Campaign,
+        from_e164: str | None,
+        warnings: list[CampaignWarning] | None = None,
+    ) -> CampaignOut:
+        return cls(
+            id=str(campaign.id),
+            workspace_id=str(campaign.workspace_id),
+            name=campaign.name,
+            from_number_id=str(campaign.from_number_id) if campaign.from_number_id else None,
+            from_e164=from_e164,
+            warnings=warnings or [],
+            created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
+        )
+
+
+CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer"]
+
+
+class CallOut(BaseModel):
+    """A call placed through Trunkline; ``status`` follows the carrier's events."""
+
+    id: str
+    campaign_id: str | None
+    number_id: str | None
+    provider: str
+    from_e164: str
+    to_e164: str
+    provider_call_id: str | None
+    status: CallStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, call: Call) -> CallOut:
+        return cls(
+            id=str(call.id),
+            campaign_id=str(call.campaign_id) if call.campaign_id else None,
+            number_id=str(call.number_id) if call.number_id else None,
+            provider=call.provider,
+            from_e164=call.from_e164,
+            to_e164=call.to_e164,
+            provider_call_id=call.provider_call_id,
+            # rows stored before statuses were normalised may hold a carrier's own word
+            status=normalise_status(call.status) or "queued",  # type: ignore[arg-type]
+            created_at=call.created_at,
+            updated_at=call.updated_at,
+        )
