@@ -117,7 +117,7 @@ def create_app(
     try:  # the console ships in api/console; its catch-all 404 page goes last
         console = [
             importlib.import_module(f"api.console.{name}")
-            for name in ("routes", "records", "not_found")
+            for name in ("signin", "render", "telephony", "routes", "records", "not_found")
         ]
     except ModuleNotFoundError:
         pass
