@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from core.db import ping
 
 from ..deps import PrincipalDep, RuntimeDep
 from ..schemas import PluginOut, problems
@@ -36,13 +37,7 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
     the host unready only in strict mode, where start-up would already have failed. The
     snapshot's state is reported and never makes the host unready (dark, it reads the
     database)."""
-    checks: dict[str, Any] = {}
-    try:
-        async with rt.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+    checks: dict[str, Any] = {"database": await ping(rt.engine)}
     failed = [r.name for r in rt.host.records.values() if r.status == "failed"]
     checks["plugins"] = "ok" if not failed else {"failed": failed}
     # the preflight's snapshot: "live" (served from memory), "dark" (its bus is down: every
