@@ -57,10 +57,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_runtime(
-            settings, plugins_file=plugins_file, extra_plugins=extra_plugins
+            settings, plugins_file=plugins_file, extra_plugins=extra_plugins, metrics=metrics
         )
-        runtime.host.observe = metrics.observe_carrier
-        runtime.extra["metrics"] = metrics
         if configure_logging:
             api_logging.configure_logging(settings.log_json, secret_values(runtime))
         app.state.runtime = runtime
@@ -72,7 +70,6 @@ def create_app(
         # Plugins prepare what a first request would wait for, while the server answers.
         warming = asyncio.create_task(asyncio.to_thread(runtime.warm_up))
         # Carrier dialing permissions are refreshed in the background, never on a request.
-        runtime.permissions.observe = metrics.observe_permissions
         refreshing = None
         if settings.permissions_refresh_seconds > 0 and not settings.demo_mode:
             refreshing = asyncio.create_task(runtime.permissions.run())
@@ -103,7 +100,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.state.metrics = metrics
     problems.install(app)
     docs.install(app)
     install_metrics(app, metrics)

@@ -69,8 +69,12 @@ class PluginHost(DestinationRules):
         public_base_url: str = "http://127.0.0.1:8000",
         cache: Cache | None = None,
         log_failures: bool = True,
+        observe: Callable[[str, str, str, float], None] | None = None,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        #: Told of each provider hook call: (hook, provider, outcome, seconds); the runtime's
+        #: metrics recorder, given at construction.
+        self.observe = observe
         #: Log a lenient host's load failures (the CLI reports them itself instead).
         self.log_failures = log_failures
         self.pm.add_hookspecs(hookspecs)
@@ -437,9 +441,6 @@ class PluginHost(DestinationRules):
                     elapsed * 1000,
                 )
 
-    #: Replaced by the API with a metrics recorder; (hook, provider, outcome, seconds).
-    observe: Callable[[str, str, str, float], None] | None = None
-
     def _observe(self, hook: str, provider: str, outcome: str, seconds: float) -> None:
         if self.observe is not None:
             self.observe(hook, provider, outcome, seconds)
@@ -480,6 +481,7 @@ def create_plugin_host(
     extra: dict[str, object] | None = None,
     strict: bool | None = None,
     log_failures: bool = True,
+    observe: Callable[[str, str, str, float], None] | None = None,
 ) -> PluginHost:
     """Build and load a host: enabled set from ``plugins.toml`` unless overridden.
 
@@ -492,6 +494,7 @@ def create_plugin_host(
         public_base_url=public_base_url,
         cache=cache,
         log_failures=log_failures,
+        observe=observe,
     )
     enabled = plugins_file.enabled if enabled_override is None else enabled_override
     host.load(enabled, plugins_file.tables, extra=extra)

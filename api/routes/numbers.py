@@ -105,7 +105,7 @@ async def add_number(
     responses=problems(401, 404, 409, *CARRIER, body=True),
 )
 async def verify_cli(
-    body: VerifyIn, request: Request, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: VerifyIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Start, check or complete a caller-ID verification (see docs/api.md).
 
@@ -115,7 +115,7 @@ async def verify_cli(
     try:
         outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     except RateLimited:
-        request.app.state.metrics.rate_limited.labels("verify_cli").inc()
+        rt.metrics.observe_rate_limited("verify_cli")
         raise
     return outcome.as_dict()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from core.db import ping
 
 from ..deps import PrincipalDep, RuntimeDep
+from ..metrics import Metrics
 from ..schemas import PluginOut, problems
 
 router = APIRouter(tags=["system"])
@@ -58,7 +59,9 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(rt: RuntimeDep) -> Response:
     """Prometheus exposition; carries no workspace data."""
-    rendered: Response = request.app.state.metrics.render()
-    return rendered
+    recorder = rt.metrics
+    if not isinstance(recorder, Metrics):  # a runtime built without the API's registry
+        return Response(b"", media_type="text/plain")
+    return recorder.render()
