@@ -93,12 +93,11 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="campaign_created",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="campaign",
         subject_id=campaign.id,
         detail={"name": name, "from_e164": number.phone_e164 if number else None},
@@ -114,12 +113,11 @@ async def rename_campaign(
     campaign = await get_campaign(session, principal.workspace_id, cid)
     before = campaign.name
     campaign.name = name
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="campaign_updated",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="campaign",
         subject_id=campaign.id,
         detail={"before": {"name": before}, "after": {"name": name}},
@@ -131,12 +129,11 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="campaign_deleted",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="campaign",
         subject_id=campaign.id,
         detail={"name": campaign.name},
@@ -155,12 +152,11 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.record(
+            audit.by_principal(
                 session,
+                principal,
                 action="caller_id_changed",
                 outcome=exc.code,
-                actor=principal.actor,
-                workspace_id=principal.workspace_id,
                 subject_type="campaign",
                 subject_id=campaign.id,
                 detail={"e164": e164},
@@ -169,12 +165,11 @@ async def set_caller_id(
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="caller_id_changed",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="campaign",
         subject_id=campaign.id,
         provider=number.provider if number else None,
@@ -232,12 +227,11 @@ async def test_call(
         raise NoCallerId("set the campaign's caller ID before placing a test call")
 
     def refuse(code: str, reasons: list[str]) -> None:
-        audit.record(
+        audit.by_principal(
             session,
+            principal,
             action="test_call",
             outcome=code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
             subject_type="campaign",
             subject_id=campaign.id,
             provider=number.provider,
@@ -280,12 +274,11 @@ async def test_call(
     )
     session.add(call)
     await session.flush()
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="test_call",
         outcome="placed",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="call",
         subject_id=call.id,
         provider=number.provider,

@@ -132,12 +132,11 @@ async def purchase(
     held = await held_elsewhere(session, phone, principal.workspace_id, purchases=False)
     await session.rollback()  # no transaction stays open
     if held:
-        audit.record(
+        audit.by_principal(
             session,
+            principal,
             action="number_purchased",
             outcome=NumberClaimed.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
             subject_type="number",
             subject_id=None,
             provider=provider,
@@ -152,12 +151,11 @@ async def purchase(
         )
     except TrunklineError as exc:
         await session.execute(delete(Number).where(Number.id == claim.id))
-        audit.record(
+        audit.by_principal(
             session,
+            principal,
             action="number_purchased",
             outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
             subject_type="number",
             subject_id=None,
             provider=provider,
@@ -193,12 +191,11 @@ async def purchase(
             },
         )
     )
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="number_purchased",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="number",
         subject_id=claim.id,
         provider=provider,
