@@ -24,7 +24,7 @@ from core.runtime import Runtime
 from core.tables import Number
 
 from ..deps import RuntimeDep
-from ..schemas import NumberOut
+from ..schemas import NumberOut, number_out
 from .render import PAGE_SIZE, page_offset
 from .signin import _page, _to_login
 from .views import caller_id_option, number_view
@@ -64,9 +64,7 @@ def release_supported(rt: Runtime) -> bool:
 
 
 def _view(rt: Runtime, n: Number) -> dict[str, Any]:
-    return number_view(
-        NumberOut.of(n, rt.policy.caller_id_allowed(n)), demo_mode=rt.settings.demo_mode
-    )
+    return number_view(number_out(rt, n), demo_mode=rt.settings.demo_mode)
 
 
 @router.get("/numbers/{number_id}")

@@ -74,14 +74,12 @@ async def list_campaigns(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
     )
     numbers = await service.caller_ids_of(session, rows)
-    return PageOut(
-        items=[
+    return page.of(
+        [
             campaign_out(rt, c, numbers.get(c.from_number_id) if c.from_number_id else None)
             for c in rows
         ],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+        total,
     )
 
 

@@ -35,7 +35,15 @@ from .common import (
     phone_field,
     problems,
 )
-from .numbers import NumberBinding, NumberCreate, NumberOut, PurchaseIn, VerifyIn, VerifyOut
+from .numbers import (
+    NumberBinding,
+    NumberCreate,
+    NumberOut,
+    PurchaseIn,
+    VerifyIn,
+    VerifyOut,
+    number_out,
+)
 from .outbound import (
     BATCH_MAX_CHECKS,
     DestinationOut,
@@ -90,6 +98,7 @@ __all__ = [
     "created",
     "drop_default_422",
     "listed",
+    "number_out",
     "omittable",
     "phone_field",
     "problems",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -11,6 +12,9 @@ from core.tables import Number
 
 from ..validation import Reference, Text
 from .common import In, omittable, phone_field
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
 
 
 class NumberCreate(In):
@@ -86,6 +90,12 @@ class NumberOut(BaseModel):
             attestation_checked_at=number.attestation_checked_at,
             created_at=number.created_at,
         )
+
+
+def number_out(rt: Runtime, number: Number) -> NumberOut:
+    """The one presenter of a number (the API's answers and the console's views): its fields,
+    and whether the outbound policy lets it be a caller ID."""
+    return NumberOut.of(number, rt.policy.caller_id_allowed(number))
 
 
 class VerifyIn(In):
