@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from core.tables import ApiKey
 
-from .common import In
+from .common import In, RowOut
 
 
 class ApiKeyCreate(In):
@@ -31,7 +31,7 @@ class ApiKeyCreate(In):
         return value
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(RowOut):
     id: str
     name: str | None
     prefix: str = Field(description="The key's first characters, to recognise it.")
@@ -42,15 +42,7 @@ class ApiKeyOut(BaseModel):
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
-        return cls(
-            id=str(key.id),
-            name=key.name,
-            prefix=key.prefix,
-            user_id=str(key.user_id),
-            created_at=key.created_at,
-            revoked_at=key.revoked_at,
-            active=key.revoked_at is None,
-        )
+        return cls.from_row(key, active=key.revoked_at is None)
 
 
 class ApiKeyCreated(ApiKeyOut):

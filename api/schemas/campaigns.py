@@ -11,7 +11,7 @@ from core.calls import normalise_status
 from core.tables import Call, Campaign
 
 from ..validation import Name
-from .common import In, phone_field
+from .common import In, RowOut, phone_field
 
 
 class CampaignCreate(In):
@@ -40,7 +40,7 @@ class CampaignWarning(BaseModel):
     detail: str
 
 
-class CampaignOut(BaseModel):
+class CampaignOut(RowOut):
     id: str
     workspace_id: str
     name: str
@@ -57,22 +57,13 @@ class CampaignOut(BaseModel):
         from_e164: str | None,
         warnings: list[CampaignWarning] | None = None,
     ) -> CampaignOut:
-        return cls(
-            id=str(campaign.id),
-            workspace_id=str(campaign.workspace_id),
-            name=campaign.name,
-            from_number_id=str(campaign.from_number_id) if campaign.from_number_id else None,
-            from_e164=from_e164,
-            warnings=warnings or [],
-            created_at=campaign.created_at,
-            updated_at=campaign.updated_at,
-        )
+        return cls.from_row(campaign, from_e164=from_e164, warnings=warnings or [])
 
 
 CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer"]
 
 
-class CallOut(BaseModel):
+class CallOut(RowOut):
     """A call placed through Trunkline; ``status`` follows the carrier's events."""
 
     id: str
@@ -88,16 +79,8 @@ class CallOut(BaseModel):
 
     @classmethod
     def of(cls, call: Call) -> CallOut:
-        return cls(
-            id=str(call.id),
-            campaign_id=str(call.campaign_id) if call.campaign_id else None,
-            number_id=str(call.number_id) if call.number_id else None,
-            provider=call.provider,
-            from_e164=call.from_e164,
-            to_e164=call.to_e164,
-            provider_call_id=call.provider_call_id,
+        return cls.from_row(
+            call,
             # rows stored before statuses were normalised may hold a carrier's own word
-            status=normalise_status(call.status) or "queued",  # type: ignore[arg-type]
-            created_at=call.created_at,
-            updated_at=call.updated_at,
+            status=normalise_status(call.status) or "queued",
         )

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+import uuid
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,22 @@ def _no_default(schema: dict[str, Any]) -> None:
 def omittable(**constraints: Any) -> Any:
     """A PATCH field that may be left out but not set to null (its column has no "none")."""
     return Field(default=None, json_schema_extra=_no_default, **constraints)
+
+
+class RowOut(BaseModel):
+    """An answer read from a table row: each field not given is the row's attribute of the
+    same name, an id (UUID) as its string."""
+
+    @classmethod
+    def from_row(cls, row: Any, **given: Any) -> Self:
+        values = {
+            name: _plain(getattr(row, name)) for name in cls.model_fields if name not in given
+        }
+        return cls(**values, **given)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -11,7 +11,7 @@ from core.outbound_policy import normalise_countries
 from core.tables import Number
 
 from ..validation import Reference, Text
-from .common import In, omittable, phone_field
+from .common import In, RowOut, omittable, phone_field
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -39,7 +39,7 @@ class NumberBinding(In):
         return None if value is None else normalise_countries(value)
 
 
-class NumberOut(BaseModel):
+class NumberOut(RowOut):
     id: str
     workspace_id: str
     provider: str
@@ -66,29 +66,12 @@ class NumberOut(BaseModel):
 
     @classmethod
     def of(cls, number: Number, caller_id_allowed: bool) -> NumberOut:
-        return cls(
-            id=str(number.id),
-            workspace_id=str(number.workspace_id),
-            provider=number.provider,
-            phone_e164=number.phone_e164,
-            country_code=number.country_code,
-            number_type=number.number_type,
-            hosted=number.hosted,
-            verified_cli=number.verified_cli,
-            verification_status=number.verification_status,
-            verification_ref=number.verification_ref,
-            verified_at=number.verified_at,
-            outbound_enabled=number.outbound_enabled,
-            inbound_enabled=number.inbound_enabled,
-            outbound_agent_id=number.outbound_agent_id,
-            inbound_agent_id=number.inbound_agent_id,
+        return cls.from_row(
+            number,
             capabilities=list(number.capabilities or []),
             allowed_countries=list(number.allowed_countries or []),
             caller_id_allowed=caller_id_allowed,
             attestation=number.attestation_level,
-            attestation_basis=number.attestation_basis,
-            attestation_checked_at=number.attestation_checked_at,
-            created_at=number.created_at,
         )
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from core.tables import AuditEvent, LedgerEntry
 
+from .common import RowOut
 
-class LedgerOut(BaseModel):
+
+class LedgerOut(RowOut):
     id: str
     kind: str
     period: str | None
@@ -24,21 +24,10 @@ class LedgerOut(BaseModel):
 
     @classmethod
     def of(cls, e: LedgerEntry) -> LedgerOut:
-        return cls(
-            id=str(e.id),
-            kind=e.kind,
-            period=e.period,
-            number_id=str(e.number_id) if e.number_id else None,
-            provider=e.provider,
-            phone_e164=e.phone_e164,
-            amount_cents=e.amount_cents,
-            currency=e.currency,
-            metadata=e.metadata_,
-            created_at=e.created_at,
-        )
+        return cls.from_row(e, metadata=e.metadata_)
 
 
-class AuditOut(BaseModel):
+class AuditOut(RowOut):
     id: str
     actor: str
     action: str
@@ -51,14 +40,4 @@ class AuditOut(BaseModel):
 
     @classmethod
     def of(cls, e: AuditEvent) -> AuditOut:
-        return cls(
-            id=str(e.id),
-            actor=e.actor,
-            action=e.action,
-            subject_type=e.subject_type,
-            subject_id=e.subject_id,
-            provider=e.provider,
-            outcome=e.outcome,
-            detail=e.detail,
-            created_at=e.created_at,
-        )
+        return cls.from_row(e)
