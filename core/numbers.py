@@ -132,14 +132,12 @@ async def add_number(
     except IntegrityError:
         await session.rollback()
         raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
-    audit.by_principal(
+    audit.number_event(
         session,
         principal,
+        number,
         action="number_added",
         outcome="ok",
-        subject_type="number",
-        subject_id=number.id,
-        provider=provider,
         detail={"phone_e164": phone},
     )
     await session.commit()

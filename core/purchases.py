@@ -191,14 +191,12 @@ async def purchase(
             },
         )
     )
-    audit.by_principal(
+    audit.number_event(
         session,
         principal,
+        claim,
         action="number_purchased",
         outcome="ok",
-        subject_type="number",
-        subject_id=claim.id,
-        provider=provider,
         detail={
             "phone_e164": phone,
             "monthly_cost": _money(bought.monthly_cost),
