@@ -1,5 +1,5 @@
 """What the host knows of plugins: the installed entry points (nothing imported), one record
-per plugin as ``/plugins`` and the CLI show it, and the message of a settings error."""
+per plugin as ``/plugins`` and the CLI show it, the message of a settings error, a short repr."""
 
 from __future__ import annotations
 
@@ -85,3 +85,8 @@ def _settings_error(exc: ValidationError, missing: dict[str, str]) -> str:
         else:
             parts.append(f"setting {key!r}: {err['msg']}")
     return "invalid settings: " + "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 300 else text[:297] + "..."

@@ -36,6 +36,7 @@ from .plugin_records import (
     _Candidate,
     _constant,
     _settings_error,
+    _short,
     entry_point_candidates,
 )
 from .plugin_rules import DestinationRules
@@ -464,11 +465,6 @@ class PluginHost(DestinationRules):
         return [
             self.records[name].as_dict(with_settings=with_settings) for name in sorted(self.records)
         ]
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) < 300 else text[:297] + "..."
 
 
 def create_plugin_host(
