@@ -16,7 +16,7 @@ from .tables import AuditEvent
 
 if TYPE_CHECKING:
     from .auth import Principal
-    from .tables import Number
+    from .tables import Campaign, Number
 
 #: Stands for "the problem ``code`` of the refusal or failure" among the outcomes below.
 PROBLEM_CODE = "<problem code>"
@@ -164,6 +164,29 @@ def number_event(
         subject_type="number",
         subject_id=number.id,
         provider=number.provider,
+        detail=detail,
+    )
+
+
+def campaign_event(
+    session: AsyncSession,
+    principal: Principal,
+    campaign: Campaign,
+    *,
+    action: str,
+    outcome: str,
+    provider: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`by_principal` about a campaign: its id is the subject."""
+    return by_principal(
+        session,
+        principal,
+        action=action,
+        outcome=outcome,
+        subject_type="campaign",
+        subject_id=campaign.id,
+        provider=provider,
         detail=detail,
     )
 

@@ -93,13 +93,12 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
-    audit.by_principal(
+    audit.campaign_event(
         session,
         principal,
+        campaign,
         action="campaign_created",
         outcome="ok",
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"name": name, "from_e164": number.phone_e164 if number else None},
     )
     await session.commit()
@@ -113,13 +112,12 @@ async def rename_campaign(
     campaign = await get_campaign(session, principal.workspace_id, cid)
     before = campaign.name
     campaign.name = name
-    audit.by_principal(
+    audit.campaign_event(
         session,
         principal,
+        campaign,
         action="campaign_updated",
         outcome="ok",
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"before": {"name": before}, "after": {"name": name}},
     )
     await session.commit()
@@ -129,13 +127,12 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.by_principal(
+    audit.campaign_event(
         session,
         principal,
+        campaign,
         action="campaign_deleted",
         outcome="ok",
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"name": campaign.name},
     )
     await session.delete(campaign)
@@ -152,26 +149,24 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.by_principal(
+            audit.campaign_event(
                 session,
                 principal,
+                campaign,
                 action="caller_id_changed",
                 outcome=exc.code,
-                subject_type="campaign",
-                subject_id=campaign.id,
                 detail={"e164": e164},
             )
             await session.commit()
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.by_principal(
+    audit.campaign_event(
         session,
         principal,
+        campaign,
         action="caller_id_changed",
         outcome="ok",
-        subject_type="campaign",
-        subject_id=campaign.id,
         provider=number.provider if number else None,
         detail={
             "before": before.phone_e164 if before else None,
@@ -227,13 +222,12 @@ async def test_call(
         raise NoCallerId("set the campaign's caller ID before placing a test call")
 
     def refuse(code: str, reasons: list[str]) -> None:
-        audit.by_principal(
+        audit.campaign_event(
             session,
             principal,
+            campaign,
             action="test_call",
             outcome=code,
-            subject_type="campaign",
-            subject_id=campaign.id,
             provider=number.provider,
             detail={"to": to_e164, "reasons": reasons},
         )

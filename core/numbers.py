@@ -288,13 +288,12 @@ async def _drop_caller_id(
     ).scalars()
     for campaign in campaigns:
         campaign.from_number_id = None
-        audit.by_principal(
+        audit.campaign_event(
             session,
             principal,
+            campaign,
             action="caller_id_changed",
             outcome="ok",
-            subject_type="campaign",
-            subject_id=campaign.id,
             provider=number.provider,
             detail={
                 "before": number.phone_e164,
