@@ -65,10 +65,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start_runtime(
-            settings, plugins_file=plugins_file, extra_plugins=extra_plugins
+            settings, plugins_file=plugins_file, extra_plugins=extra_plugins, metrics=metrics
         )
-        runtime.host.observe = metrics.observe_carrier
-        runtime.extra["metrics"] = metrics
         if configure_logging:
             api_logging.configure_logging(settings.log_json, secret_values(runtime))
         app.state.runtime = runtime
@@ -80,7 +78,6 @@ def create_app(
         # Plugins prepare what a first request would wait for, while the server answers.
         warming = asyncio.create_task(_warm_up(runtime))
         # Carrier dialing permissions are refreshed in the background, never on a request.
-        runtime.permissions.observe = metrics.observe_permissions
         refreshing = None
         if settings.permissions_refresh_seconds > 0 and not settings.demo_mode:
             refreshing = asyncio.create_task(runtime.permissions.run())
@@ -111,7 +108,6 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.state.metrics = metrics
     problems.install(app)
     docs.install(app)
     install_metrics(app, metrics)
@@ -125,7 +121,7 @@ def create_app(
     try:  # the console ships in api/console; its catch-all 404 page goes last
         console = [
             importlib.import_module(f"api.console.{name}")
-            for name in ("routes", "records", "not_found")
+            for name in ("signin", "render", "telephony", "routes", "records", "not_found")
         ]
     except ModuleNotFoundError:
         pass

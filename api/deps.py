@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import KeyCache, Principal, authenticate_cached
 from core.errors import TrunklineError
 from core.runtime import Runtime
+
+from .schemas.common import PageOut
 
 SESSION_COOKIE = "trunkline_key"
 CSRF_COOKIE = "trunkline_csrf"
@@ -89,6 +91,9 @@ get_principal = KeyAuth(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+T = TypeVar("T")
+
+
 class Page:
     """``?limit=&offset=`` for every list."""
 
@@ -99,6 +104,10 @@ class Page:
     ) -> None:
         self.limit = limit
         self.offset = offset
+
+    def of(self, items: list[T], total: int) -> PageOut[T]:
+        """This page of a list: its ``items`` and the ``total`` matching."""
+        return PageOut(items=items, total=total, limit=self.limit, offset=self.offset)
 
 
 PageDep = Annotated[Page, Depends()]

@@ -111,6 +111,9 @@ class Metrics:
         if entry.fetched_at is not None:
             self.permissions_fetched.labels(provider).set(entry.fetched_at.timestamp())
 
+    def observe_rate_limited(self, limit: str) -> None:
+        self.rate_limited.labels(limit).inc()
+
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -7,12 +7,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .queries import page_of
 from .tables import AuditEvent
+
+if TYPE_CHECKING:
+    from .auth import Principal
+    from .tables import Campaign, Number
 
 #: Stands for "the problem ``code`` of the refusal or failure" among the outcomes below.
 PROBLEM_CODE = "<problem code>"
@@ -114,6 +118,77 @@ def record(
     )
     session.add(event)
     return event
+
+
+def by_principal(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    action: str,
+    outcome: str,
+    subject_type: str,
+    subject_id: Any = None,
+    provider: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`record` an action of a workspace member: the actor and workspace are the
+    principal's."""
+    return record(
+        session,
+        action=action,
+        outcome=outcome,
+        actor=principal.actor,
+        workspace_id=principal.workspace_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        provider=provider,
+        detail=detail,
+    )
+
+
+def number_event(
+    session: AsyncSession,
+    principal: Principal,
+    number: Number,
+    *,
+    action: str,
+    outcome: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`by_principal` about a number: its id is the subject, its carrier the provider."""
+    return by_principal(
+        session,
+        principal,
+        action=action,
+        outcome=outcome,
+        subject_type="number",
+        subject_id=number.id,
+        provider=number.provider,
+        detail=detail,
+    )
+
+
+def campaign_event(
+    session: AsyncSession,
+    principal: Principal,
+    campaign: Campaign,
+    *,
+    action: str,
+    outcome: str,
+    provider: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`by_principal` about a campaign: its id is the subject."""
+    return by_principal(
+        session,
+        principal,
+        action=action,
+        outcome=outcome,
+        subject_type="campaign",
+        subject_id=campaign.id,
+        provider=provider,
+        detail=detail,
+    )
 
 
 async def list_events(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .context import EventSink
 from .events import apply_events
 from .models import ProviderEvent
+from .recorder import MetricsRecorder
 from .runtime import Runtime
 from .runtime import start_runtime as _build
 from .settings import PluginsFile, Settings
@@ -31,12 +32,14 @@ async def start_runtime(
     *,
     plugins_file: PluginsFile | None = None,
     extra_plugins: dict[str, object] | None = None,
+    metrics: MetricsRecorder | None = None,
 ) -> Runtime:
-    """Load and configure the plugins, open the database, wire carrier events; raises on a
-    start-up error."""
+    """Load and configure the plugins, open the database, wire carrier events and the metrics
+    recorder (given here, at construction); raises on a start-up error."""
     return await _build(
         settings,
         plugins_file=plugins_file,
         extra_plugins=extra_plugins,
         event_sink=carrier_event_sink,
+        metrics=metrics,
     )

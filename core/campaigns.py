@@ -97,14 +97,12 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
-    audit.record(
+    audit.campaign_event(
         session,
+        principal,
+        campaign,
         action="campaign_created",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"name": name, "from_e164": number.phone_e164 if number else None},
     )
     await session.commit()
@@ -118,14 +116,12 @@ async def rename_campaign(
     campaign = await get_campaign(session, principal.workspace_id, cid)
     before = campaign.name
     campaign.name = name
-    audit.record(
+    audit.campaign_event(
         session,
+        principal,
+        campaign,
         action="campaign_updated",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"before": {"name": before}, "after": {"name": name}},
     )
     await session.commit()
@@ -135,14 +131,12 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.record(
+    audit.campaign_event(
         session,
+        principal,
+        campaign,
         action="campaign_deleted",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="campaign",
-        subject_id=campaign.id,
         detail={"name": campaign.name},
     )
     await session.delete(campaign)
@@ -159,28 +153,24 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.record(
+            audit.campaign_event(
                 session,
+                principal,
+                campaign,
                 action="caller_id_changed",
                 outcome=exc.code,
-                actor=principal.actor,
-                workspace_id=principal.workspace_id,
-                subject_type="campaign",
-                subject_id=campaign.id,
                 detail={"e164": e164},
             )
             await session.commit()
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.record(
+    audit.campaign_event(
         session,
+        principal,
+        campaign,
         action="caller_id_changed",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="campaign",
-        subject_id=campaign.id,
         provider=number.provider if number else None,
         detail={
             "before": before.phone_e164 if before else None,
@@ -262,14 +252,12 @@ async def test_call(
         detail: dict[str, Any] = {"to": to_e164, "reasons": reasons}
         if lookup is not None:
             detail["lookup"] = lookup.status
-        audit.record(
+        audit.campaign_event(
             session,
+            principal,
+            campaign,
             action="test_call",
             outcome=code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="campaign",
-            subject_id=campaign.id,
             provider=number.provider,
             detail=detail,
         )
@@ -321,12 +309,11 @@ async def test_call(
     )
     session.add(call)
     await session.flush()
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="test_call",
         outcome="placed",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="call",
         subject_id=call.id,
         provider=number.provider,

@@ -155,7 +155,9 @@ class NumberSearch(_Model):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class AvailableNumber(_Model):
+class _PricedNumber(_Model):
+    """A carrier's number and its price: what a search offers and a purchase buys."""
+
     provider: str
     phone_e164: str
     country_code: str
@@ -164,19 +166,14 @@ class AvailableNumber(_Model):
     monthly_cost: Decimal | None = None
     upfront_cost: Decimal | None = None
     currency: str | None = None
+
+
+class AvailableNumber(_PricedNumber):
     locality: str | None = None
     region: str | None = None
 
 
-class PurchasedNumber(_Model):
-    provider: str
-    phone_e164: str
-    country_code: str
-    number_type: NumberType
-    features: FeatureSet = Field(default_factory=set)
-    monthly_cost: Decimal | None = None
-    upfront_cost: Decimal | None = None
-    currency: str | None = None
+class PurchasedNumber(_PricedNumber):
     provider_ref: str
 
 

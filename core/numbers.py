@@ -132,15 +132,12 @@ async def add_number(
     except IntegrityError:
         await session.rollback()
         raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action="number_added",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=provider,
         detail={"phone_e164": phone},
     )
     await session.commit()
@@ -165,15 +162,12 @@ async def bind_number(
         await session.commit()  # ends the transaction that locked the row
         return number
     if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
-        audit.record(
+        audit.number_event(
             session,
+            principal,
+            number,
             action="binding_changed",
             outcome="refused",
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=number.id,
-            provider=number.provider,
             detail={"requested": changes, "reasons": [CALLER_ID_NOT_ALLOWED]},
         )
         await session.commit()
@@ -184,15 +178,12 @@ async def bind_number(
     before = {k: _plain(getattr(number, k)) for k in changes}
     for key, value in changes.items():
         setattr(number, key, value)
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action="binding_changed",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
         detail={"before": before, "after": changes},
     )
     await session.commit()
@@ -215,15 +206,12 @@ async def delete_number(
         await _release(rt, session, principal, number)
         return
     await _drop_caller_id(session, principal, number, reason="number_deleted")
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action="number_deleted",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
         detail={"phone_e164": number.phone_e164},
     )
     await session.delete(number)
@@ -243,15 +231,12 @@ async def _release(
         rt.ensure_live()
         await rt.host.call_provider("release_number", number.provider, number=ref)
     except TrunklineError as exc:
-        audit.record(
+        audit.number_event(
             session,
+            principal,
+            number,
             action="number_released",
             outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=number.id,
-            provider=number.provider,
             detail={"phone_e164": number.phone_e164, "error": exc.detail},
         )
         await session.commit()
@@ -281,15 +266,12 @@ async def _release(
             },
         )
     )
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action="number_released",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
         detail={"phone_e164": number.phone_e164, "provider_ref": number.provider_ref},
     )
     await _drop_caller_id(session, principal, number, reason="number_released")
@@ -306,14 +288,12 @@ async def _drop_caller_id(
     ).scalars()
     for campaign in campaigns:
         campaign.from_number_id = None
-        audit.record(
+        audit.campaign_event(
             session,
+            principal,
+            campaign,
             action="caller_id_changed",
             outcome="ok",
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="campaign",
-            subject_id=campaign.id,
             provider=number.provider,
             detail={
                 "before": number.phone_e164,

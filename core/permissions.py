@@ -66,14 +66,21 @@ class ProviderPermissions:
 class PermissionStore:
     """Every provider's permissions; :meth:`permission` is the preflight's lookup."""
 
-    def __init__(self, host: PluginHost, *, refresh_seconds: float = 3600.0) -> None:
+    def __init__(
+        self,
+        host: PluginHost,
+        *,
+        refresh_seconds: float = 3600.0,
+        observe: Callable[[str, str, ProviderPermissions], None] | None = None,
+    ) -> None:
         self.host = host
         self.refresh_seconds = refresh_seconds
         self.by_provider: dict[str, ProviderPermissions] = {}
         #: provider -> country -> permission: what the preflight reads (a dictionary lookup).
         self.lookup: dict[str, dict[str, CountryPermission]] = {}
-        #: Called after each refresh: (provider, outcome, entry). Set by the API for metrics.
-        self.observe: Callable[[str, str, ProviderPermissions], None] | None = None
+        #: Called after each refresh: (provider, outcome, entry); the runtime's metrics
+        #: recorder, given at construction.
+        self.observe = observe
 
     def permission(self, provider: str, country: str) -> CountryPermission | None:
         """The provider's permission for ``country``; ``None`` when it has not said."""

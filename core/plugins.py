@@ -7,21 +7,18 @@ called from the FastAPI lifespan and the CLI. Plugins come from entry points of 
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
 import time
-import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from . import hookspecs, models
+from . import hookspecs
 from .cache import Cache, MemoryCache
-from .calling_hours import Rule, rules_from_windows
+from .calling_hours import Rule
 from .context import EventSink, PluginContext, _drop_events
 from .errors import (
     PluginLoadError,
@@ -30,108 +27,39 @@ from .errors import (
     TrunklineError,
     UnsupportedOperation,
 )
-from .models import CallingWindow, ProviderEvent, ProviderInfo
+from .hooktables import _RESULT_TYPES, HOOK_CAPABILITY, HOOK_RESULTS, NO_RESULT_HOOKS
+from .models import ProviderEvent, ProviderInfo
+from .plugin_records import (
+    BUNDLED_DISTRIBUTION,
+    ENTRY_POINT_GROUP,
+    PluginRecord,
+    _Candidate,
+    _constant,
+    _settings_error,
+    _short,
+    entry_point_candidates,
+)
+from .plugin_rules import DestinationRules
 from .secrets import redact, resolve_env_refs
 from .settings import PluginsFile
 
 log = logging.getLogger("trunkline.plugins")
 trace_log = logging.getLogger("trunkline.trace")
 
-ENTRY_POINT_GROUP = "trunkline"
-BUNDLED_DISTRIBUTION = "trunkline"
+__all__ = [
+    "BUNDLED_DISTRIBUTION",
+    "ENTRY_POINT_GROUP",
+    "HOOK_CAPABILITY",
+    "HOOK_RESULTS",
+    "NO_RESULT_HOOKS",
+    "PluginHost",
+    "PluginRecord",
+    "create_plugin_host",
+    "entry_point_candidates",
+]
 
 
-def _declared_result(hook: str) -> tuple[type[BaseModel], bool] | None:
-    """A provider hook's result model, from its spec's return annotation: ``(Model, many)``,
-    or ``None`` for a hook declared ``-> None``."""
-    annotation = getattr(hookspecs, hook).__annotations__["return"]
-    resolved = eval(annotation, dict(vars(models))) if isinstance(annotation, str) else annotation
-    if resolved is None:
-        return None
-    if typing.get_origin(resolved) is list:
-        return typing.get_args(resolved)[0], True
-    return resolved, False
-
-
-#: What each provider-targeted hook must return: the model, and whether a list of it.
-HOOK_RESULTS: dict[str, tuple[type[BaseModel], bool]] = {
-    hook: result
-    for hook in hookspecs.PROVIDER_HOOKS
-    if (result := _declared_result(hook)) is not None
-}
-#: Provider hooks declared ``-> None`` (``release_number``): returning ``None`` is success.
-NO_RESULT_HOOKS: frozenset[str] = frozenset(set(hookspecs.PROVIDER_HOOKS) - set(HOOK_RESULTS))
-#: The host validates every result with these (built once from ``HOOK_RESULTS``).
-_RESULT_TYPES: dict[str, TypeAdapter[Any]] = {
-    hook: TypeAdapter(list[model] if many else model)  # type: ignore[valid-type]
-    for hook, (model, many) in HOOK_RESULTS.items()
-}
-_WINDOWS: TypeAdapter[list[CallingWindow]] = TypeAdapter(list[CallingWindow])
-#: The capability a provider must declare for a hook to be called.
-HOOK_CAPABILITY: dict[str, str] = {
-    hook: declared.capability for hook, declared in hookspecs.PROVIDER_HOOKS.items()
-}
-
-
-@dataclass
-class PluginRecord:
-    """What the host knows of one plugin, loaded or not; shown by ``/plugins`` and the CLI."""
-
-    name: str
-    module: str
-    distribution: str | None = None
-    version: str | None = None
-    bundled: bool = False
-    enabled: bool = False
-    status: str = "disabled"  # loaded | failed | disabled
-    error: str | None = None
-    hooks: list[str] = field(default_factory=list)
-    providers: list[str] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self, *, with_settings: bool = True) -> dict[str, Any]:
-        shown: dict[str, Any] = {
-            "name": self.name,
-            "module": self.module,
-            "distribution": self.distribution,
-            "version": self.version,
-            "bundled": self.bundled,
-            "enabled": self.enabled,
-            "status": self.status,
-            "error": self.error,
-            "hooks": sorted(self.hooks),
-            "providers": sorted(self.providers),
-        }
-        if with_settings:
-            shown["settings"] = self.settings
-        return shown
-
-
-@dataclass
-class _Candidate:
-    name: str
-    module: str
-    load: Callable[[], object]
-    distribution: str | None
-    version: str | None
-
-
-def entry_point_candidates() -> dict[str, _Candidate]:
-    """Every installed ``trunkline`` entry point, by name; nothing is imported."""
-    found: dict[str, _Candidate] = {}
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        found[ep.name] = _Candidate(
-            name=ep.name,
-            module=ep.value,
-            load=ep.load,
-            distribution=dist.name if dist else None,
-            version=dist.version if dist else None,
-        )
-    return found
-
-
-class PluginHost:
+class PluginHost(DestinationRules):
     """A pluggy manager plus Trunkline's registry of plugins and providers."""
 
     def __init__(
@@ -142,8 +70,12 @@ class PluginHost:
         public_base_url: str = "http://127.0.0.1:8000",
         cache: Cache | None = None,
         log_failures: bool = True,
+        observe: Callable[[str, str, str, float], None] | None = None,
     ) -> None:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        #: Told of each provider hook call: (hook, provider, outcome, seconds); the runtime's
+        #: metrics recorder, given at construction.
+        self.observe = observe
         #: Log a lenient host's load failures (the CLI reports them itself instead).
         self.log_failures = log_failures
         self.pm.add_hookspecs(hookspecs)
@@ -510,9 +442,6 @@ class PluginHost:
                     elapsed * 1000,
                 )
 
-    #: Replaced by the API with a metrics recorder; (hook, provider, outcome, seconds).
-    observe: Callable[[str, str, str, float], None] | None = None
-
     def _observe(self, hook: str, provider: str, outcome: str, seconds: float) -> None:
         if self.observe is not None:
             self.observe(hook, provider, outcome, seconds)
@@ -527,64 +456,6 @@ class PluginHost:
         status = next((r for r in results if r is not None), None) or {"configured": True}
         return {"configured": bool(status.get("configured", True)), "detail": status.get("detail")}
 
-    @property
-    def country_answers(self) -> dict[tuple[str, str], bool]:
-        """The cached answers of :meth:`is_country_blocked` by (country, provider), for the
-        policy to read without a call (cleared in place by :meth:`clear_caches`)."""
-        return self._country_cache
-
-    def is_country_blocked(self, country_code: str, provider: str) -> bool:
-        """Any plugin's veto blocks; answers are cached per (country, provider)."""
-        key = (country_code, provider)
-        cached = self._country_cache.get(key)
-        if cached is None:
-            started = time.perf_counter()
-            answers = self.pm.hook.is_country_outbound_blocked(
-                country_code=country_code, provider=provider
-            )
-            cached = any(a is True for a in answers)
-            self._country_cache[key] = cached
-            if self.trace:
-                trace_log.info(
-                    "hook is_country_outbound_blocked args=%s answers=%s duration_ms=%.2f",
-                    {"country_code": country_code, "provider": provider},
-                    answers,
-                    (time.perf_counter() - started) * 1000,
-                )
-        return cached
-
-    def calling_rules(self, country_code: str, region: str | None) -> tuple[Rule, ...]:
-        """Every plugin's ``calling_windows`` for a destination, as rules; cached per
-        (country, region). A malformed answer is a configuration error naming the plugin."""
-        key = (country_code, region)
-        cached = self._window_cache.get(key)
-        if cached is None:
-            windows: list[CallingWindow] = []
-            for impl in self.pm.hook.calling_windows.get_hookimpls():
-                [answer] = self.plugin_caller("calling_windows", impl.plugin_name)(
-                    country_code=country_code, region=region
-                ) or [None]
-                try:
-                    windows.extend(_WINDOWS.validate_python(answer or []))
-                except ValidationError as exc:
-                    raise PluginLoadError(
-                        impl.plugin_name,
-                        f"calling_windows returned a malformed window: {exc.errors()[0]['msg']}",
-                    ) from None
-            cached = self._window_cache[key] = tuple(rules_from_windows(windows, country_code))
-            if self.trace:
-                trace_log.info(
-                    "hook calling_windows args=%s rules=%s",
-                    {"country_code": country_code, "region": region},
-                    [r.id for r in cached],
-                )
-        return cached
-
-    def clear_caches(self) -> None:
-        """Forget cached country and calling-window answers (after a configuration change)."""
-        self._country_cache.clear()
-        self._window_cache.clear()
-
     def describe(self, *, with_settings: bool = True) -> list[dict[str, Any]]:
         """Every known plugin, as ``trunkline plugins list`` shows it (settings redacted).
 
@@ -594,26 +465,6 @@ class PluginHost:
         return [
             self.records[name].as_dict(with_settings=with_settings) for name in sorted(self.records)
         ]
-
-
-def _constant(obj: object) -> Callable[[], object]:
-    return lambda: obj
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) < 300 else text[:297] + "..."
-
-
-def _settings_error(exc: ValidationError, missing: dict[str, str]) -> str:
-    parts = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        if key in missing and err["type"] == "missing":
-            parts.append(f"setting {key!r}: environment variable {missing[key]} is not set")
-        else:
-            parts.append(f"setting {key!r}: {err['msg']}")
-    return "invalid settings: " + "; ".join(parts)
 
 
 def create_plugin_host(
@@ -626,6 +477,7 @@ def create_plugin_host(
     extra: dict[str, object] | None = None,
     strict: bool | None = None,
     log_failures: bool = True,
+    observe: Callable[[str, str, str, float], None] | None = None,
 ) -> PluginHost:
     """Build and load a host: enabled set from ``plugins.toml`` unless overridden.
 
@@ -638,6 +490,7 @@ def create_plugin_host(
         public_base_url=public_base_url,
         cache=cache,
         log_failures=log_failures,
+        observe=observe,
     )
     enabled = plugins_file.enabled if enabled_override is None else enabled_override
     host.load(enabled, plugins_file.tables, extra=extra)

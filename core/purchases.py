@@ -123,6 +123,21 @@ async def _drop_stale_claim(
     return True
 
 
+def _unbought(
+    session: AsyncSession, principal: Principal, provider: str, outcome: str, detail: dict[str, Any]
+) -> None:
+    """Audit a purchase that made no number (``number_purchased``, no subject id)."""
+    audit.by_principal(
+        session,
+        principal,
+        action="number_purchased",
+        outcome=outcome,
+        subject_type="number",
+        provider=provider,
+        detail=detail,
+    )
+
+
 async def purchase(
     rt: Runtime, session: AsyncSession, principal: Principal, *, provider: str, e164: str
 ) -> Number:
@@ -132,17 +147,7 @@ async def purchase(
     held = await held_elsewhere(session, phone, principal.workspace_id, purchases=False)
     await session.rollback()  # no transaction stays open
     if held:
-        audit.record(
-            session,
-            action="number_purchased",
-            outcome=NumberClaimed.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=None,
-            provider=provider,
-            detail={"phone_e164": phone},
-        )
+        _unbought(session, principal, provider, NumberClaimed.code, {"phone_e164": phone})
         await session.commit()
         raise NumberClaimed(phone)
     claim = await _claim(rt, session, principal, provider=provider, phone=phone, country=country)
@@ -152,16 +157,8 @@ async def purchase(
         )
     except TrunklineError as exc:
         await session.execute(delete(Number).where(Number.id == claim.id))
-        audit.record(
-            session,
-            action="number_purchased",
-            outcome=exc.code,
-            actor=principal.actor,
-            workspace_id=principal.workspace_id,
-            subject_type="number",
-            subject_id=None,
-            provider=provider,
-            detail={"phone_e164": phone, "error": exc.detail},
+        _unbought(
+            session, principal, provider, exc.code, {"phone_e164": phone, "error": exc.detail}
         )
         await session.commit()
         raise
@@ -193,15 +190,12 @@ async def purchase(
             },
         )
     )
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        claim,
         action="number_purchased",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=claim.id,
-        provider=provider,
         detail={
             "phone_e164": phone,
             "monthly_cost": _money(bought.monthly_cost),

@@ -23,6 +23,7 @@ from .permissions import PermissionStore
 from .plugins import PluginHost, create_plugin_host
 from .policy import OutboundPolicy
 from .ratelimit import RateLimiter
+from .recorder import MetricsRecorder, NullRecorder
 from .settings import PluginsFile, Settings, read_plugins_file
 from .snapshot import Snapshot
 
@@ -41,6 +42,9 @@ class Runtime:
     #: What the preflight reads, held in memory (``core.snapshot``), and what keeps it fresh.
     snapshot: Snapshot
     bus: Bus
+    #: Where the core reports what it counts (the API's Prometheus registry), given to
+    #: :func:`start_runtime`; routes read it here.
+    metrics: MetricsRecorder = field(default_factory=NullRecorder)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def ensure_live(self) -> None:
@@ -73,12 +77,16 @@ async def start_runtime(
     plugins_file: PluginsFile | None = None,
     extra_plugins: dict[str, object] | None = None,
     event_sink: Callable[[Runtime], EventSink] | None = None,
+    metrics: MetricsRecorder | None = None,
 ) -> Runtime:
     """Load and configure the plugins, open the database; raises on a start-up error.
 
     :param event_sink: given the runtime, what applies the events plugins report outside a
         webhook (``PluginContext.submit_events``); ``None`` drops them.
+    :param metrics: the recorder the host, the permission store and the routes report to;
+        ``None`` records nothing.
     """
+    recorder: MetricsRecorder = metrics if metrics is not None else NullRecorder()
     pfile = plugins_file if plugins_file is not None else read_plugins_file(settings.plugins_toml)
     host = create_plugin_host(
         pfile,
@@ -87,13 +95,18 @@ async def start_runtime(
         cache=make_cache(settings.redis_url),
         trace=settings.trace_hooks,
         extra=extra_plugins,
+        observe=recorder.observe_carrier,
     )
     engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
-    permissions = PermissionStore(host, refresh_seconds=settings.permissions_refresh_seconds)
+    permissions = PermissionStore(
+        host,
+        refresh_seconds=settings.permissions_refresh_seconds,
+        observe=recorder.observe_permissions,
+    )
     snapshot = Snapshot(
         engine, ttl=settings.snapshot_ttl_seconds, max_numbers=settings.snapshot_max_numbers
     )
@@ -112,6 +125,7 @@ async def start_runtime(
         permissions=permissions,
         snapshot=snapshot,
         bus=Bus(snapshot, engine, settings.redis_url),
+        metrics=recorder,
     )
     try:
         await host.configure(event_sink=event_sink(runtime) if event_sink else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import (
     JSON,
@@ -44,6 +44,16 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+#: A row's id: a random UUID.
+RowId = Annotated[uuid.UUID, mapped_column(Uuid, primary_key=True, default=new_id)]
+#: The workspace a row belongs to (deleted with it), indexed.
+WorkspaceId = Annotated[
+    uuid.UUID, mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+]
+#: When the row was written.
+CreatedAt = Annotated[datetime, mapped_column(default=utcnow)]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite stores none)."""
 
@@ -64,24 +74,22 @@ class Base(DeclarativeBase):
 class Workspace(Base):
     __tablename__ = "workspaces"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    id: Mapped[RowId]
     name: Mapped[str] = mapped_column(String(200))
     #: The workspace's outbound policy as JSON text (``core.outbound_policy``); NULL: defaults.
     outbound_policy: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     email: Mapped[str | None] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="admin")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class ApiKey(Base):
@@ -89,16 +97,14 @@ class ApiKey(Base):
 
     __tablename__ = "api_keys"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     prefix: Mapped[str] = mapped_column(String(16))
     #: A label the workspace gives the key ("dialer", "staging"); optional.
     name: Mapped[str | None] = mapped_column(String(100), default=None)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -136,10 +142,8 @@ class Number(Base):
         Index("ix_numbers_phone_e164", "phone_e164"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     provider: Mapped[str] = mapped_column(String(32))
     phone_e164: Mapped[str] = mapped_column(String(20))
     country_code: Mapped[str] = mapped_column(String(2))
@@ -171,22 +175,20 @@ class Number(Base):
     #: ``active``, ``purchasing`` while a purchase holds the row as a claim, or ``released``
     #: (a hosted number released at its carrier, kept for the ledger and the audit).
     state: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Campaign(Base):
     __tablename__ = "campaigns"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     name: Mapped[str] = mapped_column(String(200))
     from_number_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("numbers.id", ondelete="SET NULL"), default=None
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -197,10 +199,8 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (UniqueConstraint("kind", "number_id", "period", name="rental_once"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     number_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     kind: Mapped[str] = mapped_column(String(20))  # purchase | rental
     period: Mapped[str | None] = mapped_column(String(7), default=None)  # YYYY-MM for rentals
@@ -209,7 +209,7 @@ class LedgerEntry(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str | None] = mapped_column(String(3), default=None)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class AuditEvent(Base):
@@ -218,7 +218,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_workspace_created", "workspace_id", "created_at"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    id: Mapped[RowId]
     workspace_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=False, default=None)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
@@ -227,16 +227,14 @@ class AuditEvent(Base):
     provider: Mapped[str | None] = mapped_column(String(32), default=None)
     outcome: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
 
 class Call(Base):
     __tablename__ = "calls"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    workspace_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[RowId]
+    workspace_id: Mapped[WorkspaceId]
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
     )
@@ -248,7 +246,7 @@ class Call(Base):
     to_e164: Mapped[str] = mapped_column(String(20))
     provider_call_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     status: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -263,7 +261,7 @@ class DestinationLookup(Base):
     __tablename__ = "destination_lookups"
     __table_args__ = (UniqueConstraint("workspace_id", "phone_e164", "field", "asked_with"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    id: Mapped[RowId]
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     phone_e164: Mapped[str] = mapped_column(String(20))
     field: Mapped[str] = mapped_column(String(16))

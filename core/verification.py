@@ -297,15 +297,12 @@ async def _refuse(
 ) -> typing.NoReturn:
     """Audit a refused verification step as a ``verification_error`` with the error's code
     (the submitted ``code`` scrubbed from its detail), and raise ``exc``."""
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action="verification_error",
         outcome=exc.code,
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
         detail={
             "step": step,
             "error": scrub_codes(exc.detail, code),
@@ -400,15 +397,12 @@ async def _apply_result(
         number.verification_next_step = result.next_step
         number.verification_detail = detail
         action = "verification_started" if code is None else "verification_pending"
-    audit.record(
+    audit.number_event(
         session,
+        principal,
+        number,
         action=action,
         outcome="rejected" if action == "verification_code_rejected" else result.status,
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
         detail={
             "provider_ref": result.provider_ref,
             "next_step": result.next_step,

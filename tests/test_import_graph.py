@@ -111,3 +111,20 @@ def test_no_import_cycle() -> None:
 
 def test_a_cycle_would_be_found() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_sql_under_api_routes() -> None:
+    """Routes only translate HTTP: data access (SQLAlchemy) lives in core."""
+    known = _modules()
+    routes = {name: path for name, path in known.items() if name.startswith("api.routes.")}
+    assert routes
+    for name, path in routes.items():
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            assert not any(m.split(".")[0] == "sqlalchemy" for m in modules), name

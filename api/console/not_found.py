@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..deps import RuntimeDep
-from .routes import _html, _page, render
+from .render import _html, render
+from .signin import _page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

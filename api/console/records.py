@@ -6,8 +6,6 @@ follows the status of calls still in progress through ``GET /calls/{id}``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -19,13 +17,10 @@ from core.purchases import list_ledger
 from core.tables import Campaign
 
 from ..deps import RuntimeDep
-from .routes import PAGE_SIZE, _page, _to_login, page_offset
+from .render import PAGE_SIZE, _choice, page_offset
+from .signin import _page, _to_login
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-
-def _choice(value: str | None, allowed: Any) -> str | None:
-    return value if value in allowed else None
 
 
 @router.get("/calls")

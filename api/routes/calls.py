@@ -31,9 +31,7 @@ async def list_calls(
         limit=page.limit,
         offset=page.offset,
     )
-    return PageOut(
-        items=[CallOut.of(c) for c in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page.of([CallOut.of(c) for c in rows], total)
 
 
 @router.get("/{call_id}", response_model=CallOut, responses=ERRORS)

@@ -91,16 +91,14 @@ async def list_campaigns(
     )
     numbers = await service.caller_ids_of(session, rows)
     workspace = await load_workspace_policy(session, principal.workspace_id)
-    return PageOut(
-        items=[
+    return page.of(
+        [
             campaign_out(
                 rt, c, numbers.get(c.from_number_id) if c.from_number_id else None, workspace
             )
             for c in rows
         ],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+        total,
     )
 
 

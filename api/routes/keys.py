@@ -20,9 +20,7 @@ async def list_keys(
     rows, total = await apikeys.list_keys(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
     )
-    return PageOut(
-        items=[ApiKeyOut.of(k) for k in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page.of([ApiKeyOut.of(k) for k in rows], total)
 
 
 @router.post(

@@ -28,6 +28,7 @@ from ..schemas import (
     VerifyOut,
     created,
     listed,
+    number_out,
     problems,
 )
 from ..validation import QueryBool, Text
@@ -70,12 +71,7 @@ async def list_numbers(
         limit=page.limit,
         offset=page.offset,
     )
-    return PageOut(
-        items=[NumberOut.of(n, rt.policy.caller_id_allowed(n)) for n in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return page.of([number_out(rt, n) for n in rows], total)
 
 
 @router.post(
@@ -96,7 +92,7 @@ async def add_number(
         rt, session, principal, e164=body.e164, provider=body.provider
     )
     set_location(request, response, "get_number", number_id=str(number.id))
-    return NumberOut.of(number, rt.policy.caller_id_allowed(number))
+    return number_out(rt, number)
 
 
 @router.post(
@@ -105,7 +101,7 @@ async def add_number(
     responses=problems(401, 404, 409, *CARRIER, body=True),
 )
 async def verify_cli(
-    body: VerifyIn, request: Request, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
+    body: VerifyIn, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Start, check or complete a caller-ID verification (see docs/api.md).
 
@@ -115,7 +111,7 @@ async def verify_cli(
     try:
         outcome = await verification.verify_cli(rt, session, principal, body.number_id, body.code)
     except RateLimited:
-        request.app.state.metrics.rate_limited.labels("verify_cli").inc()
+        rt.metrics.observe_rate_limited("verify_cli")
         raise
     return outcome.as_dict()
 
@@ -166,7 +162,7 @@ async def purchase(
         rt, session, principal, provider=body.provider, e164=body.e164
     )
     set_location(request, response, "get_number", number_id=str(number.id))
-    return NumberOut.of(number, rt.policy.caller_id_allowed(number))
+    return number_out(rt, number)
 
 
 @router.get("/{number_id}", response_model=NumberOut, responses=problems(401, 404))
@@ -174,7 +170,7 @@ async def get_number(
     number_id: str, rt: RuntimeDep, session: SessionDep, principal: PrincipalDep
 ) -> NumberOut:
     number = await numbers_service.get_number(session, principal.workspace_id, number_id)
-    return NumberOut.of(number, rt.policy.caller_id_allowed(number))
+    return number_out(rt, number)
 
 
 @router.patch(
@@ -192,7 +188,7 @@ async def bind_number(
     number = await numbers_service.bind_number(
         rt, session, principal, number_id, body.model_dump(exclude_unset=True)
     )
-    return NumberOut.of(number, rt.policy.caller_id_allowed(number))
+    return number_out(rt, number)
 
 
 @router.delete(

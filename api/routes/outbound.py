@@ -87,9 +87,7 @@ async def check_one(
     if seen is not None:
         seen[reasons] += 1
     else:
-        metrics = rt.extra.get("metrics")
-        if metrics is not None:
-            metrics.observe_policy(reasons)
+        rt.metrics.observe_policy(reasons)
     where = None
     if destination is not None:
         facts = describe_destination(destination, time_zone)
@@ -186,10 +184,8 @@ async def outbound_check_batch(
                 append({"error": validation_body(exc.errors(include_url=False), path)})
             except TrunklineError as exc:
                 append({"error": error_body(exc, path)})
-    metrics = rt.extra.get("metrics")
-    if metrics is not None:
-        for reasons, count in seen.items():
-            metrics.observe_policy(reasons, count)
+    for reasons, count in seen.items():
+        rt.metrics.observe_policy(reasons, count)
     # Serialised once, here, from the answers as they are (validating a thousand of them
     # again against the response model would cost more than the checks themselves).
     return Response(to_json({"results": results}), media_type="application/json")

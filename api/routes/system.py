@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from core.db import ping
 
 from ..deps import PrincipalDep, RuntimeDep
+from ..metrics import Metrics
 from ..schemas import PluginOut, problems
 
 router = APIRouter(tags=["system"])
@@ -36,13 +38,7 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
     the host unready only in strict mode, where start-up would already have failed. The
     snapshot's state is reported and never makes the host unready (dark, it reads the
     database)."""
-    checks: dict[str, Any] = {}
-    try:
-        async with rt.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
+    checks: dict[str, Any] = {"database": await ping(rt.engine)}
     failed = [r.name for r in rt.host.records.values() if r.status == "failed"]
     checks["plugins"] = "ok" if not failed else {"failed": failed}
     # the preflight's snapshot: "live" (served from memory), "dark" (its bus is down: every
@@ -63,7 +59,9 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(rt: RuntimeDep) -> Response:
     """Prometheus exposition; carries no workspace data."""
-    rendered: Response = request.app.state.metrics.render()
-    return rendered
+    recorder = rt.metrics
+    if not isinstance(recorder, Metrics):  # a runtime built without the API's registry
+        return Response(b"", media_type="text/plain")
+    return recorder.render()

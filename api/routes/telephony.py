@@ -130,9 +130,7 @@ async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) ->
     rows, total = await list_ledger(
         session, principal.workspace_id, limit=page.limit, offset=page.offset
     )
-    return PageOut(
-        items=[LedgerOut.of(e) for e in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page.of([LedgerOut.of(e) for e in rows], total)
 
 
 @router.get("/audit", response_model=PageOut[AuditOut], responses=problems(401, 422))
@@ -155,6 +153,4 @@ async def audit_trail(
         limit=page.limit,
         offset=page.offset,
     )
-    return PageOut(
-        items=[AuditOut.of(e) for e in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page.of([AuditOut.of(e) for e in rows], total)

@@ -9,12 +9,13 @@ from pathlib import Path
 from core.audit import ACTIONS, PROBLEM_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The modules that write audit events.
+#: The modules that write audit events (``audit.record`` and its helpers).
+WRITES = re.compile(r"\baudit\.(record|by_principal|number_event|campaign_event)\(")
 SOURCES = [
     p
     for d in ("core", "api", "plugins")
     for p in (ROOT / d).rglob("*.py")
-    if "audit.record(" in p.read_text()
+    if WRITES.search(p.read_text())
 ]
 
 

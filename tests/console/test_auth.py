@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from api.console.routes import STATIC
+from api.console.render import STATIC
 from tests.conftest import Api
 
 from .conftest import login, page

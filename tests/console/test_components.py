@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from api.console.routes import caller_id_option, number_view, render
+from api.console.render import render
+from api.console.views import caller_id_option, number_view
 from api.schemas import NumberOut
 from core.policy import REASON_TEXT
 from tests.conftest import Api
