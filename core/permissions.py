@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import TrunklineError, UnsupportedOperation
+from .errors import ProviderNotConfigured, TrunklineError, UnsupportedOperation
 from .models import CountryPermission
 from .plugins import PluginHost
 
@@ -131,7 +131,9 @@ class PermissionStore:
             self.install(provider, answer, now)
             entry.error, entry.failed_at, outcome = None, None, "ok"
             await self._share(entry)
-        if outcome not in ("ok", "unsupported"):
+        if outcome == ProviderNotConfigured.code:  # expected until credentials are set
+            log.info("dialing permissions of %r: %s", provider, entry.error)
+        elif outcome not in ("ok", "unsupported"):
             log.warning(
                 "dialing permissions of %r: %s (keeping the last answer)", provider, entry.error
             )

@@ -77,3 +77,20 @@ async def test_a_failure_after_success_is_stale_and_recovers() -> None:
     del host.pm.get_plugin("sandbox").settings.fail_operations["fetch_outbound_permissions"]
     await store.refresh("sandbox")
     assert seen == [("ok", "ok"), ("provider_auth_failed", "stale"), ("ok", "ok")]
+
+
+async def test_a_carrier_without_credentials_is_not_a_warning(
+    caplog: Any, monkeypatch: Any
+) -> None:
+    # A fresh deployment enables Twilio before its credentials are set: expected, said at INFO.
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    host = PluginHost(cache=MemoryCache())
+    host.load(["twilio"], {"twilio": {}})
+    await host.configure()
+    store = PermissionStore(host)
+    caplog.set_level("INFO", logger="trunkline.permissions")
+    entry = await store.refresh("twilio")
+    assert entry.state == "failing" and (entry.error or "").startswith("provider_not_configured")
+    records = [r for r in caplog.records if r.name == "trunkline.permissions"]
+    assert records and {r.levelname for r in records} == {"INFO"}
