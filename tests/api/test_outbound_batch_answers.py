@@ -152,3 +152,31 @@ def test_batch_answers_byte_for_byte_as_the_single_route(
     # the batches were answered from the snapshot's memory (the callers' memo was used)
     [state] = api.runtime.snapshot._states.values()
     assert state.held and state.callers
+
+
+def test_a_change_between_batches_is_answered_at_once(api: Any) -> None:
+    """The callers' memo lives in the snapshot's state: a change drops both."""
+    caller = api.callers[0]
+    checks = [{"from": "+14155550201", "to": "+442079460000"}, {"number_id": caller["id"]}]
+    first = api.client.post(BATCH, json={"checks": checks}).json()["results"]
+    assert [r["reasons"] for r in first] == [[], []]
+    r = api.client.patch(
+        f"/settings/telephony/numbers/{caller['id']}", json={"allowed_countries": ["FR"]}
+    )
+    assert r.status_code == 200, r.text
+    then = api.client.post(BATCH, json={"checks": checks}).json()["results"]
+    assert [r["reasons"] for r in then] == [["country_not_allowed"], []]
+
+
+def test_the_callers_memo_is_bounded(api: Any) -> None:
+    # every spelling of an id is a key of its own (uuid.UUID ignores hyphens wherever they
+    # are); the memo stops growing at its bound
+    text = api.callers[0]["id"].replace("-", "")
+    spellings = {
+        f"{text[:i]}-{text[i:j]}-{text[j:]}" for i in range(1, 12) for j in range(i + 1, 32)
+    }
+    assert len(spellings) > 2 * 3 + 64
+    r = api.client.post(BATCH, json={"checks": [{"number_id": s} for s in sorted(spellings)]})
+    assert {x["number_id"] for x in r.json()["results"]} == {api.callers[0]["id"]}
+    [state] = api.runtime.snapshot._states.values()
+    assert len(state.callers) == 2 * state.size + 64
