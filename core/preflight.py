@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import lookups
 from .lookups import LookupOutcome
 from .outbound_policy import CompiledPolicy
-from .policy import lookup_reasons
+from .policy import PolicyDecision, lookup_reasons
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -53,6 +53,30 @@ def wants_lookup(workspace: CompiledPolicy, asked: bool | None) -> bool:
     return workspace.lookup_enabled if asked is None else asked
 
 
+def decide_without_lookup(
+    rt: Runtime,
+    *,
+    number: Any,
+    destination: str | None,
+    destination_country: str | None,
+    workspace: CompiledPolicy,
+    at: datetime | None = None,
+    time_zone: str | None = None,
+) -> PolicyDecision:
+    """The gate's first part, in memory, without a coroutine: reasons 1 to 8 and the next
+    allowed instant. :func:`decide` starts with it; for a check that looks nothing up
+    (:func:`wants_lookup` false, or no destination) it is the whole verdict, so a batch of
+    such checks may call it alone (``api.routes.outbound``) and answers what ``decide`` would."""
+    return rt.policy.evaluate(
+        number,
+        destination,
+        destination_country=destination_country,
+        workspace=workspace,
+        at=at,
+        time_zone=time_zone,
+    )
+
+
 async def decide(
     rt: Runtime,
     *,
@@ -77,9 +101,10 @@ async def decide(
         (when the request asked for the lookup itself, or the workspace's
         ``lookup.check_reassigned`` is on).
     """
-    decision = rt.policy.evaluate(
-        number,
-        destination,
+    decision = decide_without_lookup(
+        rt,
+        number=number,
+        destination=destination,
         destination_country=destination_country,
         workspace=workspace,
         at=at,

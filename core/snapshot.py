@@ -120,6 +120,7 @@ class WorkspaceState:
         "_ids",
         "_phones",
         "_reader",
+        "callers",
         "held",
         "loaded_at",
         "policy_state",
@@ -142,6 +143,23 @@ class WorkspaceState:
         self.loaded_at = loaded_at
         self.size = len(self._ids)
         self.used_at = -1e18  # when a preflight last read it (``time.monotonic``)
+        #: What a batch derived from this state about a caller as the request named it
+        #: (``from``, ``number_id``) -> (its entry, the id as text): dropped with the state,
+        #: at most :meth:`memo_room` entries, only numbers that were found.
+        self.callers: dict[tuple[str | None, str | None], tuple[Any, str]] = {}
+
+    def memo_room(self) -> bool:
+        """Whether :attr:`callers` may take one more entry (twice the numbers held, and a
+        little more: each number by ``from`` and by ``number_id``)."""
+        return len(self.callers) < 2 * self.size + 64
+
+    def number_by_id(self, number_id: uuid.UUID) -> Any | None:
+        """:meth:`by_id` without a coroutine, for a state that is ``held``."""
+        return self._ids.get(number_id)
+
+    def number_by_phone(self, phone: str) -> Any | None:
+        """:meth:`by_phone` without a coroutine, for a state that is ``held``."""
+        return self._phones.get(phone)
 
     async def by_id(self, number_id: uuid.UUID) -> Any | None:
         if self.held:
