@@ -63,17 +63,30 @@ async def resolve_caller_id(
     number = await find_by_e164(session, workspace_id, phone)
     if number is None:
         raise CallerIdNotFound(f"{phone} is not a number of this workspace", field=field)
-    if not number.outbound_enabled:
+    refused = caller_id_refusals(rt, number)
+    if OUTBOUND_DISABLED in refused:
         raise CallerIdOutboundDisabled(
             f"{phone} is not enabled for outbound calls", field=field, reasons=[OUTBOUND_DISABLED]
         )
-    if not rt.policy.caller_id_allowed(number):
+    if CALLER_ID_NOT_ALLOWED in refused:
         raise CallerIdNotAllowed(
             f"{phone} is neither hosted nor a verified caller ID",
             field=field,
             reasons=[CALLER_ID_NOT_ALLOWED],
         )
     return number
+
+
+def caller_id_refusals(rt: Runtime, number: Any) -> list[str]:
+    """Why ``number`` may not be set as a campaign's caller ID, in order (``[]``: it may): not
+    enabled for outbound, neither hosted nor a verified caller ID (while those are allowed).
+    The API's check and the console's caller-ID choices both read it."""
+    refused = []
+    if not number.outbound_enabled:
+        refused.append(OUTBOUND_DISABLED)
+    if not rt.policy.caller_id_allowed(number):
+        refused.append(CALLER_ID_NOT_ALLOWED)
+    return refused
 
 
 async def list_campaigns(

@@ -139,6 +139,10 @@ async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
             for c in campaigns
         ]
         options = [
-            caller_id_option(NumberOut.of(n, rt.policy.caller_id_allowed(n))) for n in numbers
+            caller_id_option(
+                NumberOut.of(n, rt.policy.caller_id_allowed(n)),
+                campaigns_service.caller_id_refusals(rt, n),
+            )
+            for n in numbers
         ]
     return page.render("campaigns.html", campaigns=rows, total=total, options=options)

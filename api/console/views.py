@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.policy import CALLER_ID_NOT_ALLOWED, OUTBOUND_DISABLED, REASON_TEXT
+from core.policy import CALLER_ID_NOT_ALLOWED, REASON_TEXT
 
 from ..schemas import NumberOut
 
@@ -59,13 +59,9 @@ def attestation_view(level: str | None, basis: str | None) -> dict[str, str]:
     }
 
 
-def caller_id_option(n: NumberOut) -> dict[str, Any]:
-    """A campaign caller-ID choice, allowed or not and why (the server's own rule)."""
-    reasons = []
-    if not n.outbound_enabled:
-        reasons.append(OUTBOUND_DISABLED)
-    if not n.caller_id_allowed:
-        reasons.append(CALLER_ID_NOT_ALLOWED)
+def caller_id_option(n: NumberOut, reasons: list[str]) -> dict[str, Any]:
+    """A campaign caller-ID choice, allowed or not and why (``reasons``: the server's own rule,
+    ``core.campaigns.caller_id_refusals``)."""
     return {
         "e164": n.phone_e164,
         "provider": n.provider,

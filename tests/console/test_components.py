@@ -329,18 +329,26 @@ def test_campaigns_list_shows_caller_ids_of_this_workspace_only(
 
 
 def test_caller_id_option_reasons() -> None:
+    from types import SimpleNamespace
+
+    from core.campaigns import caller_id_refusals
+    from core.policy import OutboundPolicy
+
+    rules = SimpleNamespace(is_country_blocked=lambda country, provider: False)
+    rt: Any = SimpleNamespace(policy=OutboundPolicy(rules, verified_enabled=True, demo_mode=False))
     base = dict(STATES["byo_unverified"])
     number = NumberOut.model_construct(
         phone_e164="+14155550300", provider="x", outbound_enabled=False, caller_id_allowed=False,
-        **base,
+        hosted=False, verified_cli=False, **base,
     )  # fmt: skip
-    option = caller_id_option(number)
+    option = caller_id_option(number, caller_id_refusals(rt, number))
     assert option["reasons"] == ["outbound_disabled", "caller_id_not_allowed"]
     assert option["allowed"] is False
     ok = NumberOut.model_construct(
-        phone_e164="+14155550301", provider="x", outbound_enabled=True, caller_id_allowed=True
-    )
-    assert caller_id_option(ok) == {
+        phone_e164="+14155550301", provider="x", outbound_enabled=True, caller_id_allowed=True,
+        hosted=True, verified_cli=False,
+    )  # fmt: skip
+    assert caller_id_option(ok, caller_id_refusals(rt, ok)) == {
         "e164": "+14155550301",
         "provider": "x",
         "allowed": True,
