@@ -97,7 +97,7 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -116,7 +116,7 @@ async def rename_campaign(
     campaign = await get_campaign(session, principal.workspace_id, cid)
     before = campaign.name
     campaign.name = name
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -131,7 +131,7 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -153,7 +153,7 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.campaign_event(
+            audit.subject_event(
                 session,
                 principal,
                 campaign,
@@ -165,7 +165,7 @@ async def set_caller_id(
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -252,7 +252,7 @@ async def test_call(
         detail: dict[str, Any] = {"to": to_e164, "reasons": reasons}
         if lookup is not None:
             detail["lookup"] = lookup.status
-        audit.campaign_event(
+        audit.subject_event(
             session,
             principal,
             campaign,

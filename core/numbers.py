@@ -132,7 +132,7 @@ async def add_number(
     except IntegrityError:
         await session.rollback()
         raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -162,7 +162,7 @@ async def bind_number(
         await session.commit()  # ends the transaction that locked the row
         return number
     if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
-        audit.number_event(
+        audit.subject_event(
             session,
             principal,
             number,
@@ -178,7 +178,7 @@ async def bind_number(
     before = {k: _plain(getattr(number, k)) for k in changes}
     for key, value in changes.items():
         setattr(number, key, value)
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -206,7 +206,7 @@ async def delete_number(
         await _release(rt, session, principal, number)
         return
     await _drop_caller_id(session, principal, number, reason="number_deleted")
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -231,7 +231,7 @@ async def _release(
         rt.ensure_live()
         await rt.host.call_provider("release_number", number.provider, number=ref)
     except TrunklineError as exc:
-        audit.number_event(
+        audit.subject_event(
             session,
             principal,
             number,
@@ -266,7 +266,7 @@ async def _release(
             },
         )
     )
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -288,7 +288,7 @@ async def _drop_caller_id(
     ).scalars()
     for campaign in campaigns:
         campaign.from_number_id = None
-        audit.campaign_event(
+        audit.subject_event(
             session,
             principal,
             campaign,

@@ -190,7 +190,7 @@ async def purchase(
             },
         )
     )
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         claim,

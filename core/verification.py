@@ -297,7 +297,7 @@ async def _refuse(
 ) -> typing.NoReturn:
     """Audit a refused verification step as a ``verification_error`` with the error's code
     (the submitted ``code`` scrubbed from its detail), and raise ``exc``."""
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -397,7 +397,7 @@ async def _apply_result(
         number.verification_next_step = result.next_step
         number.verification_detail = detail
         action = "verification_started" if code is None else "verification_pending"
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
