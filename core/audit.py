@@ -173,6 +173,20 @@ def subject_event(
     )
 
 
+async def delete_subject(
+    session: AsyncSession,
+    principal: Principal,
+    subject: Number | Campaign,
+    *,
+    action: str,
+    detail: dict[str, Any],
+) -> None:
+    """Delete a number or a campaign and record it (:func:`subject_event`, ``ok``), one commit."""
+    subject_event(session, principal, subject, action=action, outcome="ok", detail=detail)
+    await session.delete(subject)
+    await session.commit()
+
+
 async def list_events(
     session: AsyncSession,
     workspace_id: uuid.UUID,

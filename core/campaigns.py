@@ -131,16 +131,9 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.subject_event(
-        session,
-        principal,
-        campaign,
-        action="campaign_deleted",
-        outcome="ok",
-        detail={"name": campaign.name},
+    await audit.delete_subject(
+        session, principal, campaign, action="campaign_deleted", detail={"name": campaign.name}
     )
-    await session.delete(campaign)
-    await session.commit()
 
 
 async def set_caller_id(

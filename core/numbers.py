@@ -206,16 +206,13 @@ async def delete_number(
         await _release(rt, session, principal, number)
         return
     await _drop_caller_id(session, principal, number, reason="number_deleted")
-    audit.subject_event(
+    await audit.delete_subject(
         session,
         principal,
         number,
         action="number_deleted",
-        outcome="ok",
         detail={"phone_e164": number.phone_e164},
     )
-    await session.delete(number)
-    await session.commit()
 
 
 def _plain(value: Any) -> Any:
@@ -251,19 +248,11 @@ async def _release(
         await session.rollback()  # a concurrent delete released it first
         return
     session.add(
-        LedgerEntry(
-            workspace_id=number.workspace_id,
-            number_id=number.id,
-            kind="release",
-            provider=number.provider,
-            phone_e164=number.phone_e164,
-            amount_cents=0,
-            metadata_={
-                "pass_through": True,
-                "markup_cents": 0,
-                "provider_ref": number.provider_ref,
-                "rentals": "stop from the next period",
-            },
+        LedgerEntry.for_number(
+            "release",
+            number,
+            provider_ref=number.provider_ref,
+            rentals="stop from the next period",
         )
     )
     audit.subject_event(

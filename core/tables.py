@@ -211,6 +211,45 @@ class LedgerEntry(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[CreatedAt]
 
+    @classmethod
+    def at_cost(
+        cls,
+        kind: str,
+        *,
+        workspace_id: uuid.UUID,
+        number_id: uuid.UUID | None,
+        provider: str,
+        phone_e164: str,
+        currency: str | None = None,
+        period: str | None = None,
+        **metadata: Any,
+    ) -> LedgerEntry:
+        """A carrier charge passed through at cost: ``amount_cents = 0``, ``pass_through`` and
+        ``markup_cents = 0`` in ``metadata`` ahead of the carrier's own figures."""
+        return cls(
+            workspace_id=workspace_id,
+            number_id=number_id,
+            kind=kind,
+            period=period,
+            provider=provider,
+            phone_e164=phone_e164,
+            amount_cents=0,
+            currency=currency,
+            metadata_={"pass_through": True, "markup_cents": 0, **metadata},
+        )
+
+    @classmethod
+    def for_number(cls, kind: str, number: Number, **fields: Any) -> LedgerEntry:
+        """:meth:`at_cost` about one of the workspace's numbers (its carrier and phone)."""
+        return cls.at_cost(
+            kind,
+            workspace_id=number.workspace_id,
+            number_id=number.id,
+            provider=number.provider,
+            phone_e164=number.phone_e164,
+            **fields,
+        )
+
 
 class AuditEvent(Base):
     """Append-only record of everything that changed or was attempted."""
