@@ -16,7 +16,7 @@ from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineErr
 from .events import settle_early_statuses
 from .lookups import LookupOutcome
 from .models import CallOptions, PlacedCall
-from .numbers import find_by_e164
+from .numbers import caller_id_event, find_by_e164
 from .outbound_policy import CompiledPolicy, load_workspace_policy
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
@@ -146,30 +146,16 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.subject_event(
-                session,
-                principal,
-                campaign,
-                action="caller_id_changed",
-                outcome=exc.code,
-                detail={"e164": e164},
-            )
+            caller_id_event(session, principal, campaign, exc.code, {"e164": e164})
             await session.commit()
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.subject_event(
-        session,
-        principal,
-        campaign,
-        action="caller_id_changed",
-        outcome="ok",
-        provider=number.provider if number else None,
-        detail={
-            "before": before.phone_e164 if before else None,
-            "after": number.phone_e164 if number else None,
-        },
-    )
+    detail = {
+        "before": before.phone_e164 if before else None,
+        "after": number.phone_e164 if number else None,
+    }
+    caller_id_event(session, principal, campaign, "ok", detail, number)
     await session.commit()
     return campaign
 

@@ -179,17 +179,19 @@ class Lookups:
             session.add(
                 LedgerEntry.at_cost(
                     "lookup",
+                    {
+                        "carrier_cost": None if intel.cost is None else str(intel.cost),
+                        "carrier_currency": intel.currency,
+                        "fields": sorted(f for f, _ in fresh),
+                        "last_verified_date": (
+                            ask.last_verified_date.isoformat() if ask.last_verified_date else None
+                        ),
+                    },
+                    currency=intel.currency,
                     workspace_id=ask.workspace_id,
                     number_id=ask.number_id,
                     provider=ask.provider,
                     phone_e164=ask.phone_e164,
-                    currency=intel.currency,
-                    carrier_cost=None if intel.cost is None else str(intel.cost),
-                    carrier_currency=intel.currency,
-                    fields=sorted(f for f, _ in fresh),
-                    last_verified_date=(
-                        ask.last_verified_date.isoformat() if ask.last_verified_date else None
-                    ),
                 )
             )
             await session.commit()

@@ -251,8 +251,7 @@ async def _release(
         LedgerEntry.for_number(
             "release",
             number,
-            provider_ref=number.provider_ref,
-            rentals="stop from the next period",
+            {"provider_ref": number.provider_ref, "rentals": "stop from the next period"},
         )
     )
     audit.subject_event(
@@ -267,6 +266,27 @@ async def _release(
     await session.commit()
 
 
+def caller_id_event(
+    session: AsyncSession,
+    principal: Principal,
+    campaign: Campaign,
+    outcome: str,
+    detail: dict[str, Any],
+    number: Number | None = None,
+) -> None:
+    """Audit a change of a campaign's caller ID, or a refused one (``caller_id_changed``); the
+    provider is that of the ``number`` it now or last used, if any."""
+    audit.subject_event(
+        session,
+        principal,
+        campaign,
+        action="caller_id_changed",
+        outcome=outcome,
+        provider=number.provider if number else None,
+        detail=detail,
+    )
+
+
 async def _drop_caller_id(
     session: AsyncSession, principal: Principal, number: Number, *, reason: str
 ) -> None:
@@ -277,20 +297,8 @@ async def _drop_caller_id(
     ).scalars()
     for campaign in campaigns:
         campaign.from_number_id = None
-        audit.subject_event(
-            session,
-            principal,
-            campaign,
-            action="caller_id_changed",
-            outcome="ok",
-            provider=number.provider,
-            detail={
-                "before": number.phone_e164,
-                "after": None,
-                "number_id": str(number.id),
-                "reason": reason,
-            },
-        )
+        detail = {"before": number.phone_e164, "after": None, "number_id": str(number.id)}
+        caller_id_event(session, principal, campaign, "ok", detail | {"reason": reason}, number)
 
 
 def lose_verification(number: Number) -> dict[str, Any]:

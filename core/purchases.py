@@ -175,11 +175,13 @@ async def purchase(
         LedgerEntry.for_number(
             "purchase",
             claim,
+            {
+                "carrier_monthly_cost": _money(bought.monthly_cost),
+                "carrier_upfront_cost": _money(bought.upfront_cost),
+                "carrier_currency": bought.currency,
+                "provider_ref": bought.provider_ref,
+            },
             currency=bought.currency,
-            carrier_monthly_cost=_money(bought.monthly_cost),
-            carrier_upfront_cost=_money(bought.upfront_cost),
-            carrier_currency=bought.currency,
-            provider_ref=bought.provider_ref,
         )
     )
     audit.subject_event(
@@ -268,10 +270,12 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
         entry = LedgerEntry.for_number(
             "rental",
             number,
+            {
+                "carrier_monthly_cost": bought.get("carrier_monthly_cost"),
+                "carrier_currency": bought.get("carrier_currency"),
+            },
             period=period,
             currency=bought.get("carrier_currency"),
-            carrier_monthly_cost=bought.get("carrier_monthly_cost"),
-            carrier_currency=bought.get("carrier_currency"),
         )
         try:
             async with session.begin_nested():

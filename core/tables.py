@@ -215,34 +215,32 @@ class LedgerEntry(Base):
     def at_cost(
         cls,
         kind: str,
+        metadata: dict[str, Any],
         *,
-        workspace_id: uuid.UUID,
-        number_id: uuid.UUID | None,
-        provider: str,
-        phone_e164: str,
         currency: str | None = None,
         period: str | None = None,
-        **metadata: Any,
+        **row: Any,
     ) -> LedgerEntry:
         """A carrier charge passed through at cost: ``amount_cents = 0``, ``pass_through`` and
-        ``markup_cents = 0`` in ``metadata`` ahead of the carrier's own figures."""
+        ``markup_cents = 0`` in ``metadata`` ahead of the carrier's own figures; ``row`` names
+        the workspace, the number (if any), the provider and the phone."""
         return cls(
-            workspace_id=workspace_id,
-            number_id=number_id,
             kind=kind,
             period=period,
-            provider=provider,
-            phone_e164=phone_e164,
             amount_cents=0,
             currency=currency,
             metadata_={"pass_through": True, "markup_cents": 0, **metadata},
+            **row,
         )
 
     @classmethod
-    def for_number(cls, kind: str, number: Number, **fields: Any) -> LedgerEntry:
+    def for_number(
+        cls, kind: str, number: Number, metadata: dict[str, Any], **fields: Any
+    ) -> LedgerEntry:
         """:meth:`at_cost` about one of the workspace's numbers (its carrier and phone)."""
         return cls.at_cost(
             kind,
+            metadata,
             workspace_id=number.workspace_id,
             number_id=number.id,
             provider=number.provider,
