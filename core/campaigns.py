@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import audit
 from .auth import Principal
 from .calls import normalise_status
-from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
+from .errors import (
+    CallerIdNotAllowed,
+    CallerIdNotFound,
+    CallerIdOutboundDisabled,
+    DemoMode,
+    NoCallerId,
+    PolicyDenied,
+    TrunklineError,
+)
 from .events import settle_early_statuses
 from .lookups import LookupOutcome
 from .models import CallOptions, PlacedCall
@@ -24,26 +32,6 @@ from .preflight import decide
 from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
-
-
-class CallerIdNotFound(InvalidInput):
-    code = "caller_id_not_found"
-    title = "Caller ID not in this workspace"
-
-
-class CallerIdOutboundDisabled(Conflict):
-    code = "caller_id_outbound_disabled"
-    title = "Caller ID not enabled for outbound"
-
-
-class CallerIdNotAllowed(Conflict):
-    code = "caller_id_not_allowed"
-    title = "Caller ID neither hosted nor verified"
-
-
-class NoCallerId(Conflict):
-    code = "campaign_has_no_caller_id"
-    title = "Campaign has no caller ID"
 
 
 async def get_campaign(session: AsyncSession, workspace_id: uuid.UUID, cid: Any) -> Campaign:
