@@ -128,6 +128,7 @@ def create_app(
     else:
         for module in console:
             app.include_router(module.router)
+        console[0].install(app)  # signin: a page without a session answers the sign-in form
     return app
 
 

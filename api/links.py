@@ -3,17 +3,28 @@ and the OpenAPI links from an answer to the operations on its objects."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 NUMBER = "/settings/telephony/numbers/{number_id}"
 CAMPAIGN = "/campaigns/{cid}"
 
 
-def set_location(request: Request, response: Response, route: str, **params: str) -> None:
-    """Point ``Location`` at the route named ``route`` (the function that serves the object)."""
-    response.headers["Location"] = str(request.app.url_path_for(route, **params))
+class Location:
+    """A dependency of the operations answering 201: sets the answer's ``Location``."""
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.request = request
+        self.response = response
+
+    def set(self, route: str, **params: str) -> None:
+        """Point ``Location`` at the route named ``route`` (the function that serves the
+        object)."""
+        self.response.headers["Location"] = str(self.request.app.url_path_for(route, **params))
+
+
+LocationDep = Annotated[Location, Depends()]
 
 
 def _ref(path: str, method: str) -> str:

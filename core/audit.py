@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .queries import page_of
-from .tables import AuditEvent
+from .tables import AuditEvent, Campaign, Number
 
 if TYPE_CHECKING:
     from .auth import Principal
-    from .tables import Campaign, Number
 
 #: Stands for "the problem ``code`` of the refusal or failure" among the outcomes below.
 PROBLEM_CODE = "<problem code>"
@@ -146,49 +145,46 @@ def by_principal(
     )
 
 
-def number_event(
+def subject_event(
     session: AsyncSession,
     principal: Principal,
-    number: Number,
-    *,
-    action: str,
-    outcome: str,
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """:func:`by_principal` about a number: its id is the subject, its carrier the provider."""
-    return by_principal(
-        session,
-        principal,
-        action=action,
-        outcome=outcome,
-        subject_type="number",
-        subject_id=number.id,
-        provider=number.provider,
-        detail=detail,
-    )
-
-
-def campaign_event(
-    session: AsyncSession,
-    principal: Principal,
-    campaign: Campaign,
+    subject: Number | Campaign,
     *,
     action: str,
     outcome: str,
     provider: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """:func:`by_principal` about a campaign: its id is the subject."""
+    """:func:`by_principal` about a number or a campaign: its id is the subject; a number's
+    carrier is the provider, a campaign names one only when given."""
+    if isinstance(subject, Number):
+        subject_type, provider = "number", subject.provider
+    else:
+        subject_type = "campaign"
     return by_principal(
         session,
         principal,
         action=action,
         outcome=outcome,
-        subject_type="campaign",
-        subject_id=campaign.id,
+        subject_type=subject_type,
+        subject_id=subject.id,
         provider=provider,
         detail=detail,
     )
+
+
+async def delete_subject(
+    session: AsyncSession,
+    principal: Principal,
+    subject: Number | Campaign,
+    *,
+    action: str,
+    detail: dict[str, Any],
+) -> None:
+    """Delete a number or a campaign and record it (:func:`subject_event`, ``ok``), one commit."""
+    subject_event(session, principal, subject, action=action, outcome="ok", detail=detail)
+    await session.delete(subject)
+    await session.commit()
 
 
 async def list_events(

@@ -12,11 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import audit
 from .auth import Principal
 from .calls import normalise_status
-from .errors import Conflict, DemoMode, InvalidInput, PolicyDenied, TrunklineError
+from .errors import (
+    CallerIdNotAllowed,
+    CallerIdNotFound,
+    CallerIdOutboundDisabled,
+    DemoMode,
+    NoCallerId,
+    PolicyDenied,
+    TrunklineError,
+)
 from .events import settle_early_statuses
 from .lookups import LookupOutcome
 from .models import CallOptions, PlacedCall
-from .numbers import find_by_e164
+from .numbers import caller_id_event, find_by_e164
 from .outbound_policy import CompiledPolicy, load_workspace_policy
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
@@ -24,26 +32,6 @@ from .preflight import decide
 from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
-
-
-class CallerIdNotFound(InvalidInput):
-    code = "caller_id_not_found"
-    title = "Caller ID not in this workspace"
-
-
-class CallerIdOutboundDisabled(Conflict):
-    code = "caller_id_outbound_disabled"
-    title = "Caller ID not enabled for outbound"
-
-
-class CallerIdNotAllowed(Conflict):
-    code = "caller_id_not_allowed"
-    title = "Caller ID neither hosted nor verified"
-
-
-class NoCallerId(Conflict):
-    code = "campaign_has_no_caller_id"
-    title = "Campaign has no caller ID"
 
 
 async def get_campaign(session: AsyncSession, workspace_id: uuid.UUID, cid: Any) -> Campaign:
@@ -110,7 +98,7 @@ async def create_campaign(
     )
     session.add(campaign)
     await session.flush()
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -129,7 +117,7 @@ async def rename_campaign(
     campaign = await get_campaign(session, principal.workspace_id, cid)
     before = campaign.name
     campaign.name = name
-    audit.campaign_event(
+    audit.subject_event(
         session,
         principal,
         campaign,
@@ -144,16 +132,9 @@ async def rename_campaign(
 async def delete_campaign(session: AsyncSession, principal: Principal, cid: Any) -> None:
     """Remove a campaign (audited ``campaign_deleted``); its calls stay, without a campaign."""
     campaign = await get_campaign(session, principal.workspace_id, cid)
-    audit.campaign_event(
-        session,
-        principal,
-        campaign,
-        action="campaign_deleted",
-        outcome="ok",
-        detail={"name": campaign.name},
+    await audit.delete_subject(
+        session, principal, campaign, action="campaign_deleted", detail={"name": campaign.name}
     )
-    await session.delete(campaign)
-    await session.commit()
 
 
 async def set_caller_id(
@@ -166,30 +147,16 @@ async def set_caller_id(
         try:
             number = await resolve_caller_id(rt, session, principal.workspace_id, e164)
         except TrunklineError as exc:
-            audit.campaign_event(
-                session,
-                principal,
-                campaign,
-                action="caller_id_changed",
-                outcome=exc.code,
-                detail={"e164": e164},
-            )
+            caller_id_event(session, principal, campaign, exc.code, {"e164": e164})
             await session.commit()
             raise
     before = await caller_id_of(session, campaign)
     campaign.from_number_id = number.id if number else None
-    audit.campaign_event(
-        session,
-        principal,
-        campaign,
-        action="caller_id_changed",
-        outcome="ok",
-        provider=number.provider if number else None,
-        detail={
-            "before": before.phone_e164 if before else None,
-            "after": number.phone_e164 if number else None,
-        },
-    )
+    detail = {
+        "before": before.phone_e164 if before else None,
+        "after": number.phone_e164 if number else None,
+    }
+    caller_id_event(session, principal, campaign, "ok", detail, number)
     await session.commit()
     return campaign
 
@@ -265,7 +232,7 @@ async def test_call(
         detail: dict[str, Any] = {"to": to_e164, "reasons": reasons}
         if lookup is not None:
             detail["lookup"] = lookup.status
-        audit.campaign_event(
+        audit.subject_event(
             session,
             principal,
             campaign,

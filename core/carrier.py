@@ -8,6 +8,7 @@
 - :func:`static_coverage`, :func:`static_requirements`: ``list_coverage`` and
   ``fetch_regulations`` answered from a table the plugin ships, filtered as the hooks promise.
 - :func:`attestation_by_ownership`: hosted ``A``, verified caller ID ``B``, otherwise ``unknown``.
+- :func:`register_provider`: ``trunkline_register_providers`` for a plugin serving one carrier.
 
 A plugin overrides only what differs: Twilio, for example, maps its own error codes first and
 falls back on :func:`error_for_status` for the rest.
@@ -16,11 +17,12 @@ falls back on :func:`error_for_status` for the rest.
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import phonenumbers
+from pydantic import BaseModel
 
 from .errors import (
     ProviderAuthError,
@@ -29,7 +31,7 @@ from .errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from .models import AttestationEstimate, CoverageEntry, NumberRef, Requirement
+from .models import AttestationEstimate, CoverageEntry, NumberRef, ProviderInfo, Requirement
 
 NumberType = Literal["local", "mobile", "toll_free", "national"]
 
@@ -39,9 +41,21 @@ __all__ = [
     "classify_number",
     "error_for_status",
     "parse_retry_after",
+    "register_provider",
     "static_coverage",
     "static_requirements",
 ]
+
+
+def register_provider(
+    register: Callable[[ProviderInfo], None],
+    name: str,
+    display_name: str,
+    settings_model: type[BaseModel] | None = None,
+) -> None:
+    """Register the one carrier a plugin serves, its capabilities left to the hooks it implements
+    (the body of most plugins' ``trunkline_register_providers``)."""
+    register(ProviderInfo(name=name, display_name=display_name, settings_model=settings_model))
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

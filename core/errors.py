@@ -260,3 +260,48 @@ class Unauthorized(TrunklineError):
     status = 401
     code = "unauthorized"
     title = "Unauthorized"
+
+
+# The services' own refusals (campaigns, caller-ID verification): one hierarchy, one place.
+
+
+class CallerIdNotFound(InvalidInput):
+    """A campaign's caller ID that is no number of this workspace."""
+
+    code = "caller_id_not_found"
+    title = "Caller ID not in this workspace"
+
+
+class CallerIdOutboundDisabled(Conflict):
+    """A campaign's caller ID whose outbound calling is off."""
+
+    code = "caller_id_outbound_disabled"
+    title = "Caller ID not enabled for outbound"
+
+
+class CallerIdNotAllowed(Conflict):
+    """A campaign's caller ID neither hosted nor a verified caller ID."""
+
+    code = "caller_id_not_allowed"
+    title = "Caller ID neither hosted nor verified"
+
+
+class NoCallerId(Conflict):
+    """A test call from a campaign without a caller ID."""
+
+    code = "campaign_has_no_caller_id"
+    title = "Campaign has no caller ID"
+
+
+class HostedNumber(Conflict):
+    """A caller-ID verification asked for a number the carrier hosts."""
+
+    code = "hosted_number"
+    title = "Hosted numbers need no verification"
+
+
+class NoPendingVerification(Conflict):
+    """A code for a number with no verification pending (none started, or too many wrong codes)."""
+
+    code = "no_pending_verification"
+    title = "No verification to complete"

@@ -177,17 +177,9 @@ class Lookups:
         expires = now + timedelta(days=self.rt.settings.lookup_cache_days)
         async with self.rt.sessionmaker() as session:
             session.add(
-                LedgerEntry(
-                    workspace_id=ask.workspace_id,
-                    number_id=ask.number_id,
-                    kind="lookup",
-                    provider=ask.provider,
-                    phone_e164=ask.phone_e164,
-                    amount_cents=0,
-                    currency=intel.currency,
-                    metadata_={
-                        "pass_through": True,
-                        "markup_cents": 0,
+                LedgerEntry.at_cost(
+                    "lookup",
+                    {
                         "carrier_cost": None if intel.cost is None else str(intel.cost),
                         "carrier_currency": intel.currency,
                         "fields": sorted(f for f, _ in fresh),
@@ -195,6 +187,11 @@ class Lookups:
                             ask.last_verified_date.isoformat() if ask.last_verified_date else None
                         ),
                     },
+                    currency=intel.currency,
+                    workspace_id=ask.workspace_id,
+                    number_id=ask.number_id,
+                    provider=ask.provider,
+                    phone_e164=ask.phone_e164,
                 )
             )
             await session.commit()

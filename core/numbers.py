@@ -132,7 +132,7 @@ async def add_number(
     except IntegrityError:
         await session.rollback()
         raise NumberExists(f"{phone} is already in this workspace", field="e164") from None
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -162,7 +162,7 @@ async def bind_number(
         await session.commit()  # ends the transaction that locked the row
         return number
     if changes.get("outbound_enabled") and not rt.policy.caller_id_allowed(number):
-        audit.number_event(
+        audit.subject_event(
             session,
             principal,
             number,
@@ -178,7 +178,7 @@ async def bind_number(
     before = {k: _plain(getattr(number, k)) for k in changes}
     for key, value in changes.items():
         setattr(number, key, value)
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -206,16 +206,13 @@ async def delete_number(
         await _release(rt, session, principal, number)
         return
     await _drop_caller_id(session, principal, number, reason="number_deleted")
-    audit.number_event(
+    await audit.delete_subject(
         session,
         principal,
         number,
         action="number_deleted",
-        outcome="ok",
         detail={"phone_e164": number.phone_e164},
     )
-    await session.delete(number)
-    await session.commit()
 
 
 def _plain(value: Any) -> Any:
@@ -231,7 +228,7 @@ async def _release(
         rt.ensure_live()
         await rt.host.call_provider("release_number", number.provider, number=ref)
     except TrunklineError as exc:
-        audit.number_event(
+        audit.subject_event(
             session,
             principal,
             number,
@@ -251,22 +248,13 @@ async def _release(
         await session.rollback()  # a concurrent delete released it first
         return
     session.add(
-        LedgerEntry(
-            workspace_id=number.workspace_id,
-            number_id=number.id,
-            kind="release",
-            provider=number.provider,
-            phone_e164=number.phone_e164,
-            amount_cents=0,
-            metadata_={
-                "pass_through": True,
-                "markup_cents": 0,
-                "provider_ref": number.provider_ref,
-                "rentals": "stop from the next period",
-            },
+        LedgerEntry.for_number(
+            "release",
+            number,
+            {"provider_ref": number.provider_ref, "rentals": "stop from the next period"},
         )
     )
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -276,6 +264,27 @@ async def _release(
     )
     await _drop_caller_id(session, principal, number, reason="number_released")
     await session.commit()
+
+
+def caller_id_event(
+    session: AsyncSession,
+    principal: Principal,
+    campaign: Campaign,
+    outcome: str,
+    detail: dict[str, Any],
+    number: Number | None = None,
+) -> None:
+    """Audit a change of a campaign's caller ID, or a refused one (``caller_id_changed``); the
+    provider is that of the ``number`` it now or last used, if any."""
+    audit.subject_event(
+        session,
+        principal,
+        campaign,
+        action="caller_id_changed",
+        outcome=outcome,
+        provider=number.provider if number else None,
+        detail=detail,
+    )
 
 
 async def _drop_caller_id(
@@ -288,20 +297,8 @@ async def _drop_caller_id(
     ).scalars()
     for campaign in campaigns:
         campaign.from_number_id = None
-        audit.campaign_event(
-            session,
-            principal,
-            campaign,
-            action="caller_id_changed",
-            outcome="ok",
-            provider=number.provider,
-            detail={
-                "before": number.phone_e164,
-                "after": None,
-                "number_id": str(number.id),
-                "reason": reason,
-            },
-        )
+        detail = {"before": number.phone_e164, "after": None, "number_id": str(number.id)}
+        caller_id_event(session, principal, campaign, "ok", detail | {"reason": reason}, number)
 
 
 def lose_verification(number: Number) -> dict[str, Any]:

@@ -218,12 +218,11 @@ async def save_workspace_policy(
     before = compile_policy(workspace.outbound_policy).settings
     text = settings.model_dump_json()
     workspace.outbound_policy = text
-    audit.record(
+    audit.by_principal(
         session,
+        principal,
         action="outbound_policy_changed",
         outcome="ok",
-        actor=principal.actor,
-        workspace_id=principal.workspace_id,
         subject_type="workspace",
         subject_id=principal.workspace_id,
         detail={"before": _plain(before), "after": _plain(settings)},

@@ -172,25 +172,19 @@ async def purchase(
     claim.capabilities = sorted(bought.features) or ["voice"]
     claim.provider_ref = bought.provider_ref
     session.add(
-        LedgerEntry(
-            workspace_id=principal.workspace_id,
-            number_id=claim.id,
-            kind="purchase",
-            provider=provider,
-            phone_e164=phone,
-            amount_cents=0,
-            currency=bought.currency,
-            metadata_={
-                "pass_through": True,
-                "markup_cents": 0,
+        LedgerEntry.for_number(
+            "purchase",
+            claim,
+            {
                 "carrier_monthly_cost": _money(bought.monthly_cost),
                 "carrier_upfront_cost": _money(bought.upfront_cost),
                 "carrier_currency": bought.currency,
                 "provider_ref": bought.provider_ref,
             },
+            currency=bought.currency,
         )
     )
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         claim,
@@ -273,21 +267,15 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
         if number.id in done:
             continue
         bought = purchases.get(number.id, {})
-        entry = LedgerEntry(
-            workspace_id=number.workspace_id,
-            number_id=number.id,
-            kind="rental",
-            period=period,
-            provider=number.provider,
-            phone_e164=number.phone_e164,
-            amount_cents=0,
-            currency=bought.get("carrier_currency"),
-            metadata_={
-                "pass_through": True,
-                "markup_cents": 0,
+        entry = LedgerEntry.for_number(
+            "rental",
+            number,
+            {
                 "carrier_monthly_cost": bought.get("carrier_monthly_cost"),
                 "carrier_currency": bought.get("carrier_currency"),
             },
+            period=period,
+            currency=bought.get("carrier_currency"),
         )
         try:
             async with session.begin_nested():

@@ -211,6 +211,43 @@ class LedgerEntry(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[CreatedAt]
 
+    @classmethod
+    def at_cost(
+        cls,
+        kind: str,
+        metadata: dict[str, Any],
+        *,
+        currency: str | None = None,
+        period: str | None = None,
+        **row: Any,
+    ) -> LedgerEntry:
+        """A carrier charge passed through at cost: ``amount_cents = 0``, ``pass_through`` and
+        ``markup_cents = 0`` in ``metadata`` ahead of the carrier's own figures; ``row`` names
+        the workspace, the number (if any), the provider and the phone."""
+        return cls(
+            kind=kind,
+            period=period,
+            amount_cents=0,
+            currency=currency,
+            metadata_={"pass_through": True, "markup_cents": 0, **metadata},
+            **row,
+        )
+
+    @classmethod
+    def for_number(
+        cls, kind: str, number: Number, metadata: dict[str, Any], **fields: Any
+    ) -> LedgerEntry:
+        """:meth:`at_cost` about one of the workspace's numbers (its carrier and phone)."""
+        return cls.at_cost(
+            kind,
+            metadata,
+            workspace_id=number.workspace_id,
+            number_id=number.id,
+            provider=number.provider,
+            phone_e164=number.phone_e164,
+            **fields,
+        )
+
 
 class AuditEvent(Base):
     """Append-only record of everything that changed or was attempted."""

@@ -36,7 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import attestation, audit
 from .auth import Principal
-from .errors import Conflict, ProviderError, RateLimited, TrunklineError
+from .errors import (
+    HostedNumber,
+    NoPendingVerification,
+    ProviderError,
+    RateLimited,
+    TrunklineError,
+)
 from .models import VerificationResult
 from .numbers import as_ref, get_number, lose_verification
 from .ownership import NumberClaimed, held_elsewhere
@@ -56,16 +62,6 @@ _RESTORABLE = (
     "verification_detail",
     "verification_attempts",
 )
-
-
-class HostedNumber(Conflict):
-    code = "hosted_number"
-    title = "Hosted numbers need no verification"
-
-
-class NoPendingVerification(Conflict):
-    code = "no_pending_verification"
-    title = "No verification to complete"
 
 
 @dataclass(frozen=True)
@@ -297,7 +293,7 @@ async def _refuse(
 ) -> typing.NoReturn:
     """Audit a refused verification step as a ``verification_error`` with the error's code
     (the submitted ``code`` scrubbed from its detail), and raise ``exc``."""
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,
@@ -397,7 +393,7 @@ async def _apply_result(
         number.verification_next_step = result.next_step
         number.verification_detail = detail
         action = "verification_started" if code is None else "verification_pending"
-    audit.number_event(
+    audit.subject_event(
         session,
         principal,
         number,

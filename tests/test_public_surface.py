@@ -91,6 +91,7 @@ def test_trunkline_is_cores_surface_plus_the_carrier_helpers() -> None:
         "static_coverage",
         "static_requirements",
         "attestation_by_ownership",
+        "register_provider",
     ):
         assert callable(getattr(trunkline, helper)), helper
     assert trunkline.hookimpl is hookspecs.hookimpl

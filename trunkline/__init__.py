@@ -4,7 +4,8 @@ Everything a provider plugin needs, under the distribution's own name: ``trunkli
 the models hooks exchange, the error hierarchy, :class:`PluginContext`, ``SecretStr`` and the
 carrier helpers (:func:`error_for_status`, :func:`parse_retry_after`, :func:`check_same_number`,
 :func:`classify_number`, :func:`static_coverage`, :func:`static_requirements`,
-:func:`attestation_by_ownership`). The conformance kit is :mod:`trunkline.testing`.
+:func:`attestation_by_ownership`, :func:`register_provider`). The conformance kit is
+:mod:`trunkline.testing`.
 
 This is a thin re-export of what ``core`` promises; ``from core import ...`` keeps working, but
 ``core``, ``api`` and ``plugins`` are the repository's internal packages and nothing else in them
@@ -19,6 +20,7 @@ from core.carrier import (
     classify_number,
     error_for_status,
     parse_retry_after,
+    register_provider,
     static_coverage,
     static_requirements,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "classify_number",
     "error_for_status",
     "parse_retry_after",
+    "register_provider",
     "static_coverage",
     "static_requirements",
 ]

@@ -18,17 +18,14 @@ from core.tables import Campaign
 
 from ..deps import RuntimeDep
 from .render import PAGE_SIZE, _choice, page_offset
-from .signin import _page, _to_login
+from .signin import ConsolePage
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 @router.get("/calls")
-async def calls_page(request: Request, rt: RuntimeDep) -> Response:
+async def calls_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         ws = page.principal.workspace_id
         offset = page_offset(request)
         status = _choice(request.query_params.get("status"), CALL_STATUSES)
@@ -74,11 +71,8 @@ async def calls_page(request: Request, rt: RuntimeDep) -> Response:
 
 
 @router.get("/audit")
-async def audit_page(request: Request, rt: RuntimeDep) -> Response:
+async def audit_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         q = request.query_params
         filters = {
             "action": _choice(q.get("action"), audit.ACTIONS),
@@ -108,11 +102,8 @@ SUBJECT_TYPES = ("number", "campaign", "call")
 
 
 @router.get("/ledger")
-async def ledger_page(request: Request, rt: RuntimeDep) -> Response:
+async def ledger_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         offset = page_offset(request)
         rows, total = await list_ledger(
             session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset

@@ -27,7 +27,7 @@ from core.tables import Number
 from ..deps import RuntimeDep
 from ..schemas import NumberOut, number_out
 from .render import PAGE_SIZE, page_offset
-from .signin import _page, _to_login
+from .signin import ConsolePage
 from .views import caller_id_option, number_view
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -37,11 +37,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 @router.get("/numbers")
-async def numbers_page(request: Request, rt: RuntimeDep) -> Response:
+async def numbers_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         offset = page_offset(request)
         rows, total = await numbers_service.list_numbers(
             session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
@@ -69,11 +66,10 @@ def _view(rt: Runtime, n: Number) -> dict[str, Any]:
 
 
 @router.get("/numbers/{number_id}")
-async def number_page(number_id: str, request: Request, rt: RuntimeDep) -> Response:
+async def number_page(
+    number_id: str, request: Request, rt: RuntimeDep, page: ConsolePage
+) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         try:
             number = await numbers_service.get_number(
                 session, page.principal.workspace_id, number_id
@@ -120,11 +116,8 @@ def campaign_row(
 
 
 @router.get("/campaigns")
-async def campaigns_page(request: Request, rt: RuntimeDep) -> Response:
+async def campaigns_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-        if page is None:
-            return _to_login(request)
         ws = page.principal.workspace_id
         numbers, _ = await numbers_service.list_numbers(session, ws, limit=500, offset=0)
         campaigns, total = await campaigns_service.list_campaigns(

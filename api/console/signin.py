@@ -10,10 +10,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +110,32 @@ async def _page(request: Request, rt: Runtime, session: AsyncSession) -> Page | 
         return None
     workspace = await session.get(Workspace, principal.workspace_id)
     return Page(request, rt, principal, workspace.name if workspace else "")
+
+
+class SignInRequired(Exception):
+    """A console page asked without a valid session: answered with :func:`_to_login`."""
+
+
+async def console_page(request: Request, rt: RuntimeDep) -> Page:
+    """The dependency of every console page: the signed-in operator's :class:`Page`, or
+    :class:`SignInRequired` (401 with the sign-in form, see :func:`install`)."""
+    async with rt.sessionmaker() as session:
+        page = await _page(request, rt, session)
+    if page is None:
+        raise SignInRequired
+    return page
+
+
+ConsolePage = Annotated[Page, Depends(console_page)]
+
+
+def install(app: FastAPI) -> None:
+    """Answer :class:`SignInRequired` with the sign-in form, which brings the operator back."""
+
+    async def sign_in(request: Request, exc: Exception) -> Response:
+        return _to_login(request)
+
+    app.add_exception_handler(SignInRequired, sign_in)
 
 
 # -- sign-in and sign-out ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ from .policy_view import (
     workspace_policy_form,
 )
 from .render import _choice
-from .signin import _page, _to_login
+from .signin import ConsolePage
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -104,11 +104,7 @@ async def _catalog(
 
 
 @router.get("/telephony")
-async def telephony(request: Request, rt: RuntimeDep) -> Response:
-    async with rt.sessionmaker() as session:
-        page = await _page(request, rt, session)
-    if page is None:
-        return _to_login(request)
+async def telephony(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     q = request.query_params
     providers = sorted(rt.host.providers)
     async with rt.sessionmaker() as session:

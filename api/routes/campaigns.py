@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from core import campaigns as service
 from core.outbound_policy import CompiledPolicy, load_workspace_policy
@@ -13,7 +13,7 @@ from core.runtime import Runtime
 from core.tables import Campaign, Number
 
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
-from ..links import campaign_links, set_location
+from ..links import LocationDep, campaign_links
 from ..schemas import (
     CallOut,
     CampaignCreate,
@@ -65,8 +65,7 @@ async def _out(
 )
 async def create_campaign(
     body: CampaignCreate,
-    request: Request,
-    response: Response,
+    location: LocationDep,
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
@@ -74,7 +73,7 @@ async def create_campaign(
     campaign = await service.create_campaign(
         rt, session, principal, name=body.name, from_e164=body.from_e164
     )
-    set_location(request, response, "get_campaign", cid=str(campaign.id))
+    location.set("get_campaign", cid=str(campaign.id))
     return await _out(rt, session, campaign, principal.workspace_id)
 
 
@@ -147,8 +146,7 @@ async def set_from_number(
 async def test_call(
     cid: str,
     body: TestCallIn,
-    request: Request,
-    response: Response,
+    location: LocationDep,
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
@@ -162,5 +160,5 @@ async def test_call(
         lookup=body.lookup,
         last_verified_date=body.last_verified_date,
     )
-    set_location(request, response, "get_call", call_id=str(call.id))
+    location.set("get_call", call_id=str(call.id))
     return CallOut.of(call)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from core import numbers as numbers_service
 from core import purchases, verification
@@ -12,10 +12,12 @@ from core.countries import parse_country
 from core.errors import RateLimited
 from core.models import AvailableNumber, NumberSearch, NumberType
 from core.phone import parse_digit_filter
+from core.runtime import Runtime
+from core.tables import Number
 
 from ..catalog import search_numbers
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
-from ..links import number_links, set_location
+from ..links import Location, LocationDep, number_links
 from ..schemas import (
     PHONE_SCHEMA,
     CatalogOut,
@@ -44,6 +46,12 @@ AREA_CODE_RULE = (
     "Up to 8 ASCII digits, surrounding whitespace ignored; anything else is 422 "
     "`invalid_phone_number`."
 )
+
+
+def _created(location: Location, rt: Runtime, number: Number) -> NumberOut:
+    """The answer to an operation that made a number: where it is, and the number."""
+    location.set("get_number", number_id=str(number.id))
+    return number_out(rt, number)
 
 
 @router.get(
@@ -82,8 +90,7 @@ async def list_numbers(
 )
 async def add_number(
     body: NumberCreate,
-    request: Request,
-    response: Response,
+    location: LocationDep,
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
@@ -91,8 +98,7 @@ async def add_number(
     number = await numbers_service.add_number(
         rt, session, principal, e164=body.e164, provider=body.provider
     )
-    set_location(request, response, "get_number", number_id=str(number.id))
-    return number_out(rt, number)
+    return _created(location, rt, number)
 
 
 @router.post(
@@ -152,8 +158,7 @@ async def available_numbers(
 )
 async def purchase(
     body: PurchaseIn,
-    request: Request,
-    response: Response,
+    location: LocationDep,
     rt: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
@@ -161,8 +166,7 @@ async def purchase(
     number = await purchases.purchase(
         rt, session, principal, provider=body.provider, e164=body.e164
     )
-    set_location(request, response, "get_number", number_id=str(number.id))
-    return number_out(rt, number)
+    return _created(location, rt, number)
 
 
 @router.get("/{number_id}", response_model=NumberOut, responses=problems(401, 404))

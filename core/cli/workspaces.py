@@ -11,7 +11,17 @@ import typer
 from ._common import CLI_ACTOR, _settings, _with_session, keys_app, workspaces_app
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _show_new_key(label: str, work: Callable[[AsyncSession], Awaitable[tuple[str, str]]]) -> None:
+    """Run ``work``, which makes an API key, and print what it made (``label``) and the key:
+    shown this once, only its hash is stored."""
+    made, key = _with_session(_settings(), work)
+    typer.echo(f"{label}: {made}")
+    typer.echo(f"api key (shown once, keep it): {key}")
 
 
 @workspaces_app.command("create")
@@ -25,9 +35,7 @@ def workspaces_create(
         workspace, _user, key = await create_workspace(session, name)
         return str(workspace.id), key
 
-    workspace_id, key = _with_session(_settings(), work)
-    typer.echo(f"workspace: {workspace_id}")
-    typer.echo(f"api key (shown once, keep it): {key}")
+    _show_new_key("workspace", work)
 
 
 @workspaces_app.command("list")
@@ -193,9 +201,7 @@ def keys_create(
         row, key = await create_key(session, found.id, actor=CLI_ACTOR, name=name)
         return str(row.id), key
 
-    key_id, key = _with_session(_settings(), work)
-    typer.echo(f"id: {key_id}")
-    typer.echo(f"api key (shown once, keep it): {key}")
+    _show_new_key("id", work)
 
 
 @keys_app.command("revoke")

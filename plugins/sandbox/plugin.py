@@ -47,7 +47,6 @@ from trunkline import (
     PluginContext,
     ProviderAuthError,
     ProviderEvent,
-    ProviderInfo,
     ProviderRateLimited,
     ProviderRejected,
     ProviderUnavailable,
@@ -59,6 +58,7 @@ from trunkline import (
     WebhookSignatureError,
     attestation_by_ownership,
     hookimpl,
+    register_provider,
     static_coverage,
     static_requirements,
 )
@@ -119,13 +119,7 @@ class SandboxPlugin:
 
     @hookimpl
     def trunkline_register_providers(self, register: Any) -> None:
-        register(
-            ProviderInfo(
-                name=PROVIDER,
-                display_name="Sandbox (simulated carrier)",
-                settings_model=SandboxSettings,
-            )
-        )
+        register_provider(register, PROVIDER, "Sandbox (simulated carrier)", SandboxSettings)
 
     @hookimpl
     def trunkline_configure(self, settings: SandboxSettings, context: PluginContext) -> None:

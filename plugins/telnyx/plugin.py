@@ -49,7 +49,6 @@ from trunkline import (
     PlacedCall,
     PluginContext,
     ProviderEvent,
-    ProviderInfo,
     ProviderNotConfigured,
     ProviderRejected,
     PurchasedNumber,
@@ -60,6 +59,7 @@ from trunkline import (
     attestation_by_ownership,
     classify_number,
     hookimpl,
+    register_provider,
     static_coverage,
     static_requirements,
 )
@@ -92,13 +92,7 @@ class TelnyxPlugin:
 
     @hookimpl
     def trunkline_register_providers(self, register: Any) -> None:
-        register(
-            ProviderInfo(
-                name=PROVIDER,
-                display_name="Telnyx",
-                settings_model=TelnyxSettings,
-            )
-        )
+        register_provider(register, PROVIDER, "Telnyx", TelnyxSettings)
 
     @hookimpl
     def trunkline_configure(self, settings: TelnyxSettings, context: PluginContext) -> None:

@@ -42,7 +42,6 @@ from trunkline import (
     PluginContext,
     ProviderError,
     ProviderEvent,
-    ProviderInfo,
     ProviderNotConfigured,
     PurchasedNumber,
     Requirement,
@@ -51,6 +50,7 @@ from trunkline import (
     WebhookRequest,
     classify_number,
     hookimpl,
+    register_provider,
 )
 
 from . import callerids, errors, permissions, regulations, trust, webhooks
@@ -85,13 +85,7 @@ class TwilioPlugin:
 
     @hookimpl
     def trunkline_register_providers(self, register: Any) -> None:
-        register(
-            ProviderInfo(
-                name=PROVIDER,
-                display_name="Twilio",
-                settings_model=TwilioSettings,
-            )
-        )
+        register_provider(register, PROVIDER, "Twilio", TwilioSettings)
 
     @hookimpl
     async def trunkline_configure(self, settings: TwilioSettings, context: PluginContext) -> None:

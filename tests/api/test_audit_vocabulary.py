@@ -10,7 +10,7 @@ from core.audit import ACTIONS, PROBLEM_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The modules that write audit events (``audit.record`` and its helpers).
-WRITES = re.compile(r"\baudit\.(record|by_principal|number_event|campaign_event)\(")
+WRITES = re.compile(r"\baudit\.(record|by_principal|subject_event|delete_subject)\(")
 SOURCES = [
     p
     for d in ("core", "api", "plugins")

@@ -34,7 +34,6 @@ from trunkline import (
     PluginContext,
     ProviderError,
     ProviderEvent,
-    ProviderInfo,
     ProviderNotConfigured,
     ProviderRejected,
     ProviderUnavailable,
@@ -47,6 +46,7 @@ from trunkline import (
     error_for_status,
     hookimpl,
     parse_retry_after,
+    register_provider,
 )
 
 PROVIDER = "acme"
@@ -98,13 +98,7 @@ class AcmePlugin:
 
     @hookimpl
     def trunkline_register_providers(self, register: Any) -> None:
-        register(
-            ProviderInfo(
-                name=PROVIDER,
-                display_name="ACME Telecom",
-                settings_model=AcmeSettings,
-            )
-        )
+        register_provider(register, PROVIDER, "ACME Telecom", AcmeSettings)
 
     @hookimpl
     def trunkline_configure(self, settings: AcmeSettings, context: PluginContext) -> None:
