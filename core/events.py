@@ -227,10 +227,12 @@ async def settle_early_statuses(session: AsyncSession, provider: str, ref: str) 
             )
         ).scalars()
     )
-    stored = await session.scalar(
-        select(Call.id).where(Call.provider == provider, Call.provider_call_id == ref).limit(1)
-    )
-    if not rows or stored is None:
+    stored = None  # asked only when a status waits
+    if rows:
+        stored = await session.scalar(
+            select(Call.id).where(Call.provider == provider, Call.provider_call_id == ref).limit(1)
+        )
+    if stored is None:
         await session.commit()  # ends the read (a commit keeps the session's objects loaded)
         return 0
     changed = 0

@@ -217,15 +217,12 @@ async def for_preflight(
     workspace_id: uuid.UUID,
     number: Any,
     destination: str,
-    enabled: bool,
     check_reassigned: bool,
     last_verified_date: date | None,
-) -> LookupOutcome | None:
-    """The lookup a preflight makes about ``destination`` through ``number``'s provider, or
-    ``None`` when lookups are off for it. The reassigned question is asked only with a
-    ``last_verified_date`` and ``check_reassigned``."""
-    if not enabled:
-        return None
+) -> LookupOutcome:
+    """The lookup a preflight makes about ``destination`` through ``number``'s provider (whether
+    to make one is :func:`core.preflight.wants_lookup`'s to say). The reassigned question is
+    asked only with a ``last_verified_date`` and ``check_reassigned``."""
     ask = LookupAsk(
         workspace_id=workspace_id,
         provider=number.provider,

@@ -119,7 +119,6 @@ async def decide(
         workspace_id=workspace_id,
         number=number,
         destination=destination,
-        enabled=True,
         check_reassigned=lookup is True or workspace.check_reassigned,
         last_verified_date=last_verified_date,
     )
