@@ -39,6 +39,32 @@ from ..schemas import (
 router = APIRouter(tags=["outbound"], route_class=HotRoute)
 
 
+@lru_cache(maxsize=65_536)
+def _place(to: str | None, time_zone: str | None) -> tuple[str | None, str | None, Any]:
+    """A check's destination: (E.164, country, the answer's ``destination`` as a dict not to be
+    changed, its line type ``None``); raises the problem of a bad ``to`` or ``time_zone``.
+    Cached per (``to``, ``time_zone``): the answer is a function of the two."""
+    destination = destination_country = None
+    if to is not None:
+        # The one parse, as the test call does: the country is that of the number as parsed,
+        # never skipped (a ``to`` with surrounding whitespace is the same number).
+        destination, destination_country = parse_e164(to, "to")
+    if time_zone is not None and zone(time_zone) is None:
+        raise InvalidTimeZone(
+            f"time_zone: {time_zone!r} is not an IANA time zone", field="time_zone"
+        )
+    if destination is None:
+        return None, None, None
+    facts = describe_destination(destination, time_zone)
+    where = {
+        "country_code": facts.country_code,
+        "region": facts.region,
+        "time_zones": facts.time_zones,
+        "line_type": None,
+    }
+    return destination, destination_country, where
+
+
 async def check_one(
     rt: Runtime,
     workspace_id: uuid.UUID,
@@ -60,16 +86,8 @@ async def check_one(
         row = await numbers.by_phone(parse_e164(body.from_, "from")[0])
     else:
         raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
-    destination = destination_country = None
-    if body.to is not None:
-        # The one parse, as the test call does: the country is that of the number as parsed,
-        # never skipped (a ``to`` with surrounding whitespace is the same number).
-        destination, destination_country = parse_e164(body.to, "to")
     time_zone = body.time_zone
-    if time_zone is not None and zone(time_zone) is None:
-        raise InvalidTimeZone(
-            f"time_zone: {time_zone!r} is not an IANA time zone", field="time_zone"
-        )
+    destination, destination_country, where = _place(body.to, time_zone)
     if row is None:
         raise NotFound("number not found")
     state = await numbers.policy()
@@ -90,21 +108,14 @@ async def check_one(
         seen[reasons] += 1
     else:
         rt.metrics.observe_policy(reasons)
-    where = None
-    if destination is not None:
-        facts = describe_destination(destination, time_zone)
-        where = DestinationOut(
-            country_code=facts.country_code,
-            region=facts.region,
-            time_zones=list(facts.time_zones),
-            line_type=verdict.line_type,
-        )
     return OutboundCheckOut(
         allowed=not reasons,
         reasons=list(reasons),
         number_id=str(row.id),
         next_allowed_at=verdict.next_allowed_at,
-        destination=where,
+        destination=None
+        if where is None
+        else DestinationOut(**{**where, "line_type": verdict.line_type}),
         attestation=row.attestation_level,
         lookup=None if verdict.lookup is None else LookupOut(**vars(verdict.lookup)),
     )
@@ -149,30 +160,6 @@ def _caller(
     else:
         raise InvalidInput("give 'from' (E.164) or 'number_id'", field="from")
     return None if row is None else (row, str(row.id))
-
-
-@lru_cache(maxsize=65_536)
-def _place(to: str | None, time_zone: str | None) -> tuple[str | None, str | None, Any]:
-    """``check_one``'s destination, as the batch answers it: (E.164, country, the answer's
-    ``destination`` as a dict, without a line type); raises what ``check_one`` raises.
-    Cached per (``to``, ``time_zone``): the answer is a function of the two."""
-    destination = destination_country = None
-    if to is not None:
-        destination, destination_country = parse_e164(to, "to")
-    if time_zone is not None and zone(time_zone) is None:
-        raise InvalidTimeZone(
-            f"time_zone: {time_zone!r} is not an IANA time zone", field="time_zone"
-        )
-    if destination is None:
-        return None, None, None
-    facts = describe_destination(destination, time_zone)
-    where = {
-        "country_code": facts.country_code,
-        "region": facts.region,
-        "time_zones": facts.time_zones,
-        "line_type": None,
-    }
-    return destination, destination_country, where
 
 
 def _in_memory(
@@ -283,25 +270,14 @@ async def outbound_check_batch(
         results = _in_memory(rt, numbers, checks, ws_policy, seen, path)
         if results is None:  # a check looks its destination up: through check_one
             seen.clear()
-    if results is not None:
-        pass
-    elif any(wants_lookup(ws_policy, _asked_lookup(item)) for item in checks):
-        # Lookups wait on carriers: the checks run together (answers stay in order); the
-        # lookup service asks each destination once and bounds the carrier requests in flight.
-        results = list(await asyncio.gather(*(one(item) for item in checks)))
-    else:
-        # One after the other, without a coroutine of its own per item.
-        results = []
-        append = results.append
-        for item in checks:
-            try:
-                if type(item) is not OutboundCheckIn:
-                    item = OutboundCheckIn.model_validate(item)
-                append(await check_one(rt, workspace_id, numbers, item, seen))
-            except ValidationError as exc:
-                append({"error": validation_body(exc.errors(include_url=False), path)})
-            except TrunklineError as exc:
-                append({"error": error_body(exc, path)})
+    if results is None:
+        if any(wants_lookup(ws_policy, _asked_lookup(item)) for item in checks):
+            # Lookups wait on carriers: the checks run together (answers stay in order); the
+            # lookup service asks each destination once and bounds the carrier requests in
+            # flight.
+            results = list(await asyncio.gather(*(one(item) for item in checks)))
+        else:
+            results = [await one(item) for item in checks]
     for reasons, count in seen.items():
         rt.metrics.observe_policy(reasons, count)
     # Serialised once, here, from the answers as they are (validating a thousand of them
