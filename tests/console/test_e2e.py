@@ -125,6 +125,16 @@ def sign_in(page: Any, server: Server, ws: Workspace) -> None:
     page.wait_for_url(re.compile(r"/console/telephony"))
 
 
+def signed_in(
+    browser: Any, request: pytest.FixtureRequest, server: Server, ws: Workspace, width: int = 1280
+) -> tuple[Any, Shots]:
+    """A new page signed in as ``ws``, and the screenshots of this test's steps."""
+    _, page = open_page(browser, request, width)
+    shot = Shots(page, request.node.name)
+    sign_in(page, server, ws)
+    return page, shot
+
+
 def row(page: Any, e164: str) -> Any:
     return page.locator("#numbers-table tbody tr").filter(has=page.get_by_role("link", name=e164))
 
@@ -178,9 +188,7 @@ def test_verify_cli_twilio_style_shows_the_code_then_polls_until_verified(
     ws = server.workspace("Call style")
     e164 = next(_even)
     number = ws.add_byo(e164)
-    _, page = open_page(browser, request, width)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws, width)
     page.get_by_role("link", name="Numbers").click()
     r = row(page, e164)
     assert r.locator('[data-field="verification"]').inner_text() == "Not verified"
@@ -215,9 +223,7 @@ def test_verify_cli_telnyx_style_asks_for_the_code(
     ws = server.workspace("Code style")
     e164 = next(_odd)
     number = ws.add_byo(e164)
-    _, page = open_page(browser, request, width)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws, width)
     page.goto(f"{server.url}/console/numbers")
     r = row(page, e164)
     r.get_by_role("button", name="Verify CLI").click()
@@ -265,9 +271,7 @@ def test_verify_cli_shows_the_rate_limit_with_its_wait(
             ).status_code
             == 200
         )
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.goto(f"{server.url}/console/numbers")
     r = row(page, e164)
     button = r.get_by_role("button", name="Verify CLI")
@@ -313,9 +317,7 @@ def test_bind_controls_refuse_outbound_for_an_unverified_number(
     ws = server.workspace("Binding")
     e164 = next(_odd)
     number = ws.add_byo(e164)
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.goto(f"{server.url}/console/numbers")
     row(page, e164).get_by_role("link", name="Binding").click()
     outbound = page.get_by_label("Place outbound calls with this caller ID")
@@ -361,9 +363,7 @@ def test_campaign_dialog_validates_the_caller_id_and_places_a_test_call(
         == 200
     )
     byo = ws.add_byo(next(_odd))
-    _, page = open_page(browser, request, width)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws, width)
     page.get_by_role("link", name="Campaigns").click()
     page.get_by_role("button", name="New campaign").click()
     page.get_by_role("dialog", name="New campaign").wait_for(state="visible")
@@ -452,9 +452,7 @@ def test_settings_telephony_coverage_regulations_search_and_purchase(
     server: Server, browser: Any, request: pytest.FixtureRequest, width: int
 ) -> None:
     ws = server.workspace("Telephony")
-    _, page = open_page(browser, request, width)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws, width)
     sandbox = page.locator('#providers-table tr[data-provider="sandbox"]')
     assert "Configured" in sandbox.inner_text()
     assert "Zero markup" in page.get_by_role("note").first.inner_text()

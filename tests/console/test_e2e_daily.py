@@ -32,6 +32,7 @@ from .test_e2e import (  # noqa: F401  (the browser fixture)
     open_page,
     row,
     sign_in,
+    signed_in,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -120,9 +121,7 @@ def test_a_test_call_is_followed_to_its_end_and_listed_with_audit_and_ledger(
     hosted = hosted_caller(ws)
     created = ws.api.post("/campaigns", json={"name": "Daily", "from_e164": hosted["phone_e164"]})
     assert created.status_code == 201
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.get_by_role("link", name="Campaigns").click()
     page.get_by_role("button", name="Test call").click()
     dialog = page.get_by_role("dialog", name="Test call")
@@ -168,9 +167,7 @@ def test_buy_asks_first_and_shows_the_price(
     server: Server, browser: Any, request: pytest.FixtureRequest
 ) -> None:
     ws = server.workspace("Confirm purchase")
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.locator("#s_country").fill("US")
     page.get_by_role("button", name="Search numbers").click()
     first = page.locator("#search-table tbody tr").first
@@ -200,9 +197,7 @@ def test_campaign_editing_changes_and_clears_the_caller_id_and_deletes(
     ws = server.workspace("Edit campaigns")
     hosted = hosted_caller(ws)
     created = ws.api.post("/campaigns", json={"name": "Autumn"}).json()
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.goto(f"{server.url}/console/campaigns")
     listed = page.get_by_role("row", name=re.compile("Autumn"))
     assert "No caller ID" in listed.inner_text() and "None" not in listed.inner_text()
@@ -279,9 +274,7 @@ def test_a_number_is_deleted_only_after_the_confirmation(
     ws = server.workspace("Delete number")
     e164 = next(_odd)
     number = ws.add_byo(e164)
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.goto(f"{server.url}/console/numbers/{number['id']}")
     page.get_by_role("button", name="Delete number").click()
     dialog = page.get_by_role("dialog", name=f"Delete {e164}?")
@@ -310,9 +303,7 @@ def test_a_refusal_on_a_stale_page_updates_the_summary(
     assert ws.api.post(verify, json={"number_id": number["id"], "code": sent}).json()[
         "verified_cli"
     ]
-    _, page = open_page(browser, request)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     page.goto(f"{server.url}/console/numbers/{number['id']}")
     summary = page.locator("dl.summary")
     assert summary.locator('[data-field="verification"]').inner_text() == "Verified"
@@ -371,9 +362,7 @@ def test_pills_stay_on_one_line_at_1280(
     ws = server.workspace("Pills")
     hosted_caller(ws)
     ws.add_byo(next(_odd))
-    _, page = open_page(browser, request, 1280)
-    shot = Shots(page, request.node.name)
-    sign_in(page, server, ws)
+    page, shot = signed_in(browser, request, server, ws)
     # a pill wraps when it is taller than itself kept on one line
     lines = """els => els.map(el => {
         const height = el.getBoundingClientRect().height;
