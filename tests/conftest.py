@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -120,6 +121,44 @@ def pg_url() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def copy_database() -> Iterator[Callable[[str], str]]:
+    """``copy_database(url)``: a new database holding what ``url`` holds now (a SQLite file
+    copied; PostgreSQL's ``CREATE DATABASE ... TEMPLATE``, so nothing may be connected to
+    ``url`` then); the PostgreSQL copies are dropped afterwards."""
+    made: list[str] = []
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+
+    def copy(url: str) -> str:
+        if url.startswith("sqlite"):
+            source = Path(url.split(":///", 1)[1])
+            target = source.with_name(f"copy-{uuid.uuid4().hex[:12]}.db")
+            shutil.copy(source, target)
+            return f"sqlite+aiosqlite:///{target}"
+        import psycopg
+
+        name = f"tl_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for attempt in range(50):  # a closed connection's server process ends a moment later
+                try:
+                    conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)
+        made.append(name)
+        return url.rsplit("/", 1)[0] + f"/{name}"
+
+    yield copy
+    if made:
+        import psycopg
+
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _redis_target() -> tuple[str, int]:
     """Host and port of the configured test Redis (``TRUNKLINE_TEST_REDIS``)."""
     from urllib.parse import urlsplit
@@ -224,6 +263,20 @@ class Api:
         return runtime
 
     @property
+    def workspaces(self) -> tuple[str, str, str, str]:
+        """Workspace A's id and key, then B's: what ``make_api(workspaces=...)`` reuses."""
+        return (
+            self.workspace_id,
+            self.client.key or "",
+            self.workspace_b_id,
+            self.client_b.key or "",
+        )
+
+    def close(self) -> None:
+        """Stop the app now (its database connections closed), not at the test's end."""
+        self.testclient.__exit__(None, None, None)
+
+    @property
     def host(self) -> Any:
         return self.runtime.host
 
@@ -296,7 +349,9 @@ MakeApi = Callable[..., Api]
 def make_api(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeApi]:
     """Build an app: ``make_api(plugins=[...], tables={...}, env={...}, extra={...})``.
 
-    ``database_url`` may point at ``pg_url``; ``strict`` is plugins.toml's strict.
+    ``database_url`` may point at ``pg_url``; ``strict`` is plugins.toml's strict;
+    ``workspaces`` (ids and keys of A and B, as :meth:`Api.workspaces` gives them) reuses the
+    two a copied database already holds instead of creating them.
     """
     opened: list[TestClient] = []
 
@@ -307,6 +362,7 @@ def make_api(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeA
         extra: dict[str, object] | None = None,
         database_url: str | None = None,
         strict: bool = True,
+        workspaces: tuple[str, str, str, str] | None = None,
     ) -> Api:
         # No background carrier refresh unless a test asks for one (it would race the test's
         # own carrier doubles); tests refresh dialing permissions explicitly.
@@ -326,14 +382,15 @@ def make_api(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeA
         opened.append(testclient)
         runtime: Runtime = app.state.runtime
 
-        async def workspaces() -> tuple[str, str, str, str]:
+        async def create_two() -> tuple[str, str, str, str]:
             async with runtime.sessionmaker() as session:
                 wa, _, ka = await create_workspace(session, "Workspace A")
                 wb, _, kb = await create_workspace(session, "Workspace B")
                 return str(wa.id), ka, str(wb.id), kb
 
         assert testclient.portal is not None
-        wa, ka, wb, kb = testclient.portal.call(workspaces)
+        # a database that already holds them (``copy_database``) names them instead
+        wa, ka, wb, kb = workspaces or testclient.portal.call(create_two)
         return Api(
             app=app,
             testclient=testclient,
@@ -346,7 +403,8 @@ def make_api(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MakeA
 
     yield factory
     for testclient in opened:
-        testclient.__exit__(None, None, None)
+        if testclient.portal is not None:  # not closed by the test (``Api.close``)
+            testclient.__exit__(None, None, None)
 
 
 def run_async(coro: Awaitable[Any]) -> Any:

@@ -37,7 +37,7 @@ CHECKS = [
 ]
 #: Examples per operation, and stateful scenarios. Enough to meet a body that only a real
 #: object's id lets through (the PATCH that answered 500 took a null boolean), cheap enough for
-#: CI: the two databases together take well under two minutes on two busy cores.
+#: CI: both tests on both databases take about two minutes on two cores (a new app a scenario).
 EXAMPLES = 60
 SCENARIOS = 60
 SETTINGS = settings(
@@ -57,20 +57,40 @@ FUZZ_NOW = datetime(2026, 7, 15, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def fuzzed(request: pytest.FixtureRequest, make_api: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """An app with objects to find: numbers (hosted, verified, plain) and a campaign; the
-    policy's clock fixed at :data:`FUZZ_NOW`."""
+def database(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A fresh, migrated database of each kind."""
+    return request.getfixturevalue("pg_url") if request.param == "postgres" else sqlite_url
+
+
+@pytest.fixture
+def fuzz_app(make_api: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """``fuzz_app(url, workspaces=None)``: the fuzzed app over ``url``, the policy's clock fixed
+    at :data:`FUZZ_NOW`."""
     monkeypatch.setattr(core.policy, "now", lambda: FUZZ_NOW)
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    api = make_api(
-        plugins=["sandbox", "country_rules"],
-        tables={"country_rules": {"blocked": ["KP"]}},
-        database_url=url,
-        # The same reason as the clock: a per-minute limit would answer the same step 200 in
-        # one scenario and 429 in another, by the wall clock (tests/test_verify_limits.py
-        # checks the limit itself).
-        env={"TRUNKLINE_VERIFY_CLI_RATE": "100000/minute"},
-    )
+
+    def start(url: str, workspaces: tuple[str, str, str, str] | None = None) -> Any:
+        return make_api(
+            plugins=["sandbox", "country_rules"],
+            tables={
+                "country_rules": {"blocked": ["KP"]},
+                # a carrier callback would land at a point of the wall clock: none arrives
+                "sandbox": {"callback_delay_seconds": 3600},
+            },
+            database_url=url,
+            # The same reason as the clock: a per-minute limit would answer the same step 200
+            # in one scenario and 429 in another, by the wall clock (tests/test_verify_limits.py
+            # checks the limit itself).
+            env={"TRUNKLINE_VERIFY_CLI_RATE": "100000/minute"},
+            workspaces=workspaces,
+        )
+
+    return start
+
+
+@pytest.fixture
+def fuzzed(database: str, fuzz_app: Callable[..., Any]) -> Any:
+    """An app with objects to find: numbers (hosted, verified, plain) and a campaign."""
+    api = fuzz_app(database)
     hosted = api.add_number("+14155550100", "sandbox", hosted=True, outbound_enabled=True)
     plain = api.add_number("+14155550101", "sandbox")
     api.add_number("+14155550102", "sandbox", verified_cli=True, verification_status="verified")
@@ -141,15 +161,35 @@ def test_every_operation_conforms_to_its_documented_schema(fuzzed: Any) -> None:
     assert sum(1 for codes in seen.values() if any(200 <= c < 300 for c in codes)) >= 12, seen
 
 
-def test_sequences_of_operations_conform(fuzzed: Any) -> None:
-    """The stateful phase: schemathesis chains operations along the document's links."""
-    api = fuzzed
-    schema = schemathesis.openapi.from_asgi("/openapi.json", api.app)
+def test_sequences_of_operations_conform(
+    fuzzed: Any, database: str, fuzz_app: Callable[..., Any], copy_database: Callable[[str], str]
+) -> None:
+    """The stateful phase: schemathesis chains operations along the document's links.
+
+    Each scenario gets a new app over a copy of the seeded database, so that a step's answer
+    depends on the scenario's own steps alone: hypothesis replays the start of earlier
+    scenarios while it generates, and refuses a run in which the same steps answer differently
+    ("inconsistent data generation"). With one app for every scenario, what the earlier ones
+    left behind (and, through it, even what the test process had imported before) decided it.
+    """
+    # the document itself, not the app: a schema loaded from the app keeps it running
+    schema = schemathesis.openapi.from_dict(fuzzed.client.get("/openapi.json").json())
+    workspaces = fuzzed.workspaces
+    fuzzed.close()  # a PostgreSQL database is copied only with nothing connected to it
     steps: dict[str, set[int]] = {}
+    scenarios = 0
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            nonlocal scenarios
+            scenarios += 1
+            self.api = fuzz_app(copy_database(database), workspaces)
+
+        def teardown(self) -> None:
+            self.api.close()
+
         def call(self, case: Any, **kwargs: Any) -> Response:
-            response = _send(api, case)
+            response = _send(self.api, case)
             label = f"{case.operation.method.upper()} {case.operation.path}"
             steps.setdefault(label, set()).add(response.status_code)
             return Response.from_any(response)
@@ -158,6 +198,7 @@ def test_sequences_of_operations_conform(fuzzed: Any) -> None:
             case.validate_response(response, checks=CHECKS)
 
     Workflow.run(settings=settings(SETTINGS, max_examples=SCENARIOS, stateful_step_count=8))
+    assert scenarios >= SCENARIOS
     # links were followed: an object one step answered was read or changed by a later step
     followed = {label for label, codes in steps.items() if "{" in label and codes & {200, 201, 204}}
     assert followed, steps
