@@ -79,7 +79,7 @@ async def _drive(
 async def _run(
     url: str, key: str, numbers: list[tuple[str, str]], n: int, profile: bool, batch: bool
 ) -> None:
-    os.environ.update(servers._env(url))
+    os.environ.update(servers.server_env(url))
     from api.app import create_app
 
     app = create_app(configure_logging=False)

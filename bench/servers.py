@@ -102,7 +102,9 @@ def pg_available() -> bool:
     return not PG_DISABLED and port_open(5432)
 
 
-def _env(url: str, **extra: str) -> dict[str, str]:
+def server_env(url: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``trunkline serve`` on database ``url``: the caller's, without its
+    Trunkline and carrier settings, with every bundled plugin; ``extra`` wins."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -136,7 +138,7 @@ def server(kind: str, url: str, **env: str) -> Iterator[dict[str, Any]]:
         ]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=_env(url, **env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd, cwd=ROOT, env=server_env(url, **env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         first = _first_answer(proc, port, started)

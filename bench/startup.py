@@ -26,7 +26,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'start.db'}"
         servers.prepare(url, count=1)
-        env = servers._env(url)
+        env = servers.server_env(url)
         trunkline = str(Path(sys.executable).parent / "trunkline")
         cli = min(_wall([trunkline, "plugins", "list"], env) for _ in range(repeats))
         bare = min(_wall([sys.executable, "-c", "import fastapi"], env) for _ in range(repeats))

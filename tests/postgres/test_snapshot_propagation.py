@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.servers import free_port, server_env
 from tests.conftest import need
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -30,32 +31,15 @@ TRUNKLINE = str(Path(sys.executable).parent / "trunkline")
 GIVE_UP_S = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(pg_url: str, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TRUNKLINE_", "TELEPHONY_", "DEMO_MODE", "TWILIO_", "TELNYX_"))
-    }
-    env.update(
-        TRUNKLINE_DATABASE_URL=pg_url,
-        TRUNKLINE_PLUGINS_TOML=str(ROOT / "plugins.toml"),
-        TRUNKLINE_LOAD_PLUGINS="sandbox",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)
-    return env
+    """A server's environment (bench.servers' own), with the sandbox as its only plugin."""
+    return server_env(pg_url, TRUNKLINE_LOAD_PLUGINS="sandbox", **extra)
 
 
 @contextmanager
 def _server(env: dict[str, str]) -> Iterator[str]:
     """``trunkline serve`` on a free port, until its snapshot is live; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [TRUNKLINE, "serve", "--port", str(port)],
         cwd=ROOT,
@@ -204,7 +188,7 @@ def _own_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A Redis server of this test's own, on a free port (it is stopped by the test)."""
     binary = shutil.which("redis-server")
     need(binary is not None, "redis-server")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [binary or "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no"],
