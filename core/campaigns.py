@@ -28,7 +28,7 @@ from .numbers import caller_id_event, find_by_e164
 from .outbound_policy import CompiledPolicy, load_workspace_policy
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
-from .preflight import decide
+from .preflight import CallQuestion, decide
 from .queries import one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
@@ -251,11 +251,8 @@ async def test_call(
     await session.commit()
     verdict = await decide(
         rt,
+        CallQuestion(number, to_e164, to_country, workspace),
         workspace_id=principal.workspace_id,
-        number=number,
-        destination=to_e164,
-        destination_country=to_country,
-        workspace=workspace,
         lookup=lookup,
         last_verified_date=last_verified_date,
     )

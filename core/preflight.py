@@ -53,72 +53,70 @@ def wants_lookup(workspace: CompiledPolicy, asked: bool | None) -> bool:
     return workspace.lookup_enabled if asked is None else asked
 
 
-def decide_without_lookup(
-    rt: Runtime,
-    *,
-    number: Any,
-    destination: str | None,
-    destination_country: str | None,
-    workspace: CompiledPolicy,
-    at: datetime | None = None,
-    time_zone: str | None = None,
-) -> PolicyDecision:
+@dataclass(frozen=True, slots=True)
+class CallQuestion:
+    """What the gate is asked: may ``number`` call ``destination`` now (or ``at``)?
+
+    :param number: the caller ID as the policy reads it (a snapshot entry or a stored row).
+    :param destination: the callee's parsed E.164, and ``destination_country`` its country;
+        both ``None`` asks only whether ``number`` may be a caller ID at all.
+    :param workspace: the workspace's compiled outbound policy.
+    :param at: when the call would be placed (default now).
+    :param time_zone: the callee's IANA time zone, when the caller knows it better than the
+        number's prefix does.
+    """
+
+    number: Any
+    destination: str | None
+    destination_country: str | None
+    workspace: CompiledPolicy
+    at: datetime | None = None
+    time_zone: str | None = None
+
+
+def decide_without_lookup(rt: Runtime, call: CallQuestion) -> PolicyDecision:
     """The gate's first part, in memory, without a coroutine: reasons 1 to 8 and the next
     allowed instant. :func:`decide` starts with it; for a check that looks nothing up
     (:func:`wants_lookup` false, or no destination) it is the whole verdict, so a batch of
     such checks may call it alone (``api.routes.outbound``) and answers what ``decide`` would."""
     return rt.policy.evaluate(
-        number,
-        destination,
-        destination_country=destination_country,
-        workspace=workspace,
-        at=at,
-        time_zone=time_zone,
+        call.number,
+        call.destination,
+        destination_country=call.destination_country,
+        workspace=call.workspace,
+        at=call.at,
+        time_zone=call.time_zone,
     )
 
 
 async def decide(
     rt: Runtime,
+    call: CallQuestion,
     *,
     workspace_id: uuid.UUID,
-    number: Any,
-    destination: str | None,
-    destination_country: str | None,
-    workspace: CompiledPolicy,
-    at: datetime | None = None,
-    time_zone: str | None = None,
     lookup: bool | None = None,
     last_verified_date: date | None = None,
 ) -> Verdict:
-    """The verdict for a call from ``number`` to ``destination`` (parsed E.164 and its country;
-    both ``None``: may ``number`` be a caller ID at all).
+    """The verdict on ``call`` for the workspace ``workspace_id``.
 
-    :param number: the caller ID as the policy reads it (a snapshot entry or a stored row).
-    :param workspace: the workspace's compiled outbound policy.
-    :param at: when the call would be placed (default now).
     :param lookup: the request's own ``lookup`` (``None``: the workspace's setting).
-    :param last_verified_date: with a lookup, ask whether ``destination`` was reassigned since
+    :param last_verified_date: with a lookup, ask whether the destination was reassigned since
         (when the request asked for the lookup itself, or the workspace's
         ``lookup.check_reassigned`` is on).
     """
-    decision = decide_without_lookup(
-        rt,
-        number=number,
-        destination=destination,
-        destination_country=destination_country,
-        workspace=workspace,
-        at=at,
-        time_zone=time_zone,
-    )
-    if destination is None or destination_country is None or not wants_lookup(workspace, lookup):
+    decision = decide_without_lookup(rt, call)
+    workspace = call.workspace
+    if call.destination is None or call.destination_country is None:
+        return Verdict(decision.reasons, decision.next_allowed_at)
+    if not wants_lookup(workspace, lookup):
         return Verdict(decision.reasons, decision.next_allowed_at)
     if rt.settings.demo_mode:  # nothing reaches a carrier; the verdict is demo_mode anyway
         return Verdict(decision.reasons, decision.next_allowed_at, DEMO_LOOKUP)
     looked = await lookups.for_preflight(
         rt,
         workspace_id=workspace_id,
-        number=number,
-        destination=destination,
+        number=call.number,
+        destination=call.destination,
         check_reassigned=lookup is True or workspace.check_reassigned,
         last_verified_date=last_verified_date,
     )

@@ -18,7 +18,7 @@ from core.numbers import parse_uuid
 from core.outbound_policy import CompiledPolicy, compile_policy
 from core.phone import parse_e164
 from core.policy import describe_destination
-from core.preflight import decide, decide_without_lookup, wants_lookup
+from core.preflight import CallQuestion, decide, decide_without_lookup, wants_lookup
 from core.runtime import Runtime
 from core.snapshot import WorkspaceState
 
@@ -91,15 +91,11 @@ async def check_one(
     if row is None:
         raise NotFound("number not found")
     state = await numbers.policy()
+    workspace = compile_policy(state.outbound_policy if state is not None else None)
     verdict = await decide(
         rt,
+        CallQuestion(row, destination, destination_country, workspace, body.at, time_zone),
         workspace_id=workspace_id,
-        number=row,
-        destination=destination,
-        destination_country=destination_country,
-        workspace=compile_policy(state.outbound_policy if state is not None else None),
-        at=body.at,
-        time_zone=time_zone,
         lookup=body.lookup,
         last_verified_date=body.last_verified_date,
     )
@@ -200,15 +196,10 @@ def _in_memory(
             if caller is None:
                 raise NotFound("number not found")
             row = caller[0]
-            decision = decide_without_lookup(
-                rt,
-                number=row,
-                destination=destination,
-                destination_country=destination_country,
-                workspace=workspace,
-                at=item.at,
-                time_zone=time_zone,
+            question = CallQuestion(
+                row, destination, destination_country, workspace, item.at, time_zone
             )
+            decision = decide_without_lookup(rt, question)
             reasons = decision.reasons
             seen[reasons] += 1
             append(
