@@ -27,25 +27,8 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
+    from . import models
     from .context import PluginContext
-    from .models import (
-        AttestationEstimate,
-        AvailableNumber,
-        CallingWindow,
-        CallOptions,
-        CountryPermission,
-        CoverageEntry,
-        NumberIntel,
-        NumberRef,
-        NumberSearch,
-        PlacedCall,
-        ProviderEvent,
-        ProviderInfo,
-        PurchasedNumber,
-        Requirement,
-        VerificationResult,
-        WebhookRequest,
-    )
 
 PROJECT_NAME = "trunkline"
 
@@ -89,7 +72,7 @@ def provider_hook(capability: str) -> Callable[[_Spec], _Spec]:
 
 
 @hookspec
-def trunkline_register_providers(register: Callable[[ProviderInfo], None]) -> None:
+def trunkline_register_providers(register: Callable[[models.ProviderInfo], None]) -> None:
     """Register the carriers this plugin serves.
 
     Broadcast, synchronous, once at start-up.
@@ -171,7 +154,9 @@ def trunkline_shutdown() -> None:
 
 
 @provider_hook("verify_cli")
-def verify_cli(provider: str, number: NumberRef, code: str | None) -> VerificationResult:
+def verify_cli(
+    provider: str, number: models.NumberRef, code: str | None
+) -> models.VerificationResult:
     """Start or complete the verification of ``number`` as a caller ID with the carrier.
 
     Provider-targeted; may be ``async def``.
@@ -192,7 +177,7 @@ def verify_cli(provider: str, number: NumberRef, code: str | None) -> Verificati
 
 
 @provider_hook("coverage")
-def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
+def list_coverage(provider: str, country: str | None) -> list[models.CoverageEntry]:
     """List where the carrier offers numbers, per country and number type.
 
     Provider-targeted; may be ``async def``.
@@ -208,7 +193,7 @@ def list_coverage(provider: str, country: str | None) -> list[CoverageEntry]:
 @provider_hook("regulations")
 def fetch_regulations(
     provider: str, country: str, number_type: str | None, end_user_type: str | None
-) -> list[Requirement]:
+) -> list[models.Requirement]:
     """List what an end user must provide to hold a number.
 
     Provider-targeted; may be ``async def``.
@@ -223,7 +208,7 @@ def fetch_regulations(
 
 
 @provider_hook("search")
-def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
+def search_numbers(provider: str, query: models.NumberSearch) -> list[models.AvailableNumber]:
     """Search the carrier's inventory of numbers for sale.
 
     Provider-targeted; may be ``async def``. Return at most ``query.limit`` numbers, with the
@@ -232,7 +217,7 @@ def search_numbers(provider: str, query: NumberSearch) -> list[AvailableNumber]:
 
 
 @provider_hook("purchase")
-def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber:
+def purchase_number(provider: str, e164: str, workspace: str) -> models.PurchasedNumber:
     """Buy ``e164`` from the carrier for ``workspace`` (its id).
 
     Provider-targeted; may be ``async def``. Return the :class:`~core.PurchasedNumber` with the
@@ -243,7 +228,7 @@ def purchase_number(provider: str, e164: str, workspace: str) -> PurchasedNumber
 
 
 @provider_hook("release")
-def release_number(provider: str, number: NumberRef) -> None:
+def release_number(provider: str, number: models.NumberRef) -> None:
     """Give a hosted number back to the carrier, for good: the carrier stops billing it.
 
     Provider-targeted; may be ``async def``. The core calls it when a workspace deletes a
@@ -262,7 +247,9 @@ def release_number(provider: str, number: NumberRef) -> None:
 
 
 @provider_hook("calls")
-def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions) -> PlacedCall:
+def place_call(
+    provider: str, from_e164: str, to_e164: str, options: models.CallOptions
+) -> models.PlacedCall:
     """Place an outbound call. The core has already enforced the outbound policy.
 
     Provider-targeted; may be ``async def``. Return the carrier's call id and first status.
@@ -270,7 +257,7 @@ def place_call(provider: str, from_e164: str, to_e164: str, options: CallOptions
 
 
 @provider_hook("webhooks")
-def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]:
+def parse_webhook(provider: str, request: models.WebhookRequest) -> list[models.ProviderEvent]:
     """Verify a carrier callback's signature, then turn it into events.
 
     Provider-targeted; may be ``async def``.
@@ -292,7 +279,7 @@ def parse_webhook(provider: str, request: WebhookRequest) -> list[ProviderEvent]
 
 
 @provider_hook("attestation")
-def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimate:
+def expected_attestation(provider: str, number: models.NumberRef) -> models.AttestationEstimate:
     """Estimate the SHAKEN/STIR attestation the carrier will sign calls from ``number`` with.
 
     Provider-targeted; may be ``async def``.
@@ -312,7 +299,7 @@ def expected_attestation(provider: str, number: NumberRef) -> AttestationEstimat
 @provider_hook("lookup")
 def lookup_number(
     provider: str, e164: str, fields: set[str], last_verified_date: date | None
-) -> NumberIntel:
+) -> models.NumberIntel:
     """Look a destination number up at the carrier: its line type, and whether it was reassigned.
 
     Provider-targeted; may be ``async def``. Lookups usually cost money: the core calls this
@@ -333,7 +320,7 @@ def lookup_number(
 
 
 @provider_hook("dialing_permissions")
-def fetch_outbound_permissions(provider: str) -> list[CountryPermission]:
+def fetch_outbound_permissions(provider: str) -> list[models.CountryPermission]:
     """Report the carrier account's own outbound dialing permissions, per destination country.
 
     Provider-targeted; may be ``async def``. The core calls it in the background (every
@@ -370,7 +357,7 @@ def is_country_outbound_blocked(country_code: str, provider: str) -> bool | None
 
 
 @hookspec
-def calling_windows(country_code: str, region: str | None) -> list[CallingWindow] | None:
+def calling_windows(country_code: str, region: str | None) -> list[models.CallingWindow] | None:
     """Add calling-hours windows for destinations in ``country_code`` (and ``region``).
 
     Broadcast to every enabled plugin, synchronous: a third party ships a rule pack this way.

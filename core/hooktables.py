@@ -16,7 +16,7 @@ def _declared_result(hook: str) -> tuple[type[BaseModel], bool] | None:
     """A provider hook's result model, from its spec's return annotation: ``(Model, many)``,
     or ``None`` for a hook declared ``-> None``."""
     annotation = getattr(hookspecs, hook).__annotations__["return"]
-    resolved = eval(annotation, dict(vars(models))) if isinstance(annotation, str) else annotation
+    resolved = eval(annotation, {"models": models}) if isinstance(annotation, str) else annotation
     if resolved is None:
         return None
     if typing.get_origin(resolved) is list:
