@@ -1,9 +1,5 @@
 """one number, one owner: claimed numbers are unique in the deployment; released rows stay
 
-Revision ID: 0002
-Revises: 0005
-Create Date: 2026-11-30
-
 * ``uq_numbers_claimed``: at most one row per phone number that is being bought
   (``purchasing``) or active and hosted or a verified caller ID, across every workspace.
 * The per-workspace uniqueness of a phone number ignores ``released`` rows, so a workspace
@@ -16,8 +12,6 @@ from alembic import op
 
 revision = '0002'
 down_revision = '0005'
-branch_labels = None
-depends_on = None
 
 NOT_RELEASED = "state <> 'released'"
 CLAIMED = "state = 'purchasing' OR (state = 'active' AND (hosted OR verified_cli))"

@@ -1,9 +1,5 @@
 """verification attempts and API key names
 
-Revision ID: 0003
-Revises: 0001
-Create Date: 2026-11-30
-
 ``numbers.verification_attempts`` counts the wrong codes of the verification under way (a
 start resets it); ``api_keys.name`` labels a key so that a workspace can tell its keys apart.
 """
@@ -15,8 +11,6 @@ from alembic import op
 
 revision = '0003'
 down_revision = '0001'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

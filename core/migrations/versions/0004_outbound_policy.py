@@ -1,9 +1,4 @@
-"""outbound policy: the workspace's policy and each number's country allow-list
-
-Revision ID: 0004
-Revises: 0002
-Create Date: 2026-11-30
-"""
+"""outbound policy: the workspace's policy and each number's country allow-list"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = '0004'
 down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

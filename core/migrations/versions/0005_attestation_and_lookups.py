@@ -1,9 +1,4 @@
-"""attestation on numbers, cached destination lookups
-
-Revision ID: 0005
-Revises: 0003
-Create Date: 2026-11-30
-"""
+"""attestation on numbers, cached destination lookups"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = '0005'
 down_revision = '0003'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

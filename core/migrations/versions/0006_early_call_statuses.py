@@ -1,9 +1,4 @@
-"""early call statuses: a carrier's call status that arrived before its call was stored
-
-Revision ID: 0006
-Revises: 0004
-Create Date: 2026-11-30
-"""
+"""early call statuses: a carrier's call status that arrived before its call was stored"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = '0006'
 down_revision = '0004'
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
