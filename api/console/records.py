@@ -17,7 +17,7 @@ from core.purchases import list_ledger
 from core.tables import Campaign
 
 from ..deps import RuntimeDep
-from .render import PAGE_SIZE, _choice, page_offset
+from .render import PAGE_SIZE, Listing, _choice
 from .signin import ConsolePage
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -27,10 +27,10 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 async def calls_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
         ws = page.principal.workspace_id
-        offset = page_offset(request)
         status = _choice(request.query_params.get("status"), CALL_STATUSES)
+        listing = Listing.of(request, PAGE_SIZE, status=status)
         rows, total = await calls_service.list_calls(
-            session, ws, status=status, limit=PAGE_SIZE, offset=offset
+            session, ws, status=status, limit=listing.size, offset=listing.offset
         )
         ids = {c.campaign_id for c in rows if c.campaign_id is not None}
         names = {}
@@ -59,14 +59,7 @@ async def calls_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
             }
         )
     return page.render(
-        "calls.html",
-        calls=calls,
-        total=total,
-        offset=offset,
-        page_size=PAGE_SIZE,
-        statuses=CALL_STATUSES,
-        status_filter=status,
-        query={"status": status} if status else {},
+        "calls.html", calls=calls, listing=listing.counted(total), statuses=CALL_STATUSES
     )
 
 
@@ -80,20 +73,20 @@ async def audit_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
             "subject_id": (q.get("subject_id") or "").strip()[:64] or None,
             "outcome": (q.get("outcome") or "").strip()[:32] or None,
         }
-        offset = page_offset(request)
+        listing = Listing.of(request, PAGE_SIZE, **filters)
         rows, total = await audit.list_events(
-            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset, **filters
+            session,
+            page.principal.workspace_id,
+            limit=listing.size,
+            offset=listing.offset,
+            **filters,
         )
     return page.render(
         "audit.html",
         events=rows,
-        total=total,
-        offset=offset,
-        page_size=PAGE_SIZE,
+        listing=listing.counted(total),
         actions=audit.ACTIONS,
         subject_types=SUBJECT_TYPES,
-        filters=filters,
-        query={k: v for k, v in filters.items() if v},
     )
 
 
@@ -104,15 +97,8 @@ SUBJECT_TYPES = ("number", "campaign", "call")
 @router.get("/ledger")
 async def ledger_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        offset = page_offset(request)
+        listing = Listing.of(request, PAGE_SIZE)
         rows, total = await list_ledger(
-            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
+            session, page.principal.workspace_id, limit=listing.size, offset=listing.offset
         )
-    return page.render(
-        "ledger.html",
-        entries=rows,
-        total=total,
-        offset=offset,
-        page_size=PAGE_SIZE,
-        query={},
-    )
+    return page.render("ledger.html", entries=rows, listing=listing.counted(total))

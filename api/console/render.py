@@ -5,7 +5,8 @@ and prices in words), security headers, the static files, and the helpers of pag
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,48 @@ def page_offset(request: Request) -> int:
         return max(0, min(int(request.query_params.get("offset", "0")), 1_000_000))
     except ValueError:
         return 0
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a console table, as its template and its pager (``pager.html``) show it: the
+    row it starts at (``?offset=``), how many rows a page holds, the filters in force (None: not
+    filtered by that; the Previous and Next links keep the others) and, once counted, how many
+    rows match them (``total``)."""
+
+    offset: int
+    size: int
+    filters: Mapping[str, str | None] = field(default_factory=dict)
+    total: int = 0
+
+    @classmethod
+    def of(cls, request: Request, size: int, **filters: str | None) -> Listing:
+        """The page ``request`` asks for, of ``size`` rows, with ``filters`` (already checked)."""
+        return cls(page_offset(request), size, filters)
+
+    def counted(self, total: int) -> Listing:
+        """This page once the rows matching its filters are counted."""
+        return replace(self, total=total)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The filters in force, as the page's links keep them."""
+        return {name: value for name, value in self.filters.items() if value}
+
+    @property
+    def end(self) -> int:
+        """How many rows are shown up to the end of this page (its last row's number)."""
+        return min(self.offset + self.size, self.total)
+
+    @property
+    def previous(self) -> int | None:
+        """Where the page before this one starts (None: this is the first)."""
+        return max(self.offset - self.size, 0) if self.offset > 0 else None
+
+    @property
+    def next(self) -> int | None:
+        """Where the page after this one starts (None: this is the last)."""
+        return self.end if self.end < self.total else None
 
 
 def _choice(value: str | None, allowed: Container[str]) -> str | None:

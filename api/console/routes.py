@@ -26,7 +26,7 @@ from core.tables import Number
 
 from ..deps import RuntimeDep
 from ..schemas import NumberOut, number_out
-from .render import PAGE_SIZE, page_offset
+from .render import PAGE_SIZE, Listing
 from .signin import ConsolePage
 from .views import caller_id_option, number_view
 
@@ -39,9 +39,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 @router.get("/numbers")
 async def numbers_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
-        offset = page_offset(request)
+        listing = Listing.of(request, PAGE_SIZE)
         rows, total = await numbers_service.list_numbers(
-            session, page.principal.workspace_id, limit=PAGE_SIZE, offset=offset
+            session, page.principal.workspace_id, limit=listing.size, offset=listing.offset
         )
         numbers = [_view(rt, n) for n in rows]
     return page.render(
@@ -49,9 +49,7 @@ async def numbers_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> R
         removed=(request.query_params.get("removed") or "")[:20] or None,
         removed_how=request.query_params.get("how"),
         numbers=numbers,
-        total=total,
-        offset=offset,
-        page_size=PAGE_SIZE,
+        listing=listing.counted(total),
         provider_names=sorted(rt.host.providers),
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from api.console.render import render
+from api.console.render import ENV, Listing, render
 from api.console.views import caller_id_option, number_view
 from api.schemas import NumberOut
 from core.policy import REASON_TEXT
@@ -205,6 +205,36 @@ def test_row_actions_render_from_the_template_alone(state: str) -> None:
 
 def bind_form(doc: Node) -> Node:
     return doc.one("form", data_component="bind-controls")
+
+
+@pytest.mark.parametrize(
+    ("offset", "total", "shown", "previous", "following"),
+    [
+        (0, 5, "1\N{EN DASH}2 of 5", None, "2"),
+        (2, 5, "3\N{EN DASH}4 of 5", "0", "4"),
+        (3, 5, "4\N{EN DASH}5 of 5", "1", None),
+        (0, 2, None, None, None),  # one page: no pager
+    ],
+)
+def test_pager_keeps_the_filters_and_stops_at_either_end(
+    offset: int, total: int, shown: str | None, previous: str | None, following: str | None
+) -> None:
+    listing = Listing(offset, 2, {"status": "queued", "outcome": None}, total=total)
+    pager = ENV.get_template("pager.html").module.pager
+    doc = parse(str(pager(listing, "/console/calls", "Pages of calls")))
+    navs = doc.find_all("nav", class_="pager")
+    if shown is None:
+        assert navs == []
+        return
+    assert navs[0].get("aria-label") == "Pages of calls"
+    assert navs[0].one("span").text == shown
+    links = {a.text: a.get("href") for a in navs[0].find_all("a")}
+    expected = {
+        text: f"/console/calls?status=queued&offset={at}"
+        for text, at in (("Previous", previous), ("Next", following))
+        if at is not None
+    }
+    assert links == expected
 
 
 def test_bind_controls_lock_outbound_with_the_policy_reason(console: Callable[..., Api]) -> None:
