@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .queries import page_of
@@ -187,27 +188,36 @@ async def delete_subject(
     await session.commit()
 
 
+class AuditFilter(BaseModel):
+    """Which of a workspace's audit events a list holds: those equal to each value given (an
+    empty value, like ``None``, matches any)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    outcome: str | None = None
+
+
 async def list_events(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    filters: AuditFilter,
     *,
-    action: str | None = None,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
-    outcome: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[AuditEvent], int]:
-    """A page of the workspace's audit events, newest first, and the total matching."""
-
+    """A page of the workspace's audit events that match ``filters``, newest first, and the
+    total matching."""
     where = [AuditEvent.workspace_id == workspace_id]
-    if action:
-        where.append(AuditEvent.action == action)
-    if subject_type:
-        where.append(AuditEvent.subject_type == subject_type)
-    if subject_id:
-        where.append(AuditEvent.subject_id == subject_id)
-    if outcome:
-        where.append(AuditEvent.outcome == outcome)
+    if filters.action:
+        where.append(AuditEvent.action == filters.action)
+    if filters.subject_type:
+        where.append(AuditEvent.subject_type == filters.subject_type)
+    if filters.subject_id:
+        where.append(AuditEvent.subject_id == filters.subject_id)
+    if filters.outcome:
+        where.append(AuditEvent.outcome == filters.outcome)
     order = (AuditEvent.created_at.desc(), AuditEvent.id)
     return await page_of(session, AuditEvent, where, order, limit=limit, offset=offset)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import NotFound
@@ -63,26 +64,36 @@ async def get_call(session: AsyncSession, workspace_id: uuid.UUID, call_id: Any)
     return await one_of(session, Call, workspace_id, call_id, "call")
 
 
+class CallFilter(BaseModel):
+    """Which of a workspace's calls a list holds: those of ``campaign_id``, in ``status``
+    (``None`` matches any)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    campaign_id: str | None = None
+    status: str | None = None
+
+
 async def list_calls(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    filters: CallFilter,
     *,
-    campaign_id: Any = None,
-    status: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Call], int]:
-    """A page of the workspace's calls, newest first, and the total matching.
+    """A page of the workspace's calls that match ``filters``, newest first, and the total
+    matching.
 
     An unknown or malformed ``campaign_id`` matches nothing.
     """
     where = [Call.workspace_id == workspace_id]
-    if campaign_id is not None:
+    if filters.campaign_id is not None:
         try:
-            where.append(Call.campaign_id == parse_uuid(campaign_id, "campaign"))
+            where.append(Call.campaign_id == parse_uuid(filters.campaign_id, "campaign"))
         except NotFound:
             return [], 0
-    if status is not None:
-        where.append(Call.status == status)
+    if filters.status is not None:
+        where.append(Call.status == filters.status)
     order = (Call.created_at.desc(), Call.id)
     return await page_of(session, Call, where, order, limit=limit, offset=offset)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ from .errors import Conflict, NotFound, PolicyDenied, TrunklineError
 from .models import NumberRef
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED
-from .queries import parse_uuid
+from .queries import page_of, parse_uuid
 from .runtime import Runtime
 from .tables import Campaign, LedgerEntry, Number
 
@@ -77,38 +78,39 @@ async def find_by_e164(session: AsyncSession, workspace_id: uuid.UUID, e164: str
     ).scalar_one_or_none()
 
 
+class NumberFilter(BaseModel):
+    """Which of a workspace's numbers a list holds: those with each value given (``None``
+    matches any)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str | None = None
+    hosted: bool | None = None
+    verified: bool | None = None
+    outbound: bool | None = None
+
+
 async def list_numbers(
     session: AsyncSession,
     workspace_id: uuid.UUID,
+    filters: NumberFilter,
     *,
-    provider: str | None = None,
-    hosted: bool | None = None,
-    verified: bool | None = None,
-    outbound: bool | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Number], int]:
-    """A page of the workspace's numbers, oldest first, and the total matching."""
+    """A page of the workspace's numbers that match ``filters``, oldest first, and the total
+    matching."""
     where = [Number.workspace_id == workspace_id, Number.state == "active"]
-    if provider is not None:
-        where.append(Number.provider == provider)
-    if hosted is not None:
-        where.append(Number.hosted == hosted)
-    if verified is not None:
-        where.append(Number.verified_cli == verified)
-    if outbound is not None:
-        where.append(Number.outbound_enabled == outbound)
-    total = (await session.execute(select(func.count()).select_from(Number).where(*where))).scalar()
-    rows = (
-        await session.execute(
-            select(Number)
-            .where(*where)
-            .order_by(Number.created_at, Number.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    if filters.provider is not None:
+        where.append(Number.provider == filters.provider)
+    if filters.hosted is not None:
+        where.append(Number.hosted == filters.hosted)
+    if filters.verified is not None:
+        where.append(Number.verified_cli == filters.verified)
+    if filters.outbound is not None:
+        where.append(Number.outbound_enabled == filters.outbound)
+    order = (Number.created_at, Number.id)
+    return await page_of(session, Number, where, order, limit=limit, offset=offset)
 
 
 async def add_number(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import audit
 from core import calls as calls_service
-from core.calls import CALL_STATUSES, FINAL_STATUSES, normalise_status
+from core.calls import CALL_STATUSES, FINAL_STATUSES, CallFilter, normalise_status
 from core.purchases import list_ledger
 from core.tables import Campaign
 
@@ -30,7 +30,7 @@ async def calls_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
         status = _choice(request.query_params.get("status"), CALL_STATUSES)
         listing = Listing.of(request, PAGE_SIZE, status=status)
         rows, total = await calls_service.list_calls(
-            session, ws, status=status, limit=listing.size, offset=listing.offset
+            session, ws, CallFilter(status=status), limit=listing.size, offset=listing.offset
         )
         ids = {c.campaign_id for c in rows if c.campaign_id is not None}
         names = {}
@@ -77,9 +77,9 @@ async def audit_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
         rows, total = await audit.list_events(
             session,
             page.principal.workspace_id,
+            audit.AuditFilter(**filters),
             limit=listing.size,
             offset=listing.offset,
-            **filters,
         )
     return page.render(
         "audit.html",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from core import calls as service
 
 from ..deps import PageDep, PrincipalDep, SessionDep
-from ..schemas import CallOut, CallStatus, PageOut, problems
+from ..schemas import CallOut, CallQuery, PageOut, problems
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 422)
@@ -20,16 +20,10 @@ async def list_calls(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    campaign_id: Annotated[str | None, Query(max_length=64)] = None,
-    status: CallStatus | None = None,
+    filters: Annotated[CallQuery, Query()],
 ) -> PageOut[CallOut]:
     rows, total = await service.list_calls(
-        session,
-        principal.workspace_id,
-        campaign_id=campaign_id,
-        status=status,
-        limit=page.limit,
-        offset=page.offset,
+        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
     )
     return page.of([CallOut.of(c) for c in rows], total)
 

@@ -24,6 +24,7 @@ from ..schemas import (
     NumberBinding,
     NumberCreate,
     NumberOut,
+    NumberQuery,
     PageOut,
     PurchaseIn,
     VerifyIn,
@@ -33,7 +34,7 @@ from ..schemas import (
     number_out,
     problems,
 )
-from ..validation import QueryBool, Text
+from ..validation import Text
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
 #: What reaching a carrier may add: its refusals and failures (and demo mode's 403).
@@ -64,20 +65,10 @@ async def list_numbers(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    provider: Annotated[Text | None, Query(max_length=32)] = None,
-    hosted: QueryBool = None,
-    verified: QueryBool = None,
-    outbound: QueryBool = None,
+    filters: Annotated[NumberQuery, Query()],
 ) -> PageOut[NumberOut]:
     rows, total = await numbers_service.list_numbers(
-        session,
-        principal.workspace_id,
-        provider=provider,
-        hosted=hosted,
-        verified=verified,
-        outbound=outbound,
-        limit=page.limit,
-        offset=page.offset,
+        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
     )
     return page.of([number_out(rt, n) for n in rows], total)
 

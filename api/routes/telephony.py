@@ -22,6 +22,7 @@ from ..catalog import gather
 from ..deps import PageDep, PrincipalDep, RuntimeDep, SessionDep
 from ..schemas import (
     AuditOut,
+    AuditQuery,
     CallingRuleOut,
     CatalogOut,
     LedgerOut,
@@ -138,19 +139,9 @@ async def audit_trail(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    action: Annotated[Text | None, Query(max_length=64)] = None,
-    subject_type: Annotated[Text | None, Query(max_length=32)] = None,
-    subject_id: Annotated[Text | None, Query(max_length=64)] = None,
-    outcome: Annotated[Text | None, Query(max_length=32)] = None,
+    filters: Annotated[AuditQuery, Query()],
 ) -> PageOut[AuditOut]:
     rows, total = await audit.list_events(
-        session,
-        principal.workspace_id,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        outcome=outcome,
-        limit=page.limit,
-        offset=page.offset,
+        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
     )
     return page.of([AuditOut.of(e) for e in rows], total)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .apikeys import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from .campaigns import (
     CallOut,
+    CallQuery,
     CallStatus,
     CampaignCreate,
     CampaignOut,
@@ -39,6 +40,7 @@ from .numbers import (
     NumberBinding,
     NumberCreate,
     NumberOut,
+    NumberQuery,
     PurchaseIn,
     VerifyIn,
     VerifyOut,
@@ -54,7 +56,7 @@ from .outbound import (
     OutboundCheckIn,
     OutboundCheckOut,
 )
-from .records import AuditOut, LedgerOut
+from .records import AuditOut, AuditQuery, LedgerOut
 
 __all__ = [
     "BATCH_MAX_CHECKS",
@@ -64,7 +66,9 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyOut",
     "AuditOut",
+    "AuditQuery",
     "CallOut",
+    "CallQuery",
     "CallStatus",
     "CallingRuleOut",
     "CampaignCreate",
@@ -80,6 +84,7 @@ __all__ = [
     "NumberBinding",
     "NumberCreate",
     "NumberOut",
+    "NumberQuery",
     "OutboundBatchIn",
     "OutboundBatchOut",
     "OutboundCheckError",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from core.calls import normalise_status
+from core.calls import CallFilter, normalise_status
 from core.tables import Call, Campaign
 
 from ..validation import Name
@@ -73,6 +73,13 @@ class CampaignOut(RowOut):
 
 
 CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer"]
+
+
+class CallQuery(CallFilter):
+    """The filters of ``GET /calls``, as its query string states them."""
+
+    campaign_id: Annotated[str | None, Field(max_length=64)] = None
+    status: CallStatus | None = None
 
 
 class CallOut(RowOut):

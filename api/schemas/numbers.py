@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
+from core.numbers import NumberFilter
 from core.outbound_policy import normalise_countries
 from core.tables import Number
 
-from ..validation import Reference, Text
+from ..validation import QueryBool, Reference, Text
 from .common import In, RowOut, omittable, phone_field
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
+
+
+class NumberQuery(NumberFilter):
+    """The filters of ``GET /settings/telephony/numbers``, as its query string states them."""
+
+    provider: Annotated[Text | None, Field(max_length=32)] = None
+    hosted: QueryBool = None
+    verified: QueryBool = None
+    outbound: QueryBool = None
 
 
 class NumberCreate(In):

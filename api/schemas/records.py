@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
+
+from core.audit import AuditFilter
 from core.tables import AuditEvent, LedgerEntry
 
+from ..validation import Text
 from .common import RowOut
 
 
@@ -25,6 +29,15 @@ class LedgerOut(RowOut):
     @classmethod
     def of(cls, e: LedgerEntry) -> LedgerOut:
         return cls.from_row(e, metadata=e.metadata_)
+
+
+class AuditQuery(AuditFilter):
+    """The filters of ``GET /settings/telephony/audit``, as its query string states them."""
+
+    action: Annotated[Text | None, Field(max_length=64)] = None
+    subject_type: Annotated[Text | None, Field(max_length=32)] = None
+    subject_id: Annotated[Text | None, Field(max_length=64)] = None
+    outcome: Annotated[Text | None, Field(max_length=32)] = None
 
 
 class AuditOut(RowOut):
