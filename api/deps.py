@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import queries
 from core.auth import KeyCache, Principal, authenticate_cached
 from core.errors import TrunklineError
 from core.runtime import Runtime
@@ -94,16 +95,15 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 T = TypeVar("T")
 
 
-class Page:
-    """``?limit=&offset=`` for every list."""
+class Page(queries.Page):
+    """``?limit=&offset=`` for every list: the page the core's list functions are given."""
 
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     ) -> None:
-        self.limit = limit
-        self.offset = offset
+        super().__init__(limit, offset)
 
     def of(self, items: list[T], total: int) -> PageOut[T]:
         """This page of a list: its ``items`` and the ``total`` matching."""

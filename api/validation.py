@@ -17,7 +17,7 @@ Contracts (docs/api.md, "Input"):
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
@@ -90,6 +90,11 @@ Name = Annotated[str, _NoControlCharacters(), AfterValidator(_not_blank)]
 Reference = Annotated[Text | None, AfterValidator(_blank_is_none)]
 #: A boolean in the query string: exactly ``true`` or ``false``.
 QueryBool = Annotated[bool | None, BeforeValidator(_strict_query_bool), Query()]
+
+M = TypeVar("M")
+#: A model whose fields are query-string parameters (a list's filters):
+#: ``filters: QueryModel[NumberQuery]``; the document lists each field as a parameter.
+QueryModel = Annotated[M, Query()]
 
 
 def _position(document: str | bytes, pos: int) -> str:

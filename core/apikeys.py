@@ -23,25 +23,17 @@ from . import audit
 from .auth import issue_key, mark_revoked
 from .errors import NotFound
 from .numbers import parse_uuid
+from .queries import Page, page_of
 from .tables import ApiKey, User, Workspace
 
 
 async def list_keys(
-    session: AsyncSession, workspace_id: uuid.UUID | None, *, limit: int = 50, offset: int = 0
+    session: AsyncSession, workspace_id: uuid.UUID | None, page: Page
 ) -> tuple[list[ApiKey], int]:
     """A page of keys, newest first (``workspace_id`` None: every workspace's, for the CLI)."""
     where = [] if workspace_id is None else [ApiKey.workspace_id == workspace_id]
-    total = (await session.execute(select(func.count()).select_from(ApiKey).where(*where))).scalar()
-    rows = (
-        await session.execute(
-            select(ApiKey)
-            .where(*where)
-            .order_by(ApiKey.created_at.desc(), ApiKey.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total or 0)
+    order = (ApiKey.created_at.desc(), ApiKey.id)
+    return await page_of(session, ApiKey, where, order, limit=page.limit, offset=page.offset)
 
 
 async def get_key(session: AsyncSession, workspace_id: uuid.UUID | None, key_id: Any) -> ApiKey:

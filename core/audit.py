@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .queries import page_of
+from .queries import Filters, Page, page_of
 from .tables import AuditEvent, Campaign, Number
 
 if TYPE_CHECKING:
@@ -188,11 +187,9 @@ async def delete_subject(
     await session.commit()
 
 
-class AuditFilter(BaseModel):
+class AuditFilter(Filters):
     """Which of a workspace's audit events a list holds: those equal to each value given (an
     empty value, like ``None``, matches any)."""
-
-    model_config = ConfigDict(frozen=True)
 
     action: str | None = None
     subject_type: str | None = None
@@ -201,12 +198,7 @@ class AuditFilter(BaseModel):
 
 
 async def list_events(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    filters: AuditFilter,
-    *,
-    limit: int = 50,
-    offset: int = 0,
+    session: AsyncSession, workspace_id: uuid.UUID, filters: AuditFilter, page: Page
 ) -> tuple[list[AuditEvent], int]:
     """A page of the workspace's audit events that match ``filters``, newest first, and the
     total matching."""
@@ -220,4 +212,4 @@ async def list_events(
     if filters.outcome:
         where.append(AuditEvent.outcome == filters.outcome)
     order = (AuditEvent.created_at.desc(), AuditEvent.id)
-    return await page_of(session, AuditEvent, where, order, limit=limit, offset=offset)
+    return await page_of(session, AuditEvent, where, order, limit=page.limit, offset=page.offset)

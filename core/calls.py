@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import NotFound
-from .queries import one_of, page_of, parse_uuid
+from .queries import Filters, Page, one_of, page_of, parse_uuid
 from .tables import Call
 
 #: Every status a call may have, in the order a call goes through them; the last four end it.
@@ -64,23 +63,16 @@ async def get_call(session: AsyncSession, workspace_id: uuid.UUID, call_id: Any)
     return await one_of(session, Call, workspace_id, call_id, "call")
 
 
-class CallFilter(BaseModel):
+class CallFilter(Filters):
     """Which of a workspace's calls a list holds: those of ``campaign_id``, in ``status``
     (``None`` matches any)."""
-
-    model_config = ConfigDict(frozen=True)
 
     campaign_id: str | None = None
     status: str | None = None
 
 
 async def list_calls(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    filters: CallFilter,
-    *,
-    limit: int = 50,
-    offset: int = 0,
+    session: AsyncSession, workspace_id: uuid.UUID, filters: CallFilter, page: Page
 ) -> tuple[list[Call], int]:
     """A page of the workspace's calls that match ``filters``, newest first, and the total
     matching.
@@ -96,4 +88,4 @@ async def list_calls(
     if filters.status is not None:
         where.append(Call.status == filters.status)
     order = (Call.created_at.desc(), Call.id)
-    return await page_of(session, Call, where, order, limit=limit, offset=offset)
+    return await page_of(session, Call, where, order, limit=page.limit, offset=page.offset)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,7 @@ from .errors import Conflict, NotFound, PolicyDenied, TrunklineError
 from .models import NumberRef
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED
-from .queries import page_of, parse_uuid
+from .queries import Filters, Page, page_of, parse_uuid
 from .runtime import Runtime
 from .tables import Campaign, LedgerEntry, Number
 
@@ -78,11 +77,9 @@ async def find_by_e164(session: AsyncSession, workspace_id: uuid.UUID, e164: str
     ).scalar_one_or_none()
 
 
-class NumberFilter(BaseModel):
+class NumberFilter(Filters):
     """Which of a workspace's numbers a list holds: those with each value given (``None``
     matches any)."""
-
-    model_config = ConfigDict(frozen=True)
 
     provider: str | None = None
     hosted: bool | None = None
@@ -91,12 +88,7 @@ class NumberFilter(BaseModel):
 
 
 async def list_numbers(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    filters: NumberFilter,
-    *,
-    limit: int = 50,
-    offset: int = 0,
+    session: AsyncSession, workspace_id: uuid.UUID, filters: NumberFilter, page: Page
 ) -> tuple[list[Number], int]:
     """A page of the workspace's numbers that match ``filters``, oldest first, and the total
     matching."""
@@ -110,7 +102,7 @@ async def list_numbers(
     if filters.outbound is not None:
         where.append(Number.outbound_enabled == filters.outbound)
     order = (Number.created_at, Number.id)
-    return await page_of(session, Number, where, order, limit=limit, offset=offset)
+    return await page_of(session, Number, where, order, limit=page.limit, offset=page.offset)
 
 
 async def add_number(

@@ -28,7 +28,7 @@ from .models import PurchasedNumber
 from .numbers import NumberExists
 from .ownership import NumberClaimed, ensure_not_held_elsewhere, held_elsewhere
 from .phone import parse_e164
-from .queries import page_of
+from .queries import Page, page_of
 from .runtime import Runtime
 from .tables import LedgerEntry, Number, utcnow
 
@@ -299,8 +299,9 @@ async def accrue_rentals(session: AsyncSession, period: str) -> int:
 
 
 async def list_ledger(
-    session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
+    session: AsyncSession, workspace_id: uuid.UUID, page: Page
 ) -> tuple[list[LedgerEntry], int]:
+    """A page of the workspace's ledger, newest first, and the total."""
     where = [LedgerEntry.workspace_id == workspace_id]
     order = (LedgerEntry.created_at.desc(), LedgerEntry.id)
-    return await page_of(session, LedgerEntry, where, order, limit=limit, offset=offset)
+    return await page_of(session, LedgerEntry, where, order, limit=page.limit, offset=page.offset)

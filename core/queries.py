@@ -1,12 +1,15 @@
 """The queries every workspace resource shares: one page of its rows (with the total), one row
-by id (scoped to a workspace: another workspace's row is never returned), and the id parse."""
+by id (scoped to a workspace: another workspace's row is never returned), and the id parse;
+what a list asks for: its :class:`Filters` and its :class:`Page`."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +32,20 @@ def parse_uuid(value: Any, what: str = "number") -> uuid.UUID:
 def _uuid(text: str) -> uuid.UUID:
     # a dialer names the same numbers again and again (a batch: a hundred a request)
     return uuid.UUID(text)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which rows of a list: at most ``limit`` of them, after the first ``offset``."""
+
+    limit: int = 50
+    offset: int = 0
+
+
+class Filters(BaseModel):
+    """The base of a list's filters: one field a condition on its rows (a value object)."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 async def page_of(

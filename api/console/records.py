@@ -30,7 +30,7 @@ async def calls_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
         status = _choice(request.query_params.get("status"), CALL_STATUSES)
         listing = Listing.of(request, PAGE_SIZE, status=status)
         rows, total = await calls_service.list_calls(
-            session, ws, CallFilter(status=status), limit=listing.size, offset=listing.offset
+            session, ws, CallFilter(status=status), listing.page
         )
         ids = {c.campaign_id for c in rows if c.campaign_id is not None}
         names = {}
@@ -78,8 +78,7 @@ async def audit_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Res
             session,
             page.principal.workspace_id,
             audit.AuditFilter(**filters),
-            limit=listing.size,
-            offset=listing.offset,
+            listing.page,
         )
     return page.render(
         "audit.html",
@@ -98,7 +97,5 @@ SUBJECT_TYPES = ("number", "campaign", "call")
 async def ledger_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
         listing = Listing.of(request, PAGE_SIZE)
-        rows, total = await list_ledger(
-            session, page.principal.workspace_id, limit=listing.size, offset=listing.offset
-        )
+        rows, total = await list_ledger(session, page.principal.workspace_id, listing.page)
     return page.render("ledger.html", entries=rows, listing=listing.counted(total))

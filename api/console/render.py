@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from core.errors import NotFound
 from core.policy import REASON_TEXT
+from core.queries import Page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -151,6 +152,11 @@ class Listing:
     def counted(self, total: int) -> Listing:
         """This page once the rows matching its filters are counted."""
         return replace(self, total=total)
+
+    @property
+    def page(self) -> Page:
+        """The rows to ask the core's list function for."""
+        return Page(self.size, self.offset)
 
     @property
     def query(self) -> dict[str, str]:

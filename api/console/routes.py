@@ -22,6 +22,7 @@ from core.errors import NotFound
 from core.numbers import NumberFilter
 from core.outbound_policy import CompiledPolicy, load_workspace_policy
 from core.policy import REASON_TEXT
+from core.queries import Page
 from core.runtime import Runtime
 from core.tables import Number
 
@@ -42,11 +43,7 @@ async def numbers_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> R
     async with rt.sessionmaker() as session:
         listing = Listing.of(request, PAGE_SIZE)
         rows, total = await numbers_service.list_numbers(
-            session,
-            page.principal.workspace_id,
-            NumberFilter(),
-            limit=listing.size,
-            offset=listing.offset,
+            session, page.principal.workspace_id, NumberFilter(), listing.page
         )
         numbers = [_view(rt, n) for n in rows]
     return page.render(
@@ -122,7 +119,9 @@ def campaign_row(
 async def campaigns_page(request: Request, rt: RuntimeDep, page: ConsolePage) -> Response:
     async with rt.sessionmaker() as session:
         ws = page.principal.workspace_id
-        numbers, _ = await numbers_service.list_numbers(session, ws, NumberFilter(), limit=500)
+        numbers, _ = await numbers_service.list_numbers(
+            session, ws, NumberFilter(), Page(limit=500)
+        )
         campaigns, total = await campaigns_service.list_campaigns(
             session, ws, limit=PAGE_SIZE, offset=0
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from core import calls as service
 
 from ..deps import PageDep, PrincipalDep, SessionDep
 from ..schemas import CallOut, CallQuery, PageOut, problems
+from ..validation import QueryModel
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 422)
@@ -17,14 +18,9 @@ ERRORS: dict[int | str, dict[str, Any]] = problems(401, 403, 404, 422)
 
 @router.get("", response_model=PageOut[CallOut], responses=ERRORS)
 async def list_calls(
-    session: SessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    filters: Annotated[CallQuery, Query()],
+    session: SessionDep, principal: PrincipalDep, page: PageDep, filters: QueryModel[CallQuery]
 ) -> PageOut[CallOut]:
-    rows, total = await service.list_calls(
-        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
-    )
+    rows, total = await service.list_calls(session, principal.workspace_id, filters, page)
     return page.of([CallOut.of(c) for c in rows], total)
 
 

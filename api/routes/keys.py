@@ -17,9 +17,7 @@ async def list_keys(
     session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> PageOut[ApiKeyOut]:
     """The workspace's keys, newest first, revoked ones included (never the keys themselves)."""
-    rows, total = await apikeys.list_keys(
-        session, principal.workspace_id, limit=page.limit, offset=page.offset
-    )
+    rows, total = await apikeys.list_keys(session, principal.workspace_id, page)
     return page.of([ApiKeyOut.of(k) for k in rows], total)
 
 

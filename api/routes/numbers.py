@@ -34,7 +34,7 @@ from ..schemas import (
     number_out,
     problems,
 )
-from ..validation import Text
+from ..validation import QueryModel, Text
 
 router = APIRouter(prefix="/settings/telephony/numbers", tags=["numbers"])
 #: What reaching a carrier may add: its refusals and failures (and demo mode's 403).
@@ -65,11 +65,9 @@ async def list_numbers(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
-    filters: Annotated[NumberQuery, Query()],
+    filters: QueryModel[NumberQuery],
 ) -> PageOut[NumberOut]:
-    rows, total = await numbers_service.list_numbers(
-        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
-    )
+    rows, total = await numbers_service.list_numbers(session, principal.workspace_id, filters, page)
     return page.of([number_out(rt, n) for n in rows], total)
 
 

@@ -31,7 +31,7 @@ from ..schemas import (
     ProviderOut,
     problems,
 )
-from ..validation import Text
+from ..validation import QueryModel, Text
 
 router = APIRouter(prefix="/settings/telephony", tags=["telephony"])
 #: A catalog question: a named provider's problem is the answer.
@@ -128,20 +128,13 @@ async def regulations(
 
 @router.get("/ledger", response_model=PageOut[LedgerOut], responses=problems(401, 422))
 async def ledger(session: SessionDep, principal: PrincipalDep, page: PageDep) -> PageOut[LedgerOut]:
-    rows, total = await list_ledger(
-        session, principal.workspace_id, limit=page.limit, offset=page.offset
-    )
+    rows, total = await list_ledger(session, principal.workspace_id, page)
     return page.of([LedgerOut.of(e) for e in rows], total)
 
 
 @router.get("/audit", response_model=PageOut[AuditOut], responses=problems(401, 422))
 async def audit_trail(
-    session: SessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    filters: Annotated[AuditQuery, Query()],
+    session: SessionDep, principal: PrincipalDep, page: PageDep, filters: QueryModel[AuditQuery]
 ) -> PageOut[AuditOut]:
-    rows, total = await audit.list_events(
-        session, principal.workspace_id, filters, limit=page.limit, offset=page.offset
-    )
+    rows, total = await audit.list_events(session, principal.workspace_id, filters, page)
     return page.of([AuditOut.of(e) for e in rows], total)

@@ -156,11 +156,12 @@ def keys_list(
     from sqlalchemy import select
 
     from ..apikeys import find_workspace, list_keys
+    from ..queries import Page
     from ..tables import Workspace
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
         scope = (await find_workspace(session, workspace)).id if workspace else None
-        rows, _total = await list_keys(session, scope, limit=1_000_000)
+        rows, _total = await list_keys(session, scope, Page(limit=1_000_000))
         names = {w.id: w.name for w in (await session.execute(select(Workspace))).scalars()}
         return [
             {
