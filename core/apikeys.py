@@ -33,7 +33,7 @@ async def list_keys(
     """A page of keys, newest first (``workspace_id`` None: every workspace's, for the CLI)."""
     where = [] if workspace_id is None else [ApiKey.workspace_id == workspace_id]
     order = (ApiKey.created_at.desc(), ApiKey.id)
-    return await page_of(session, ApiKey, where, order, limit=page.limit, offset=page.offset)
+    return await page_of(session, ApiKey, where, order, page)
 
 
 async def get_key(session: AsyncSession, workspace_id: uuid.UUID | None, key_id: Any) -> ApiKey:

@@ -212,4 +212,4 @@ async def list_events(
     if filters.outcome:
         where.append(AuditEvent.outcome == filters.outcome)
     order = (AuditEvent.created_at.desc(), AuditEvent.id)
-    return await page_of(session, AuditEvent, where, order, limit=page.limit, offset=page.offset)
+    return await page_of(session, AuditEvent, where, order, page)

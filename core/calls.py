@@ -88,4 +88,4 @@ async def list_calls(
     if filters.status is not None:
         where.append(Call.status == filters.status)
     order = (Call.created_at.desc(), Call.id)
-    return await page_of(session, Call, where, order, limit=page.limit, offset=page.offset)
+    return await page_of(session, Call, where, order, page)

@@ -29,7 +29,7 @@ from .outbound_policy import CompiledPolicy, load_workspace_policy
 from .phone import parse_e164
 from .policy import CALLER_ID_NOT_ALLOWED, DEMO_MODE, OUTBOUND_DISABLED, attestation_below
 from .preflight import CallQuestion, decide
-from .queries import one_of, page_of
+from .queries import Page, one_of, page_of
 from .runtime import Runtime
 from .tables import Call, Campaign, Number
 
@@ -78,11 +78,11 @@ def caller_id_refusals(rt: Runtime, number: Any) -> list[str]:
 
 
 async def list_campaigns(
-    session: AsyncSession, workspace_id: uuid.UUID, *, limit: int, offset: int
+    session: AsyncSession, workspace_id: uuid.UUID, page: Page
 ) -> tuple[list[Campaign], int]:
     where = [Campaign.workspace_id == workspace_id]
     order = (Campaign.created_at, Campaign.id)
-    return await page_of(session, Campaign, where, order, limit=limit, offset=offset)
+    return await page_of(session, Campaign, where, order, page)
 
 
 async def create_campaign(

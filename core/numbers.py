@@ -102,7 +102,7 @@ async def list_numbers(
     if filters.outbound is not None:
         where.append(Number.outbound_enabled == filters.outbound)
     order = (Number.created_at, Number.id)
-    return await page_of(session, Number, where, order, limit=page.limit, offset=page.offset)
+    return await page_of(session, Number, where, order, page)
 
 
 async def add_number(

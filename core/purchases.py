@@ -304,4 +304,4 @@ async def list_ledger(
     """A page of the workspace's ledger, newest first, and the total."""
     where = [LedgerEntry.workspace_id == workspace_id]
     order = (LedgerEntry.created_at.desc(), LedgerEntry.id)
-    return await page_of(session, LedgerEntry, where, order, limit=page.limit, offset=page.offset)
+    return await page_of(session, LedgerEntry, where, order, page)

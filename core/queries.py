@@ -53,16 +53,14 @@ async def page_of(
     model: type[T],
     where: list[ColumnElement[bool]],
     order_by: tuple[Any, ...],
-    *,
-    limit: int,
-    offset: int,
+    page: Page,
 ) -> tuple[list[T], int]:
     """Rows of ``model`` matching ``where`` in ``order_by`` (which must end with a unique
-    column, so that the order is stable), one page of them, and how many match in all."""
+    column, so that the order is stable), the ``page`` of them, and how many match in all."""
     total = (await session.execute(select(func.count()).select_from(model).where(*where))).scalar()
     rows = (
         await session.execute(
-            select(model).where(*where).order_by(*order_by).limit(limit).offset(offset)
+            select(model).where(*where).order_by(*order_by).limit(page.limit).offset(page.offset)
         )
     ).scalars()
     return list(rows), int(total or 0)

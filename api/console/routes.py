@@ -122,9 +122,7 @@ async def campaigns_page(request: Request, rt: RuntimeDep, page: ConsolePage) ->
         numbers, _ = await numbers_service.list_numbers(
             session, ws, NumberFilter(), Page(limit=500)
         )
-        campaigns, total = await campaigns_service.list_campaigns(
-            session, ws, limit=PAGE_SIZE, offset=0
-        )
+        campaigns, total = await campaigns_service.list_campaigns(session, ws, Page(PAGE_SIZE))
         callers = await campaigns_service.caller_ids_of(session, campaigns)
         workspace = await load_workspace_policy(session, ws)
         rows = [

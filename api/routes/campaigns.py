@@ -85,9 +85,7 @@ async def create_campaign(
 async def list_campaigns(
     rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> PageOut[CampaignOut]:
-    rows, total = await service.list_campaigns(
-        session, principal.workspace_id, limit=page.limit, offset=page.offset
-    )
+    rows, total = await service.list_campaigns(session, principal.workspace_id, page)
     numbers = await service.caller_ids_of(session, rows)
     workspace = await load_workspace_policy(session, principal.workspace_id)
     return page.of(
