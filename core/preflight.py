@@ -53,9 +53,13 @@ def wants_lookup(workspace: CompiledPolicy, asked: bool | None) -> bool:
     return workspace.lookup_enabled if asked is None else asked
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallQuestion:
     """What the gate is asked: may ``number`` call ``destination`` now (or ``at``)?
+
+    Built once per check and only read afterwards. Not ``frozen``: a frozen dataclass's
+    ``__init__`` costs four times as much (``object.__setattr__`` per field), about 0.35 µs of
+    the batch's 1 µs a check.
 
     :param number: the caller ID as the policy reads it (a snapshot entry or a stored row).
     :param destination: the callee's parsed E.164, and ``destination_country`` its country;
