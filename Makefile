@@ -30,7 +30,7 @@ test: install lint typecheck
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check core api plugins
+	$(BIN)/ruff format --check core api plugins trunkline tests bench
 
 typecheck: install
 	$(BIN)/mypy

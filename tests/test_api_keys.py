@@ -87,7 +87,9 @@ def test_another_workspace_key_is_404(make_api: Any) -> None:
     assert api.client.delete(f"{KEYS}/not-a-uuid").status_code == 404
     assert theirs["id"] not in json.dumps(api.client.get(KEYS).json())
     # untouched: B's key still works and nothing was audited for A
-    assert api.anon.get(KEYS, headers={"Authorization": f"Bearer {theirs['key']}"}).status_code == 200
+    assert (
+        api.anon.get(KEYS, headers={"Authorization": f"Bearer {theirs['key']}"}).status_code == 200
+    )
     assert api.audit(action="api_key_revoked") == []
     assert api.anon.get(KEYS).status_code == 401
 
@@ -141,7 +143,9 @@ def test_cli_keys_list_create_revoke_and_workspaces_list(cli: Any) -> None:
     assert first_key
     cli("workspaces", "create", "Beta")
     listed = cli("workspaces", "list")
-    assert re.search(r"Acme\s+1 active key\b", listed) and re.search(r"Beta\s+1 active key\b", listed)
+    assert re.search(r"Acme\s+1 active key\b", listed) and re.search(
+        r"Beta\s+1 active key\b", listed
+    )
     workspaces = json.loads(cli("workspaces", "list", "--json"))
     assert [w["name"] for w in workspaces] == ["Acme", "Beta"]
     acme_id = workspaces[0]["id"]

@@ -68,7 +68,9 @@ BAD_SETTINGS = '[trunkline]\nplugins = ["country_rules"]\nstrict = true\n[plugin
 
 
 @pytest.mark.parametrize("command", [("serve", "--port", "0"), ("plugins", "list")])
-def test_bad_plugin_settings_are_one_line_and_a_failure(tmp_path: Path, command: tuple[str, ...]) -> None:
+def test_bad_plugin_settings_are_one_line_and_a_failure(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
     """serve and plugins list alike: one line naming the plugin and the key, exit 2."""
     (tmp_path / "plugins.toml").write_text(BAD_SETTINGS)
     result = _run(*command, cwd=tmp_path)

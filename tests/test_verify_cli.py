@@ -288,9 +288,7 @@ def test_only_calls_that_reach_the_carrier_count(api: Any, fake: FakeCarrier) ->
     nothing; five carrier calls (starts and codes alike) do."""
     foreign = api.add_number("+14155550199", "fake", workspace="b")
     hosted = api.add_number("+14155550198", "fake", hosted=True)
-    done = api.add_number(
-        "+14155550197", "fake", verified_cli=True, verification_status="verified"
-    )
+    done = api.add_number("+14155550197", "fake", verified_cli=True, verification_status="verified")
     idle = api.add_number("+14155550196", "fake")
     for _ in range(3):
         assert api.client.post(URL, json={"number_id": foreign["id"]}).status_code == 404
@@ -376,7 +374,9 @@ def test_concurrent_guesses_never_exceed_the_cap(make_api: Any) -> None:
     with ThreadPoolExecutor(max_workers=12) as pool:
         answers = list(
             pool.map(
-                lambda i: api.client.post(URL, json={"number_id": n["id"], "code": f"00000{i % 10}"}),
+                lambda i: api.client.post(
+                    URL, json={"number_id": n["id"], "code": f"00000{i % 10}"}
+                ),
                 range(12),
             )
         )

@@ -56,7 +56,16 @@ def test_providers_list_configured_or_not_with_capabilities_and_version(make_api
     assert by_name["other"]["configured"] is False
     assert by_name["other"]["detail"] == "set OTHER_TOKEN"
     assert by_name["fake"]["capabilities"] == sorted(
-        ["verify_cli", "coverage", "regulations", "search", "purchase", "release", "calls", "webhooks"]
+        [
+            "verify_cli",
+            "coverage",
+            "regulations",
+            "search",
+            "purchase",
+            "release",
+            "calls",
+            "webhooks",
+        ]
     )
     assert by_name["fake"]["display_name"] == "Fake Carrier"
     # bundled plugins come with their distribution's version; credentials absent: unconfigured

@@ -95,9 +95,10 @@ def test_a_reassigned_destination_is_refused(api: Any) -> None:
     assert kept["allowed"] is True and kept["lookup"]["reassigned"] == "no"
     undated = _check(api, MOVED, lookup=True)  # no consent date: nothing to check against
     assert undated["allowed"] is True and undated["lookup"]["reassigned"] is None
-    assert _check(api, MOVED, lookup=True, last_verified_date="2026-01-15")["lookup"][
-        "status"
-    ] == "cached"
+    assert (
+        _check(api, MOVED, lookup=True, last_verified_date="2026-01-15")["lookup"]["status"]
+        == "cached"
+    )
     other_day = _check(api, MOVED, lookup=True, last_verified_date="2026-02-01")
     assert other_day["lookup"]["status"] == "ok"  # an answer holds for its own date only
 

@@ -141,7 +141,9 @@ def test_b_cannot_take_over_as_numbers(world: Any) -> None:
                 )
                 assert r.status_code < 500, (op.label, r.text)
     for row in [r for r in api.numbers() if r["workspace_id"] == api.workspace_b_id]:
-        r = api.client_b.post("/settings/telephony/numbers/verify-cli", json={"number_id": row["id"]})
+        r = api.client_b.post(
+            "/settings/telephony/numbers/verify-cli", json={"number_id": row["id"]}
+        )
         assert r.status_code < 500, r.text
         assert not (r.status_code == 200 and r.json()["verified_cli"]), r.text
     claimed = [
