@@ -7,6 +7,7 @@ unless ``TRUNKLINE_REQUIRE_SERVICES=1`` (set by ``.ci/run``), which turns a skip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -101,23 +102,42 @@ def sqlite_url(tmp_path: Path, _template_db: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+@contextlib.contextmanager
+def _scratch_databases() -> Iterator[Callable[[str | None], str]]:
+    """``create(template)``: a new PostgreSQL database (a copy of the database ``template``
+    names, or empty with ``None``) and its URL; every database made is dropped at the end."""
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    made: list[str] = []
+
+    def create(template: str | None) -> str:
+        name = f"tl_{uuid.uuid4().hex[:12]}"
+        # PostgreSQL itself waits a few seconds for a just-closed connection's process to end
+        # before it refuses to copy a template that something is connected to.
+        copy_of = f' TEMPLATE "{template}"' if template is not None else ""
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{copy_of}')
+        made.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    try:
+        yield create
+    finally:
+        if made:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                for name in made:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards."""
     need(port_open("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
-    import psycopg
-
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    name = f"tl_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with _scratch_databases() as create:
+        url = create(None)
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -125,31 +145,17 @@ def copy_database() -> Iterator[Callable[[str], str]]:
     """``copy_database(url)``: a new database holding what ``url`` holds now (a SQLite file
     copied; PostgreSQL's ``CREATE DATABASE ... TEMPLATE``, so nothing may be connected to
     ``url`` then); the PostgreSQL copies are dropped afterwards."""
-    made: list[str] = []
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with _scratch_databases() as create:
 
-    def copy(url: str) -> str:
-        if url.startswith("sqlite"):
-            source = Path(url.split(":///", 1)[1])
-            target = source.with_name(f"copy-{uuid.uuid4().hex[:12]}.db")
-            shutil.copy(source, target)
-            return f"sqlite+aiosqlite:///{target}"
-        import psycopg
+        def copy(url: str) -> str:
+            if url.startswith("sqlite"):
+                source = Path(url.split(":///", 1)[1])
+                target = source.with_name(f"copy-{uuid.uuid4().hex[:12]}.db")
+                shutil.copy(source, target)
+                return f"sqlite+aiosqlite:///{target}"
+            return create(url.rsplit("/", 1)[1])
 
-        name = f"tl_{uuid.uuid4().hex[:12]}"
-        # PostgreSQL itself waits a few seconds for a just-closed connection's process to end
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
-        made.append(name)
-        return url.rsplit("/", 1)[0] + f"/{name}"
-
-    yield copy
-    if made:
-        import psycopg
-
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for name in made:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield copy
 
 
 def _redis_target() -> tuple[str, int]:
