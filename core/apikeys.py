@@ -1,4 +1,5 @@
-"""Managing API keys: list, create (the key is shown once), revoke; and listing workspaces.
+"""Managing API keys: list, create (the key is shown once), revoke; listing workspaces; the
+local try-out's demo key.
 
 Every operation is scoped to one workspace: another workspace's key is ``NotFound``, exactly
 like a missing one. Creations and revocations are audited (``api_key_created``,
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
-from .auth import issue_key, mark_revoked
+from .auth import hash_key, issue_key, mark_revoked
 from .errors import NotFound
 from .numbers import parse_uuid
 from .queries import Page, page_of
@@ -152,3 +153,38 @@ async def find_workspace(session: AsyncSession, ref: str) -> Workspace:
     if not named:
         raise NotFound(f"no workspace has the id or name {ref!r}")
     return named[0]
+
+
+async def workspace_names(session: AsyncSession) -> dict[uuid.UUID, str]:
+    """Every workspace's name, by its id."""
+    return {w.id: w.name for w in (await session.execute(select(Workspace))).scalars()}
+
+
+async def demo_key(
+    session: AsyncSession, name: str, saved: str | None, *, actor: str
+) -> tuple[Workspace, str, bool]:
+    """The workspace named ``name`` (made when there is none) and an API key of it: ``saved``
+    when it is still an active key of that workspace (``reused`` true), else a new key of the
+    workspace's admin, labelled ``demo``. Returns ``(workspace, key, reused)``."""
+    workspace = (
+        (await session.execute(select(Workspace).where(Workspace.name == name))).scalars().first()
+    )
+    if workspace is None:
+        workspace = Workspace(name=name)
+        session.add(workspace)
+        await session.flush()
+    if saved:
+        live = (
+            await session.execute(
+                select(ApiKey.id).where(
+                    ApiKey.key_hash == hash_key(saved),
+                    ApiKey.workspace_id == workspace.id,
+                    ApiKey.revoked_at.is_(None),
+                )
+            )
+        ).first()
+        if live is not None:
+            return workspace, saved, True
+    admin = await workspace_admin(session, workspace.id)
+    _row, key = await create_key(session, workspace.id, actor=actor, name="demo", user_id=admin.id)
+    return workspace, key, False

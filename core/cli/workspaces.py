@@ -90,43 +90,15 @@ def workspaces_demo_key(
     Without a key file (a PostgreSQL database and no --key-file), each run makes a new key:
     list and revoke old ones with the keys commands.
     """
-    from sqlalchemy import select
-
-    from ..apikeys import create_key, workspace_admin
-    from ..auth import hash_key
-    from ..tables import ApiKey, Workspace
+    from ..apikeys import demo_key
 
     settings = _settings()
     path = key_file or demo_key_file(settings.database_url)
     saved = path.read_text(encoding="utf-8").strip() if path and path.is_file() else None
 
     async def work(session: AsyncSession) -> tuple[str, str, bool]:
-        workspace = (
-            (await session.execute(select(Workspace).where(Workspace.name == name)))
-            .scalars()
-            .first()
-        )
-        if workspace is None:
-            workspace = Workspace(name=name)
-            session.add(workspace)
-            await session.flush()
-        if saved:
-            live = (
-                await session.execute(
-                    select(ApiKey.id).where(
-                        ApiKey.key_hash == hash_key(saved),
-                        ApiKey.workspace_id == workspace.id,
-                        ApiKey.revoked_at.is_(None),
-                    )
-                )
-            ).first()
-            if live is not None:
-                return str(workspace.id), saved, True
-        admin = await workspace_admin(session, workspace.id)
-        _row, key = await create_key(
-            session, workspace.id, actor=CLI_ACTOR, name="demo", user_id=admin.id
-        )
-        return str(workspace.id), key, False
+        workspace, key, reused = await demo_key(session, name, saved, actor=CLI_ACTOR)
+        return str(workspace.id), key, reused
 
     workspace_id, key, reused = _with_session(settings, work)
     typer.echo(f"workspace {name}: {workspace_id}")
@@ -153,16 +125,13 @@ def keys_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """API keys, newest first: id, workspace, prefix, name, created, revoked. Never the keys."""
-    from sqlalchemy import select
-
-    from ..apikeys import find_workspace, list_keys
+    from ..apikeys import find_workspace, list_keys, workspace_names
     from ..queries import Page
-    from ..tables import Workspace
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
         scope = (await find_workspace(session, workspace)).id if workspace else None
         rows, _total = await list_keys(session, scope, Page(limit=1_000_000))
-        names = {w.id: w.name for w in (await session.execute(select(Workspace))).scalars()}
+        names = await workspace_names(session)
         return [
             {
                 "id": str(k.id),
