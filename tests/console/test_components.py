@@ -497,7 +497,11 @@ def test_campaigns_page_checks_a_pasted_list_of_destinations(console: Callable[.
     select = form.one("select", name="from")
     assert [o.get("value") for o in select.find_all("option")] == [hosted["phone_e164"]]
     assert form.one("label", for_="check-to").text == "Destinations"  # type: ignore[arg-type]
-    assert section.one("table", id="check-results").has("hidden")
+    table = section.one("table", id="check-results")
+    assert table.has("hidden")
+    headers = table.one("thead").find_all("th")
+    assert [th.text for th in headers] == ["Destination", "Where", "Answer", "Why"]
+    assert {th.get("scope") for th in headers} == {"col"}
     # what the page's script sends: the session cookie, the CSRF header, one batch
     tc = api.testclient
     checks = [{"from": hosted["phone_e164"], "to": to} for to in ("+442079460000", "12")]

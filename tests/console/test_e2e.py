@@ -103,8 +103,14 @@ class Shots:
         return path
 
 
-def open_page(browser: Any, request: pytest.FixtureRequest, width: int = 1280) -> tuple[Any, Any]:
-    context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
+def open_page(
+    browser: Any, request: pytest.FixtureRequest, width: int = 1280, **options: Any
+) -> tuple[Any, Any]:
+    """A new context and page ``width`` px wide; ``options`` go to the context (``locale``,
+    ``timezone_id``...)."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900 if width > 500 else 844}, **options
+    )
     context.set_default_timeout(8000)
     request.addfinalizer(context.close)
     page = context.new_page()
@@ -126,10 +132,16 @@ def sign_in(page: Any, server: Server, ws: Workspace) -> None:
 
 
 def signed_in(
-    browser: Any, request: pytest.FixtureRequest, server: Server, ws: Workspace, width: int = 1280
+    browser: Any,
+    request: pytest.FixtureRequest,
+    server: Server,
+    ws: Workspace,
+    width: int = 1280,
+    **options: Any,
 ) -> tuple[Any, Shots]:
-    """A new page signed in as ``ws``, and the screenshots of this test's steps."""
-    _, page = open_page(browser, request, width)
+    """A new page signed in as ``ws``, and the screenshots of this test's steps; ``options`` go
+    to the browser context (see ``open_page``)."""
+    _, page = open_page(browser, request, width, **options)
     shot = Shots(page, request.node.name)
     sign_in(page, server, ws)
     return page, shot

@@ -1,7 +1,8 @@
 # ruff: noqa: F811  (the fixtures imported from test_e2e are test parameters)
 """The daily workflows end to end in Debian's Chromium: offline API docs, calls followed to
-their end, the audit and ledger pages, purchase confirmation, campaign editing, removing a
-number, a stale page's refusal, and the layout details (pills on one line at 1280 px).
+their end, the audit and ledger pages, purchase confirmation, campaign editing, the destination
+check's place and "allowed again" time, removing a number, a stale page's refusal, and the
+layout details (pills on one line at 1280 px).
 
 Same server and browser set-up as ``test_e2e.py`` (a uvicorn subprocess with the sandbox).
 """
@@ -13,12 +14,15 @@ import hmac
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from core.policy import OUTSIDE_CALLING_HOURS, REASON_TEXT
 from tests.conftest import need
 
 from .server import Server, start_server
@@ -263,6 +267,86 @@ def test_a_caller_id_refused_since_blocks_the_test_call(
     assert "not enabled for outbound" in dialog.locator("#test-call-blocked").inner_text()
     assert place.get_attribute("aria-describedby") == "test-call-blocked"
     assert ws.api.get("/calls").json()["total"] == 0
+
+
+# -- campaigns: checking a pasted list of destinations ----------------------------------------
+
+
+def test_the_destination_check_says_where_and_when_a_refused_call_is_allowed(
+    server: Server, browser: Any, request: pytest.FixtureRequest
+) -> None:
+    ws = server.workspace("Destination check")
+    hosted = hosted_caller(ws)
+    # calling hours whose only window is two UTC days ahead: at least a day ahead in any
+    # callee's zone, so "now" is outside it whenever the test runs; lookups tell the line type
+    window_day = (datetime.now(UTC) + timedelta(days=2)).strftime("%a").lower()
+    policy = {
+        "calling_hours": {
+            "rules": [],
+            "windows": [{"days": [window_day], "start": "10:00", "end": "11:00"}],
+        },
+        "lookup": {"enabled": True},
+    }
+    r = ws.api.put("/settings/telephony/outbound-policy", json=policy)
+    assert r.status_code == 200, r.text
+    listed = ["+14155550199", "+442079460000", "12"]
+    checks = [{"from": hosted["phone_e164"], "to": to} for to in listed]
+    r = ws.api.post("/outbound/check/batch", json={"checks": checks})
+    assert r.status_code == 200, r.text
+    us, gb, bad = r.json()["results"]
+    assert us["destination"] == {
+        "country_code": "US",
+        "region": "CA",
+        "time_zones": ["America/Los_Angeles"],
+        "line_type": "mobile",
+    }
+    assert gb["destination"]["country_code"] == "GB" and gb["destination"]["region"] is None
+    assert gb["destination"]["time_zones"] == ["Europe/London"]
+    assert bad["error"]["code"] == "invalid_phone_number"
+
+    def allowed_again(result: dict[str, Any]) -> str:
+        """The sentence the card should show, from the API's own answer (the browser says it
+        in en-GB; ICU versions differ on the comma after the weekday and before the time)."""
+        zone = result["destination"]["time_zones"][0]
+        instant = datetime.fromisoformat(result["next_allowed_at"].replace("Z", "+00:00"))
+        local = instant.astimezone(ZoneInfo(zone))
+        assert local.strftime("%a").lower() == window_day and f"{local:%H:%M}" == "10:00"
+        return (
+            rf"Allowed again from {local:%A},? {local.day} {local:%B} {local.year}(?:,| at) "
+            rf"{local:%H:%M} \({re.escape(zone)}\)\."
+        )
+
+    refused = REASON_TEXT[OUTSIDE_CALLING_HOURS]
+    # a browser in Tokyo: the times are the callee's, not the browser's
+    page, shot = signed_in(browser, request, server, ws, locale="en-GB", timezone_id="Asia/Tokyo")
+    page.goto(f"{server.url}/console/campaigns")
+    card = page.locator('[data-component="destination-check"]')
+    card.get_by_label("Destinations").fill("\n".join(listed))
+    card.get_by_role("button", name="Check").click()
+    table = card.get_by_role("table")
+    table.wait_for(state="visible")
+    assert card.locator(".check-summary").inner_text() == "0 of 3 destinations allowed."
+    headers = table.locator("thead th")
+    assert headers.all_text_contents() == ["Destination", "Where", "Answer", "Why"]
+    assert {headers.nth(i).get_attribute("scope") for i in range(4)} == {"col"}
+    rows = table.locator("tbody tr")
+    assert rows.count() == 3
+    texts = []
+    for i, expected in enumerate(listed):
+        cells = rows.nth(i).locator("th, td")
+        assert cells.nth(0).inner_text() == expected
+        assert cells.nth(0).get_attribute("scope") == "row"
+        labels = [cells.nth(j).get_attribute("data-label") for j in range(4)]
+        assert labels == ["Destination", "Where", "Answer", "Why"]
+        texts.append([cells.nth(j).inner_text() for j in range(1, 4)])
+    shot("checked")
+    assert texts[0][:2] == ["US · CA · America/Los_Angeles · mobile", "Refused"]
+    assert re.fullmatch(rf"{re.escape(refused)} {allowed_again(us)}", texts[0][2]), texts[0][2]
+    assert texts[1][:2] == ["GB · Europe/London · mobile", "Refused"]
+    assert re.fullmatch(rf"{re.escape(refused)} {allowed_again(gb)}", texts[1][2]), texts[1][2]
+    # an item that could not be checked: no place, its problem as before
+    assert texts[2][:2] == ["", "Not checked"]
+    assert texts[2][2] == f"{bad['error']['detail']} (invalid_phone_number)"
 
 
 # -- numbers: delete with a confirmation; a stale page's refusal --------------------------------

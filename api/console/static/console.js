@@ -55,6 +55,29 @@
     return (reasons || []).map((r) => REASONS[r] || r).join(" ");
   }
 
+  // Where a checked destination is: "US · CA · America/Los_Angeles · mobile" (country, region,
+  // first candidate time zone, and the line type when a lookup told it).
+  function whereText(destination) {
+    if (!destination) return "";
+    const d = destination;
+    return [d.country_code, d.region, (d.time_zones || [])[0], d.line_type].filter(Boolean).join(" · ");
+  }
+
+  // When a call refused for the time of day is allowed again, in the callee's time zone (named,
+  // since the browser's own may differ); the ISO instant if the browser cannot format it.
+  function allowedAgainText(instant, zone) {
+    try {
+      const when = new Intl.DateTimeFormat(undefined, {
+        dateStyle: "full",
+        timeStyle: "short",
+        timeZone: zone || "UTC",
+      }).format(new Date(instant));
+      return `Allowed again from ${when} (${zone || "UTC"}).`;
+    } catch (err) {
+      return `Allowed again from ${instant}.`;
+    }
+  }
+
   // What the console calls the API's fields, for messages that would otherwise name them.
   const FIELD_LABELS = {
     name: "Name",
@@ -751,6 +774,8 @@
         dest.scope = "row";
         dest.dataset.label = "Destination";
         dest.textContent = list[i];
+        const where = document.createElement("td");
+        where.dataset.label = "Where";
         const answer = document.createElement("td");
         answer.dataset.label = "Answer";
         const why = document.createElement("td");
@@ -760,10 +785,15 @@
           why.textContent = `${result.error.detail} (${result.error.code})`;
         } else {
           if (result.allowed) allowed += 1;
+          where.textContent = whereText(result.destination);
           answer.textContent = result.allowed ? "Allowed" : "Refused";
-          why.textContent = reasonsText(result.reasons);
+          const zone = ((result.destination || {}).time_zones || [])[0];
+          why.textContent = [
+            reasonsText(result.reasons),
+            result.next_allowed_at ? allowedAgainText(result.next_allowed_at, zone) : "",
+          ].filter(Boolean).join(" ");
         }
-        row.append(dest, answer, why);
+        row.append(dest, where, answer, why);
         body.appendChild(row);
       });
       table.hidden = false;
