@@ -304,16 +304,20 @@ def test_the_destination_check_says_where_and_when_a_refused_call_is_allowed(
     assert gb["destination"]["time_zones"] == ["Europe/London"]
     assert bad["error"]["code"] == "invalid_phone_number"
 
-    def allowed_again(result: dict[str, Any]) -> str:
-        """The sentence the card should show, from the API's own answer (the browser says it
-        in en-GB; ICU versions differ on the comma after the weekday and before the time)."""
-        zone = result["destination"]["time_zones"][0]
+    def allowed_again(result: dict[str, Any], zone: str | None = None) -> str:
+        """The sentence the page should show, from the API's own answer, in the callee's zone
+        (or ``zone``, the browser's); the browser says it in en-GB, and ICU versions differ on
+        the comma after the weekday and before the time."""
+        callee = result["destination"]["time_zones"][0]
         instant = datetime.fromisoformat(result["next_allowed_at"].replace("Z", "+00:00"))
-        local = instant.astimezone(ZoneInfo(zone))
-        assert local.strftime("%a").lower() == window_day and f"{local:%H:%M}" == "10:00"
+        assert instant.astimezone(ZoneInfo(callee)).strftime("%a %H:%M").lower() == (
+            f"{window_day} 10:00"
+        )
+        shown = zone or callee
+        local = instant.astimezone(ZoneInfo(shown))
         return (
             rf"Allowed again from {local:%A},? {local.day} {local:%B} {local.year}(?:,| at) "
-            rf"{local:%H:%M} \({re.escape(zone)}\)\."
+            rf"{local:%H:%M} \({re.escape(shown)}\)\."
         )
 
     refused = REASON_TEXT[OUTSIDE_CALLING_HOURS]
@@ -347,6 +351,24 @@ def test_the_destination_check_says_where_and_when_a_refused_call_is_allowed(
     # an item that could not be checked: no place, its problem as before
     assert texts[2][:2] == ["", "Not checked"]
     assert texts[2][2] == f"{bad['error']['detail']} (invalid_phone_number)"
+    # a campaign's test call to the same destination is refused by the same gate, for the same
+    # instant; its problem names no destination zone, so the dialog says it in the browser's
+    created = ws.api.post("/campaigns", json={"name": "Hours", "from_e164": hosted["phone_e164"]})
+    assert created.status_code == 201, created.text
+    page.goto(f"{server.url}/console/campaigns")
+    page.get_by_role("button", name="Test call").click()
+    dialog = page.get_by_role("dialog", name="Test call")
+    dialog.get_by_label("Destination for a test call").fill("+14155550199")
+    dialog.get_by_role("button", name="Place test call").click()
+    error = dialog.locator("#test-call-form .form-error")
+    error.wait_for(state="visible")
+    said = error.inner_text()
+    tokyo = allowed_again(us, "Asia/Tokyo")
+    assert re.fullmatch(rf"Refused: {re.escape(refused)} {tokyo} \(outbound_not_allowed\)", said), (
+        said
+    )
+    assert ws.api.get("/calls").json()["total"] == 0
+    shot("test-call-refused")
 
 
 # -- numbers: delete with a confirmation; a stale page's refusal --------------------------------

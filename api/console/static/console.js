@@ -63,16 +63,18 @@
     return [d.country_code, d.region, (d.time_zones || [])[0], d.line_type].filter(Boolean).join(" · ");
   }
 
-  // When a call refused for the time of day is allowed again, in the callee's time zone (named,
-  // since the browser's own may differ); the ISO instant if the browser cannot format it.
+  // When a call refused for the time of day is allowed again, in the callee's time zone when
+  // it is known, else in the browser's own; the zone is named either way. The ISO instant if
+  // the browser cannot format it.
   function allowedAgainText(instant, zone) {
     try {
+      const shown = zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
       const when = new Intl.DateTimeFormat(undefined, {
         dateStyle: "full",
         timeStyle: "short",
-        timeZone: zone || "UTC",
+        timeZone: shown,
       }).format(new Date(instant));
-      return `Allowed again from ${when} (${zone || "UTC"}).`;
+      return `Allowed again from ${when} (${shown}).`;
     } catch (err) {
       return `Allowed again from ${instant}.`;
     }
@@ -139,8 +141,9 @@
       case "unauthorized":
         return "Your session has ended: sign in again.";
       case "outbound_not_allowed":
+        // the problem names no destination zone: the browser's own is shown, and named
         return `Refused: ${reasonsText(p.reasons) || detail}` +
-          (p.next_allowed_at ? ` Next allowed: ${new Date(p.next_allowed_at).toLocaleString()}.` : "");
+          (p.next_allowed_at ? ` ${allowedAgainText(p.next_allowed_at)}` : "");
       case "validation_error":
         if (p.errors && p.errors.length) {
           return "Invalid: " + p.errors.map((e) => (e.field ? `${e.field}: ` : "") + e.message).join("; ");
