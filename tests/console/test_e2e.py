@@ -151,6 +151,16 @@ def row(page: Any, e164: str) -> Any:
     return page.locator("#numbers-table tbody tr").filter(has=page.get_by_role("link", name=e164))
 
 
+def refused_test_call(dialog: Any, to: str) -> str:
+    """Place a test call to ``to`` from the open *Test call* ``dialog``; the refusal its form
+    shows, once shown."""
+    dialog.get_by_label("Destination for a test call").fill(to)
+    dialog.get_by_role("button", name="Place test call").click()
+    alert = dialog.locator("#test-call-form .form-error")
+    alert.wait_for(state="visible")
+    return str(alert.inner_text())
+
+
 # -- sign-in --------------------------------------------------------------------------------
 
 
@@ -445,14 +455,9 @@ def test_a_test_call_the_carrier_rejects_is_shown_in_words(
     page.goto(f"{faulty_server.url}/console/campaigns")
     page.get_by_role("button", name="Test call").click()
     dialog = page.get_by_role("dialog", name="Test call")
-    dialog.get_by_label("Destination for a test call").fill("+14155550199")
-    dialog.get_by_role("button", name="Place test call").click()
-    alert = dialog.locator("#test-call-form .form-error")
-    alert.wait_for(state="visible")
-    assert "The carrier (sandbox) refused the request: sandbox: place_call rejected" in (
-        alert.inner_text()
-    )
-    assert "provider_rejected" in alert.inner_text()
+    said = refused_test_call(dialog, "+14155550199")
+    assert "The carrier (sandbox) refused the request: sandbox: place_call rejected" in said
+    assert "provider_rejected" in said
     shot("carrier-rejected")
 
 

@@ -15,7 +15,7 @@ from tests.conftest import Api, need
 
 from .conftest import page
 from .server import Server, Workspace, start_server
-from .test_e2e import CHROMIUM, Shots, browser, open_page, sign_in
+from .test_e2e import CHROMIUM, Shots, browser, open_page, refused_test_call, sign_in
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared with test_e2e
 
@@ -188,11 +188,8 @@ def test_edit_the_trust_settings_and_see_the_campaign_warning(
     # a test call to a US number from it is refused, in words
     below.get_by_role("button", name="Test call").click()
     dialog = tab.get_by_role("dialog", name="Test call")
-    dialog.get_by_label("Destination for a test call").fill("+12125550199")
-    dialog.get_by_role("button", name="Place test call").click()
-    alert = dialog.locator("#test-call-form .form-error")
-    alert.wait_for(state="visible")
-    assert "attestation is below the workspace's minimum" in alert.inner_text()
+    said = refused_test_call(dialog, "+12125550199")
+    assert "attestation is below the workspace's minimum" in said
     shot("test-call-refused")
     tab.keyboard.press("Escape")
 
