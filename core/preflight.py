@@ -110,9 +110,11 @@ async def decide(
     """
     decision = decide_without_lookup(rt, call)
     workspace = call.workspace
-    if call.destination is None or call.destination_country is None:
-        return Verdict(decision.reasons, decision.next_allowed_at)
-    if not wants_lookup(workspace, lookup):
+    if (
+        call.destination is None
+        or call.destination_country is None
+        or not wants_lookup(workspace, lookup)
+    ):
         return Verdict(decision.reasons, decision.next_allowed_at)
     if rt.settings.demo_mode:  # nothing reaches a carrier; the verdict is demo_mode anyway
         return Verdict(decision.reasons, decision.next_allowed_at, DEMO_LOOKUP)
