@@ -195,3 +195,19 @@ def test_the_walk_catches_an_unscoped_preflight_lookup_by_from(
     monkeypatch.setattr(snapshot, "_BY_PHONE", unscoped)
     api.runtime.snapshot.set_live(False)  # the preflight reads through to the database
     assert ("POST", "/outbound/check", 200, "leaks A's ids") in scoping_violations(api, ids)
+
+
+def test_filters_naming_a_s_objects_find_nothing_for_b(make_api: Any) -> None:
+    """Every filtered list, filtered by A's own ids and values: A finds its rows, B none."""
+    api, ids = _setup(make_api)
+    filtered = [
+        ("/settings/telephony/numbers", {"provider": "fake", "hosted": "true", "outbound": "true"}),
+        ("/calls", {"campaign_id": ids["cid"]}),
+        ("/settings/telephony/audit", {"subject_type": "campaign", "subject_id": ids["cid"]}),
+    ]
+    for path, params in filtered:
+        mine = api.client.get(path, params=params)
+        assert mine.status_code == 200 and mine.json()["total"] >= 1, (path, mine.text)
+        theirs = api.client_b.get(path, params=params)
+        assert theirs.status_code == 200, (path, theirs.text)
+        assert theirs.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}, path
